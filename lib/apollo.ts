@@ -1,0 +1,44 @@
+// Apollo Server settings shared by the subgraphs and the gateway: error masking in production,
+// error logging with the request id, and the landing page.
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { PUBLIC_CODES } from './errors.js';
+import type { Logger } from './logger.js';
+
+const isPublic = (e: GraphQLFormattedError) => PUBLIC_CODES.has(String(e.extensions?.code ?? ''));
+
+/** Internal errors reach clients as a bare "Internal server error" in production; the log keeps the detail. */
+export function formatError(production: boolean) {
+  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+    if (!production || isPublic(formatted)) return formatted;
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+export function errorLoggingPlugin<C extends BaseContext & { log?: Logger }>(fallback: Logger): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          const log = contextValue.log ?? fallback;
+          for (const error of errors) {
+            const code = String(error.extensions?.code ?? '');
+            if (PUBLIC_CODES.has(code)) log.debug({ code, message: error.message }, 'client error');
+            else log.error({ err: unwrapResolverError(error), path: error.path }, 'internal error');
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Apollo Sandbox in development; in production only a static page (no schema exploration). */
+export const landingPage = (production: boolean) =>
+  production
+    ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
+    : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false });

@@ -1,0 +1,120 @@
+// Configuration read from the environment once at start and validated, with errors naming the variable.
+import path from 'node:path';
+import { z } from 'zod';
+import { ROOT } from './paths.js';
+import { DEFAULT_PORTS, databaseUrlVar, portVar, SERVICE_NAMES, urlVar, type ServiceName } from './services.js';
+
+/** Used only outside production, so that `npm start` works with no setup; production must set its own. */
+const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-in-production';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const commonSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  DATA_DIR: z.string().default(path.join(ROOT, '.data')),
+});
+
+export interface CommonConfig {
+  production: boolean;
+  logLevel: string;
+  jwtSecret: string;
+}
+
+export interface SubgraphConfig extends CommonConfig {
+  name: ServiceName;
+  port: number;
+  /** PostgreSQL URL, or undefined for the embedded PGlite database in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Where the embedded database is kept; undefined keeps it in memory (tests). */
+  dataDir: string | undefined;
+  /** Seed demo data when the database is empty (default: on for the embedded database only). */
+  seed: boolean;
+  /** Size of the seeded catalog; 1 gives a few hundred products, 100 tens of thousands. */
+  seedScale: number;
+  /** GraphQL endpoints of the other subgraphs, for service-to-service calls. */
+  subgraphUrls: Record<ServiceName, string>;
+}
+
+export interface GatewayConfig extends CommonConfig {
+  port: number;
+  /** Compose from the running subgraphs (development) instead of reading supergraph.graphql. */
+  introspect: boolean;
+  supergraphPath: string;
+  subgraphUrls: Record<ServiceName, string>;
+  /** How long the gateway waits for a subgraph before answering without its fields. */
+  subgraphTimeoutMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`invalid configuration:\n${problems}`);
+  }
+  return result.data;
+}
+
+function common(env: Env): CommonConfig {
+  const c = parse(commonSchema, env);
+  const production = c.NODE_ENV === 'production';
+  if (production && !c.JWT_SECRET) throw new Error('invalid configuration:\n  JWT_SECRET: required in production');
+  return { production, logLevel: c.LOG_LEVEL, jwtSecret: c.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET };
+}
+
+function subgraphUrls(env: Env): Record<ServiceName, string> {
+  const shape = Object.fromEntries(
+    SERVICE_NAMES.map((n) => [urlVar(n), z.url().default(`http://localhost:${DEFAULT_PORTS[n]}/graphql`)]),
+  );
+  const parsed = parse(z.object(shape), env) as Record<string, string>;
+  return Object.fromEntries(SERVICE_NAMES.map((n) => [n, parsed[urlVar(n)]])) as Record<ServiceName, string>;
+}
+
+export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): SubgraphConfig {
+  const c = parse(
+    z.object({
+      DATA_DIR: commonSchema.shape.DATA_DIR,
+      [portVar(name)]: port.default(DEFAULT_PORTS[name]),
+      [databaseUrlVar(name)]: postgresUrl.optional(),
+      SEED: flag.optional(),
+      SEED_SCALE: z.coerce.number().positive().max(1000).default(1),
+    }),
+    env,
+  ) as Record<string, unknown> & { DATA_DIR: string; SEED?: boolean; SEED_SCALE: number };
+  const databaseUrl = c[databaseUrlVar(name)] as string | undefined;
+  return {
+    ...common(env),
+    name,
+    port: c[portVar(name)] as number,
+    databaseUrl,
+    dataDir: databaseUrl ? undefined : c.DATA_DIR,
+    seed: c.SEED ?? databaseUrl === undefined,
+    seedScale: c.SEED_SCALE,
+    subgraphUrls: subgraphUrls(env),
+  };
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const c = parse(
+    z.object({
+      GATEWAY_PORT: port.default(DEFAULT_PORTS.gateway),
+      SUPERGRAPH: z.enum(['file', 'introspect']).default('file'),
+      SUPERGRAPH_PATH: z.string().default(path.join(ROOT, 'supergraph.graphql')),
+      SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    }),
+    env,
+  );
+  return {
+    ...common(env),
+    port: c.GATEWAY_PORT,
+    introspect: c.SUPERGRAPH === 'introspect',
+    supergraphPath: c.SUPERGRAPH_PATH,
+    subgraphUrls: subgraphUrls(env),
+    subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
+  };
+}

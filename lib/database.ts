@@ -1,0 +1,75 @@
+// One home for database access: opens a subgraph's Prisma client on the embedded PGlite database
+// (default, on disk under the data folder) or on PostgreSQL (when a URL is given), applies its
+// pending migrations, and counts the SQL statements it runs (the N+1 test reads that count).
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { Logger } from './logger.js';
+import { applyMigrations } from './migrations.js';
+import type { ServiceName } from './services.js';
+
+/** What every generated Prisma client offers, so this module serves all four. */
+export interface PrismaLike {
+  $on(event: 'query', callback: (event: { query: string }) => void): void;
+  $queryRawUnsafe(query: string): Promise<unknown>;
+  $disconnect(): Promise<void>;
+}
+
+export type ClientFactory<C> = (adapter: SqlMigrationAwareDriverAdapterFactory) => C;
+
+export interface DatabaseOptions {
+  name: ServiceName;
+  /** PostgreSQL URL; without one, the embedded PGlite database is used. */
+  url?: string | undefined;
+  /** Folder of the embedded databases; without one, PGlite keeps the data in memory. */
+  dataDir?: string | undefined;
+  logger: Logger;
+}
+
+export interface Database<C> {
+  client: C;
+  kind: 'pglite' | 'postgres';
+  /** Number of SQL statements run since the database was opened. */
+  statements(): number;
+  /** Throws when the database cannot answer (readiness check). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase<C extends PrismaLike>(options: DatabaseOptions, createClient: ClientFactory<C>): Promise<Database<C>> {
+  const { name, url, dataDir, logger } = options;
+  let adapter: SqlMigrationAwareDriverAdapterFactory;
+  let closeDriver = async () => {};
+  if (url) {
+    adapter = new PrismaPg({ connectionString: url });
+  } else {
+    const dir = dataDir ? path.join(dataDir, name) : undefined;
+    if (dir) await mkdir(dir, { recursive: true });
+    const pglite = await PGlite.create(dir);
+    adapter = new PrismaPGlite(pglite);
+    closeDriver = () => pglite.close();
+  }
+  const applied = await applyMigrations(name, adapter);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+
+  const client = createClient(adapter);
+  let statements = 0;
+  client.$on('query', () => {
+    statements += 1;
+  });
+  return {
+    client,
+    kind: url ? 'postgres' : 'pglite',
+    statements: () => statements,
+    ping: async () => {
+      await client.$queryRawUnsafe('SELECT 1');
+    },
+    close: async () => {
+      await client.$disconnect();
+      await closeDriver();
+    },
+  };
+}

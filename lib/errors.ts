@@ -1,0 +1,37 @@
+// The errors users see: GraphQLErrors with an `extensions.code` clients can switch on.
+import { GraphQLError } from 'graphql';
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  CONFLICT: 'CONFLICT',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const error = (code: ErrorCode, message: string, extensions: Record<string, unknown> = {}, httpStatus?: number) =>
+  new GraphQLError(message, { extensions: { code, ...extensions, ...(httpStatus ? { http: { status: httpStatus } } : {}) } });
+
+/** `field` names the offending input, e.g. `input.items[0].quantity`. */
+export const badUserInput = (message: string, field?: string) =>
+  error(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+export const notFound = (what: string, id: string) => error(ErrorCode.NOT_FOUND, `${what} ${JSON.stringify(id)} not found`);
+export const unauthenticated = (message = 'authentication required: send Authorization: Bearer <token>') =>
+  error(ErrorCode.UNAUTHENTICATED, message, {}, 401);
+export const forbidden = (message = 'not allowed') => error(ErrorCode.FORBIDDEN, message);
+export const conflict = (message: string) => error(ErrorCode.CONFLICT, message);
+export const serviceUnavailable = (message: string) => error(ErrorCode.SERVICE_UNAVAILABLE, message);
+
+/** Codes whose messages are meant for clients; anything else is masked in production. */
+export const PUBLIC_CODES = new Set<string>([
+  ...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR),
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);

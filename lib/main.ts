@@ -1,0 +1,24 @@
+// Entry-point glue: run a server until SIGINT/SIGTERM, then stop it gracefully.
+import type { RunningServer } from './http.js';
+
+export async function runUntilSignal(start: () => Promise<RunningServer>): Promise<void> {
+  let server: RunningServer;
+  try {
+    server = await start();
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    // Finish the requests in flight, then release the database; a second signal is ignored.
+    const timer = setTimeout(() => process.exit(1), 10_000).unref();
+    await server.close().catch((err) => console.error(`${signal}: ${err}`));
+    clearTimeout(timer);
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { canSee, type Tokens } from '../../lib/auth.js';
+import { badUserInput, conflict, unauthenticated } from '../../lib/errors.js';
+import { DateTime } from '../../lib/scalars.js';
+import { parseInput } from '../../lib/validation.js';
+import type { User, UsersDb } from './db.js';
+import type { UsersContext } from './loaders.js';
+import { DUMMY_HASH, hashPassword, verifyPassword } from './password.js';
+
+const registerInput = z.object({
+  email: z.string().trim().toLowerCase().max(254).pipe(z.email('email must be a valid email address')),
+  password: z.string().min(8, 'password must be at least 8 characters').max(200, 'password must be at most 200 characters'),
+  name: z.string().trim().min(1, 'name must not be empty').max(100, 'name must be at most 100 characters'),
+});
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
+
+export function createResolvers(db: UsersDb, tokens: Tokens) {
+  // The request that logs in is from then on made by that user (so the payload shows their email).
+  const authPayload = async (user: User, ctx: UsersContext) => {
+    ctx.viewer = { id: user.id, role: user.role };
+    return { token: await tokens.sign(ctx.viewer), user };
+  };
+
+  return {
+    DateTime,
+    Query: {
+      me: (_: unknown, __: unknown, ctx: UsersContext) => (ctx.viewer ? ctx.users.load(ctx.viewer.id) : null),
+      user: (_: unknown, args: { id: string }, ctx: UsersContext) => ctx.users.load(args.id),
+    },
+    Mutation: {
+      register: async (_: unknown, args: { input: unknown }, ctx: UsersContext) => {
+        const input = parseInput(registerInput, args.input, 'input');
+        try {
+          const user = await db.user.create({
+            data: { email: input.email, name: input.name, passwordHash: await hashPassword(input.password) },
+          });
+          return authPayload(user, ctx);
+        } catch (err) {
+          if (isUniqueViolation(err)) throw conflict('an account with this email already exists');
+          throw err;
+        }
+      },
+      login: async (_: unknown, args: { email: string; password: string }, ctx: UsersContext) => {
+        if (args.email.length > 254 || args.password.length > 200) throw badUserInput('email or password too long');
+        const user = await db.user.findUnique({ where: { email: args.email.trim().toLowerCase() } });
+        const ok = await verifyPassword(args.password, user?.passwordHash ?? DUMMY_HASH);
+        if (!user || !ok) throw unauthenticated('invalid email or password');
+        return authPayload(user, ctx);
+      },
+    },
+    User: {
+      __resolveReference: (ref: { id: string }, ctx: UsersContext) => ctx.users.load(ref.id),
+      email: (user: User, _: unknown, ctx: UsersContext) => (canSee(ctx, user.id) ? user.email : null),
+    },
+  };
+}

@@ -1,0 +1,16 @@
+// The users subgraph: accounts, registration and login.
+import type { SubgraphModule } from '../../lib/subgraph.js';
+import { seed } from '../../prisma/users/seed.js';
+import { createClient, type UsersDb } from './db.js';
+import { createContext, type UsersContext } from './loaders.js';
+import { createResolvers } from './resolvers.js';
+
+export const users: SubgraphModule<UsersDb, UsersContext> = {
+  createClient,
+  seed,
+  define: (db, _config, tokens) => ({
+    name: 'users',
+    resolvers: createResolvers(db, tokens),
+    context: (base) => createContext(db, base),
+  }),
+};
