@@ -3,7 +3,7 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { forbidden, unauthenticated } from './errors.js';
 
-export type Role = 'CUSTOMER' | 'ADMIN';
+export type Role = 'CUSTOMER' | 'ADMIN' | 'SERVICE';
 export interface Viewer {
   id: string;
   role: Role;
@@ -30,12 +30,19 @@ export class Tokens {
       .sign(this.#key);
   }
 
+  /** A short-lived token with which one service calls another's internal operations. */
+  signService(service: string): Promise<string> {
+    return this.sign({ id: service, role: 'SERVICE' }, '5m');
+  }
+
   /** The viewer a token names; throws UNAUTHENTICATED for a forged, malformed or expired token. */
   async verify(token: string): Promise<Viewer> {
     try {
       const { payload } = await jwtVerify(token, this.#key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
       const role = payload.role;
-      if (typeof payload.sub !== 'string' || (role !== 'CUSTOMER' && role !== 'ADMIN')) throw unauthenticated('invalid token');
+      if (typeof payload.sub !== 'string' || (role !== 'CUSTOMER' && role !== 'ADMIN' && role !== 'SERVICE')) {
+        throw unauthenticated('invalid token');
+      }
       return { id: payload.sub, role };
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired) throw unauthenticated('token expired: log in again');
@@ -69,6 +76,13 @@ export function requireAdmin(ctx: AuthContext): Viewer {
 }
 
 /** The owner of a record, or an admin, may read it. */
+/** Internal operations (e.g. stock reservations) accept only another service's token. */
+export function requireService(ctx: AuthContext, service: string): Viewer {
+  const viewer = requireViewer(ctx);
+  if (viewer.role !== 'SERVICE' || viewer.id !== service) throw forbidden(`this operation is internal to the ${service} service`);
+  return viewer;
+}
+
 export function canSee(ctx: AuthContext, ownerId: string): boolean {
   return ctx.viewer !== null && (ctx.viewer.id === ownerId || ctx.viewer.role === 'ADMIN');
 }

@@ -37,6 +37,10 @@ export interface SubgraphConfig extends CommonConfig {
   seedScale: number;
   /** GraphQL endpoints of the other subgraphs, for service-to-service calls. */
   subgraphUrls: Record<ServiceName, string>;
+  /** Orders: how old a half-done placement must be before recovery settles it, and how often it looks. */
+  recovery: { minAgeSeconds: number; intervalMs: number };
+  /** Fault injection for the crash-recovery test; never set in real deployments. */
+  faults: { crashAfterReserve: boolean };
 }
 
 export interface GatewayConfig extends CommonConfig {
@@ -83,9 +87,19 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
       [databaseUrlVar(name)]: postgresUrl.optional(),
       SEED: flag.optional(),
       SEED_SCALE: z.coerce.number().positive().max(1000).default(1),
+      RECOVERY_MIN_AGE_SECONDS: z.coerce.number().min(0).default(30),
+      RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+      FAULT_CRASH_AFTER_RESERVE: flag.default(false),
     }),
     env,
-  ) as Record<string, unknown> & { DATA_DIR: string; SEED?: boolean; SEED_SCALE: number };
+  ) as Record<string, unknown> & {
+    DATA_DIR: string;
+    SEED?: boolean;
+    SEED_SCALE: number;
+    RECOVERY_MIN_AGE_SECONDS: number;
+    RECOVERY_INTERVAL_MS: number;
+    FAULT_CRASH_AFTER_RESERVE: boolean;
+  };
   const databaseUrl = c[databaseUrlVar(name)] as string | undefined;
   return {
     ...common(env),
@@ -96,6 +110,8 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
     seed: c.SEED ?? databaseUrl === undefined,
     seedScale: c.SEED_SCALE,
     subgraphUrls: subgraphUrls(env),
+    recovery: { minAgeSeconds: c.RECOVERY_MIN_AGE_SECONDS, intervalMs: c.RECOVERY_INTERVAL_MS },
+    faults: { crashAfterReserve: c.FAULT_CRASH_AFTER_RESERVE },
   };
 }
 

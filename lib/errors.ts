@@ -7,6 +7,7 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   CONFLICT: 'CONFLICT',
+  OUT_OF_STOCK: 'OUT_OF_STOCK',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -23,6 +24,7 @@ export const unauthenticated = (message = 'authentication required: send Authori
   error(ErrorCode.UNAUTHENTICATED, message, {}, 401);
 export const forbidden = (message = 'not allowed') => error(ErrorCode.FORBIDDEN, message);
 export const conflict = (message: string) => error(ErrorCode.CONFLICT, message);
+export const outOfStock = (message: string, field?: string) => error(ErrorCode.OUT_OF_STOCK, message, field ? { field } : {});
 export const serviceUnavailable = (message: string) => error(ErrorCode.SERVICE_UNAVAILABLE, message);
 
 /** Codes whose messages are meant for clients; anything else is masked in production. */

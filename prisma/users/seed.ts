@@ -1,5 +1,6 @@
 // Demo accounts and generated customers (see prisma/seed-data.ts).
 import type { Logger } from '../../lib/logger.js';
+import { insertInChunks } from '../../lib/seeding.js';
 import { hashPassword } from '../../subgraphs/users/password.js';
 import type { PrismaClient } from './generated/client.js';
 import { seedPlan } from '../seed-data.js';
@@ -10,8 +11,7 @@ export async function seed(db: PrismaClient, scale: number, log: Logger): Promis
   // scrypt is slow on purpose: hash each distinct password once.
   const hashes = new Map<string, string>();
   for (const password of new Set(users.map((u) => u.password))) hashes.set(password, await hashPassword(password));
-  await db.user.createMany({
-    data: users.map(({ password, ...u }) => ({ ...u, passwordHash: hashes.get(password)! })),
-  });
+  const rows = users.map(({ password, ...u }) => ({ ...u, passwordHash: hashes.get(password)! }));
+  await insertInChunks(rows, (data) => db.user.createMany({ data }));
   log.info({ users: users.length }, 'seeded users');
 }

@@ -1,0 +1,48 @@
+// Refuses operations nested deeper than any client needs, before the gateway plans them: a query
+// nested 50 levels deep would otherwise fan out into a long chain of subgraph calls.
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
+
+export const MAX_DEPTH = 12;
+
+function depthOf(selectionSet: SelectionSetNode | undefined, fragments: Map<string, SelectionSetNode>, seen: Set<string>): number {
+  if (!selectionSet) return 0;
+  let max = 0;
+  for (const selection of selectionSet.selections) {
+    let depth = 0;
+    if (selection.kind === Kind.FIELD) depth = selection.selectionSet ? 1 + depthOf(selection.selectionSet, fragments, seen) : 1;
+    else if (selection.kind === Kind.INLINE_FRAGMENT) depth = depthOf(selection.selectionSet, fragments, seen);
+    else if (!seen.has(selection.name.value)) {
+      depth = depthOf(fragments.get(selection.name.value), fragments, new Set([...seen, selection.name.value]));
+    }
+    max = Math.max(max, depth);
+  }
+  return max;
+}
+
+export function operationDepth(document: DocumentNode): number {
+  const fragments = new Map<string, SelectionSetNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d.selectionSet);
+  let max = 0;
+  for (const d of document.definitions) {
+    if (d.kind === Kind.OPERATION_DEFINITION) max = Math.max(max, depthOf(d.selectionSet, fragments, new Set()));
+  }
+  return max;
+}
+
+export function depthLimitPlugin(maxDepth = MAX_DEPTH): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async validationDidStart({ document }) {
+          const depth = operationDepth(document);
+          if (depth > maxDepth) {
+            throw new GraphQLError(`operation is nested ${depth} levels deep; the limit is ${maxDepth}`, {
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
+}

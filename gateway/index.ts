@@ -1,0 +1,5 @@
+import { loadGatewayConfig } from '../lib/config.js';
+import { runUntilSignal } from '../lib/main.js';
+import { startGateway } from './server.js';
+
+await runUntilSignal(() => startGateway(loadGatewayConfig()));

@@ -1,0 +1,67 @@
+// `npm start`: the four subgraphs and the gateway as separate processes, like in production.
+// Waits until every one is ready, prints where to go, and stops them all on Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { ROOT } from '../lib/paths.js';
+import { DEFAULT_PORTS, portVar, SERVICE_NAMES } from '../lib/services.js';
+
+const started = Date.now();
+const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function run(name: string, entry: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env, stdio: 'inherit' });
+  children.set(name, child);
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (!stopping) {
+      console.error(`${name} exited (${signal ?? code}); stopping the others`);
+      void stop(1);
+    }
+  });
+}
+
+async function waitReady(name: string, port: number, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    const ok = await fetch(`http://localhost:${port}/ready`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} did not become ready on port ${port}`);
+}
+
+async function stop(code: number) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children.values()) child.kill('SIGTERM');
+  await Promise.all([...children.values()].map((c) => new Promise((r) => c.once('exit', r))));
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+const port = (name: (typeof SERVICE_NAMES)[number]) => Number(process.env[portVar(name)] ?? DEFAULT_PORTS[name]);
+for (const name of SERVICE_NAMES) run(name, `subgraphs/${name}/index.ts`);
+run('gateway', 'gateway/index.ts');
+try {
+  await Promise.all([
+    ...SERVICE_NAMES.map((name) => waitReady(name, port(name))),
+    waitReady('gateway', Number(process.env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway)),
+  ]);
+} catch (err) {
+  console.error(String(err));
+  await stop(1);
+}
+const gatewayUrl = `http://localhost:${process.env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway}/graphql`;
+console.log(`
+  Commerce supergraph ready in ${((Date.now() - started) / 1000).toFixed(1)} s
+
+  Gateway and Apollo Sandbox  ${gatewayUrl}
+${SERVICE_NAMES.map((n) => `  ${n.padEnd(26)}  http://localhost:${port(n)}/graphql`).join('\n')}
+
+  Demo accounts: admin@example.com / demo-admin-1, alice@example.com / demo-alice-1
+  Press Ctrl-C to stop.
+`);

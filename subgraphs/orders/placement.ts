@@ -1,0 +1,127 @@
+// Placing and cancelling orders: a saga over two services. The order is written PENDING first,
+// then catalog reserves the stock (at catalog's prices), then the order is confirmed with those
+// prices. Every step is idempotent per order id; `recovery.ts` finishes what a crash interrupted.
+import { z } from 'zod';
+import { canSee, requireViewer } from '../../lib/auth.js';
+import { badUserInput, forbidden, notFound, PUBLIC_CODES, serviceUnavailable } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import { ServiceError } from '../../lib/service-client.js';
+import { parseInput } from '../../lib/validation.js';
+import type { CatalogStock, Reservation } from './catalog-stock.js';
+import type { Order, OrdersDb } from './db.js';
+import type { OrdersContext } from './loaders.js';
+import { GraphQLError } from 'graphql';
+
+const placeOrderInput = z.object({
+  items: z
+    .array(
+      z.object({
+        productId: z.string().min(1, 'productId must not be empty').max(64, 'productId is too long'),
+        quantity: z.number().int().min(1, 'quantity must be at least 1').max(100, 'quantity must be at most 100'),
+      }),
+    )
+    .min(1, 'an order needs at least one item')
+    .max(50, 'an order has at most 50 items')
+    .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each product may appear only once'),
+  idempotencyKey: z.string().min(1, 'idempotencyKey must not be empty').max(100, 'idempotencyKey must be at most 100 characters').nullish(),
+});
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
+
+export interface PlacementOptions {
+  /** Test hook: exit the process right after the reservation, before the order is confirmed. */
+  crashAfterReserve?: boolean;
+}
+
+export type OrderPlacement = ReturnType<typeof orderPlacement>;
+
+export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger, options: PlacementOptions = {}) {
+  /** Writes the reserved lines and prices into the order and confirms it (once). */
+  async function confirm(orderId: string, reservation: Reservation): Promise<Order> {
+    const currency = reservation.lines[0]?.unitPrice.currency ?? 'USD';
+    const total = reservation.lines.reduce((sum, l) => sum + l.quantity * l.unitPrice.amount, 0);
+    return db.$transaction(async (tx) => {
+      const { count } = await tx.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'CONFIRMED', totalAmount: total, currency } });
+      if (count === 1) {
+        await tx.orderItem.createMany({
+          data: reservation.lines.map((l) => ({ orderId, productId: l.productId, quantity: l.quantity, unitPriceAmount: l.unitPrice.amount, currency: l.unitPrice.currency })),
+        });
+      }
+      return tx.order.findUniqueOrThrow({ where: { id: orderId } });
+    });
+  }
+
+  /** Marks a PENDING order FAILED and frees its idempotency key, so a retry can place it anew. */
+  const fail = (orderId: string) => db.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'FAILED', idempotencyKey: null } });
+
+  /** A concurrent request with the same key owns the order; wait until it settles. */
+  async function settled(userId: string, key: string): Promise<Order> {
+    for (let attempt = 0; ; attempt++) {
+      const order = await db.order.findUnique({ where: { userId_idempotencyKey: { userId, idempotencyKey: key } } });
+      if (order && (order.status !== 'PENDING' || attempt >= 100)) return order;
+      if (!order && attempt >= 100) throw serviceUnavailable('the order with this idempotencyKey is still being placed');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  return {
+    confirm,
+    fail,
+
+    async place(ctx: OrdersContext, rawInput: unknown): Promise<Order> {
+      const viewer = requireViewer(ctx);
+      const input = parseInput(placeOrderInput, rawInput, 'input');
+      const key = input.idempotencyKey ?? null;
+      if (key) {
+        const existing = await db.order.findUnique({ where: { userId_idempotencyKey: { userId: viewer.id, idempotencyKey: key } } });
+        if (existing) return settled(viewer.id, key);
+      }
+      let order: Order;
+      try {
+        order = await db.order.create({ data: { userId: viewer.id, status: 'PENDING', totalAmount: 0, currency: 'USD', idempotencyKey: key } });
+      } catch (err) {
+        if (key && isUniqueViolation(err)) return settled(viewer.id, key); // lost the race for this key
+        throw err;
+      }
+
+      let reservation: Reservation;
+      try {
+        reservation = await catalog.reserve(order.id, input.items, ctx.requestId);
+      } catch (err) {
+        if (err instanceof ServiceError) {
+          // Catalog refused (unknown product, out of stock): nothing was reserved, so nothing stays.
+          await db.order.delete({ where: { id: order.id } });
+          const first = err.errors[0];
+          const code = first?.extensions?.code ?? '';
+          if (PUBLIC_CODES.has(code)) throw new GraphQLError(first!.message, { extensions: { ...first!.extensions } });
+          throw err;
+        }
+        // Catalog unreachable or too slow: it may or may not have reserved. The order fails now;
+        // recovery releases whatever catalog holds for it once catalog answers again.
+        await fail(order.id);
+        ctx.log.warn({ orderId: order.id, err }, 'reservation failed, order marked FAILED');
+        throw err;
+      }
+      if (options.crashAfterReserve) process.exit(86);
+
+      const confirmed = await confirm(order.id, reservation);
+      await catalog.commit(order.id, ctx.requestId).catch((err) => log.warn({ orderId: order.id, err }, 'commit deferred to recovery'));
+      return confirmed;
+    },
+
+    async cancel(ctx: OrdersContext, id: string): Promise<Order> {
+      requireViewer(ctx);
+      const order = await db.order.findUnique({ where: { id } });
+      if (!order) throw notFound('order', id);
+      if (!canSee(ctx, order.userId)) throw forbidden('this order belongs to another customer');
+      if (order.status !== 'CONFIRMED' && order.status !== 'CANCELLED') {
+        throw badUserInput(`a ${order.status} order cannot be cancelled`, 'id');
+      }
+      await db.order.updateMany({ where: { id, status: 'CONFIRMED' }, data: { status: 'CANCELLED' } });
+      // Releasing is idempotent, so a second cancel (or a retry after catalog was down) is harmless
+      // and finishes returning the stock if the first could not.
+      await catalog.release(id, ctx.requestId);
+      return db.order.findUniqueOrThrow({ where: { id } });
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// Finishes order placements that a crash (or an unreachable catalog) left half done. Runs on
+// start and periodically; only touches work older than `minAgeSeconds`, so it never races a
+// placement still in flight on this or another replica.
+import type { Logger } from '../../lib/logger.js';
+import type { CatalogStock } from './catalog-stock.js';
+import type { OrdersDb } from './db.js';
+import type { OrderPlacement } from './placement.js';
+
+export interface RecoveryOptions {
+  minAgeSeconds: number;
+  intervalMs: number;
+}
+
+export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: OrderPlacement, log: Logger, options: RecoveryOptions) {
+  /** One pass; returns how many orders or reservations it settled. */
+  async function runOnce(): Promise<number> {
+    let settled = 0;
+    const cutoff = new Date(Date.now() - options.minAgeSeconds * 1000);
+
+    // Orders stuck PENDING: complete them when catalog holds their stock, otherwise fail them
+    // (releasing first leaves a record that stops a late reservation from taking stock).
+    const pending = await db.order.findMany({ where: { status: 'PENDING', createdAt: { lt: cutoff } }, take: 100 });
+    for (const order of pending) {
+      const reservation = await catalog.find(order.id);
+      if (reservation?.status === 'RESERVED' || reservation?.status === 'COMMITTED') {
+        await placement.confirm(order.id, reservation);
+        await catalog.commit(order.id);
+        log.info({ orderId: order.id }, 'recovered order: confirmed');
+      } else {
+        await catalog.release(order.id);
+        await placement.fail(order.id);
+        log.info({ orderId: order.id }, 'recovered order: failed, nothing reserved');
+      }
+      settled++;
+    }
+
+    // Reservations still held: commit those of confirmed orders, release the rest.
+    for (const reservation of await catalog.stale(options.minAgeSeconds)) {
+      const order = await db.order.findUnique({ where: { id: reservation.orderId } });
+      if (order?.status === 'PENDING') continue; // younger than the cutoff: its placement may still finish
+      if (order?.status === 'CONFIRMED') await catalog.commit(reservation.orderId);
+      else await catalog.release(reservation.orderId);
+      log.info({ orderId: reservation.orderId, order: order?.status ?? 'missing' }, 'recovered reservation');
+      settled++;
+    }
+    return settled;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    running = runOnce().catch((err) => log.warn({ err }, 'order recovery failed; will retry'));
+  };
+  return {
+    runOnce,
+    start() {
+      tick();
+      timer = setInterval(tick, options.intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

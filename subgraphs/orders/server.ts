@@ -1,0 +1,28 @@
+// The orders subgraph: orders, their items and prices, placing and cancelling them.
+import type { SubgraphModule } from '../../lib/subgraph.js';
+import { createLogger } from '../../lib/logger.js';
+import { seed } from '../../prisma/orders/seed.js';
+import { catalogStock } from './catalog-stock.js';
+import { createClient, type OrdersDb } from './db.js';
+import { createContext, type OrdersContext } from './loaders.js';
+import { orderPlacement } from './placement.js';
+import { orderRecovery } from './recovery.js';
+import { createResolvers } from './resolvers.js';
+
+export const orders: SubgraphModule<OrdersDb, OrdersContext> = {
+  createClient,
+  seed,
+  define: (db, config, tokens) => {
+    const log = createLogger('orders', config.logLevel);
+    const catalog = catalogStock(config.subgraphUrls.catalog, tokens);
+    const placement = orderPlacement(db, catalog, log, { crashAfterReserve: config.faults.crashAfterReserve });
+    const recovery = orderRecovery(db, catalog, placement, log, config.recovery);
+    recovery.start();
+    return {
+      name: 'orders',
+      resolvers: createResolvers(placement),
+      context: (base) => createContext(db, base),
+      close: () => recovery.stop(),
+    };
+  },
+};

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { requireViewer } from '../../lib/auth.js';
+import { decodeCursor, pageSize, toConnection } from '../../lib/connection.js';
+import { badUserInput } from '../../lib/errors.js';
+import { newestFirstCursor } from '../../lib/paged-query.js';
+import { DateTime } from '../../lib/scalars.js';
+import { parseInput } from '../../lib/validation.js';
+import type { Review, ReviewsDb } from './db.js';
+import type { ReviewsContext } from './loaders.js';
+
+const addReviewInput = z.object({
+  productId: z.string().min(1, 'productId must not be empty').max(64),
+  rating: z.number().int().min(1, 'rating must be between 1 and 5').max(5, 'rating must be between 1 and 5'),
+  body: z.string().trim().max(2000, 'body must be at most 2000 characters').nullish(),
+});
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
+
+export interface ProductReviewsChecker {
+  /** Whether the product exists in the catalog (reviews does not own products). */
+  productExists(productId: string, ctx: ReviewsContext): Promise<boolean>;
+}
+
+export function createResolvers(db: ReviewsDb, products: ProductReviewsChecker) {
+  return {
+    DateTime,
+    Mutation: {
+      addReview: async (_: unknown, args: { input: unknown }, ctx: ReviewsContext) => {
+        const viewer = requireViewer(ctx);
+        const input = parseInput(addReviewInput, args.input, 'input');
+        if (!(await products.productExists(input.productId, ctx))) {
+          throw badUserInput(`product ${JSON.stringify(input.productId)} does not exist`, 'input.productId');
+        }
+        try {
+          return await db.review.create({
+            data: { productId: input.productId, authorId: viewer.id, rating: input.rating, body: input.body || null },
+          });
+        } catch (err) {
+          if (isUniqueViolation(err)) throw badUserInput('you have already reviewed this product', 'input.productId');
+          throw err;
+        }
+      },
+    },
+    Review: {
+      __resolveReference: (ref: { id: string }, ctx: ReviewsContext) => ctx.reviews.load(ref.id),
+      author: (r: Review) => ({ __typename: 'User', id: r.authorId }),
+      product: (r: Review) => ({ __typename: 'Product', id: r.productId }),
+    },
+    Product: {
+      reviews: async (product: { id: string }, args: { first?: number | null; after?: string | null }, ctx: ReviewsContext) => {
+        const first = pageSize(args.first, 10);
+        const after = args.after ? decodeCursor(args.after, 2) : null;
+        const rows = await ctx.reviewsOfProduct.load({ parentId: product.id, limit: first + 1, after });
+        return toConnection(rows, first, newestFirstCursor, async () => (await ctx.ratingStats.load(product.id)).count);
+      },
+      averageRating: async (product: { id: string }, _: unknown, ctx: ReviewsContext) => {
+        const { average } = await ctx.ratingStats.load(product.id);
+        return average === null ? null : Math.round(average * 100) / 100;
+      },
+      reviewCount: async (product: { id: string }, _: unknown, ctx: ReviewsContext) => (await ctx.ratingStats.load(product.id)).count,
+    },
+    User: {
+      reviews: (user: { id: string }, args: { first?: number | null }, ctx: ReviewsContext) =>
+        ctx.reviewsOfAuthor.load({ parentId: user.id, limit: pageSize(args.first, 20), after: null }),
+    },
+  };
+}
