@@ -1,0 +1,194 @@
+// One harness for the end-to-end tests: starts the four subgraphs and the gateway as real HTTP
+// servers on free ports, on the embedded PGlite or on fresh PostgreSQL databases (dropped after).
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { startGateway } from '../gateway/server.js';
+import type { SubgraphConfig } from '../lib/config.js';
+import type { RunningServer } from '../lib/http.js';
+import { ROOT, SUPERGRAPH_PATH } from '../lib/paths.js';
+import { SERVICE_NAMES, type ServiceName } from '../lib/services.js';
+import { startSubgraph, type RunningSubgraph } from '../lib/subgraph.js';
+import { catalog } from '../subgraphs/catalog/server.js';
+import type { CatalogDb } from '../subgraphs/catalog/db.js';
+import { orders } from '../subgraphs/orders/server.js';
+import type { OrdersDb } from '../subgraphs/orders/db.js';
+import { reviews } from '../subgraphs/reviews/server.js';
+import type { ReviewsDb } from '../subgraphs/reviews/db.js';
+import { users } from '../subgraphs/users/server.js';
+import type { UsersDb } from '../subgraphs/users/db.js';
+
+export type Backend = 'pglite' | 'postgres';
+export const JWT_SECRET = 'test-secret-test-secret-test-secret!';
+export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** PGlite always; PostgreSQL when reachable, and always under CI=true (where its absence fails the run). */
+export async function availableBackends(): Promise<Backend[]> {
+  if (await postgresReachable()) return ['pglite', 'postgres'];
+  if (process.env.CI === 'true') throw new Error(`CI=true but PostgreSQL is not reachable at ${ADMIN_URL} (set TEST_DATABASE_URL)`);
+  return ['pglite'];
+}
+
+/** Creates one fresh database per subgraph; returns their URLs and a function that drops them. */
+export async function createPostgresDatabases(): Promise<{ urls: Record<ServiceName, string>; drop(): Promise<void> }> {
+  const prefix = `cs_test_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  const urls = {} as Record<ServiceName, string>;
+  for (const name of SERVICE_NAMES) {
+    await admin.query(`CREATE DATABASE "${prefix}_${name}"`);
+    const url = new URL(ADMIN_URL);
+    url.pathname = `/${prefix}_${name}`;
+    urls[name] = url.toString();
+  }
+  await admin.end();
+  return {
+    urls,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: ADMIN_URL });
+      await client.connect();
+      for (const name of SERVICE_NAMES) await client.query(`DROP DATABASE IF EXISTS "${prefix}_${name}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export function subgraphConfig(name: ServiceName, overrides: Partial<SubgraphConfig> = {}): SubgraphConfig {
+  return {
+    name,
+    port: 0,
+    production: false,
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    jwtSecret: JWT_SECRET,
+    databaseUrl: undefined,
+    dataDir: undefined,
+    seed: true,
+    seedScale: 0.25,
+    subgraphUrls: { users: '', catalog: '', orders: '', reviews: '' },
+    recovery: { minAgeSeconds: 30, intervalMs: 60_000 },
+    faults: { crashAfterReserve: false },
+    ...overrides,
+  };
+}
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; field?: string } }[];
+}
+
+export type HttpResult<T> = { status: number; headers: Headers } & GraphQLResponse<T>;
+
+export async function graphql<T = Record<string, any>>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<HttpResult<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, headers: response.headers, ...((await response.json()) as GraphQLResponse<T>) };
+}
+
+export interface Stack {
+  backend: Backend;
+  gatewayUrl: string;
+  users: RunningSubgraph<UsersDb>;
+  catalog: RunningSubgraph<CatalogDb>;
+  orders: RunningSubgraph<OrdersDb> | undefined;
+  reviews: RunningSubgraph<ReviewsDb>;
+  request<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<HttpResult<T>>;
+  login(email: string, password: string): Promise<string>;
+  /** Statements each subgraph has run so far. */
+  statements(): Record<ServiceName, number>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Where orders runs when the test starts it itself (as a separate process). */
+  externalOrders?: { url: string };
+  orders?: Partial<SubgraphConfig>;
+}
+
+export async function startStack(backend: Backend, options: StackOptions = {}): Promise<Stack> {
+  const pgDatabases = backend === 'postgres' ? await createPostgresDatabases() : undefined;
+  const db = (name: ServiceName) => ({ databaseUrl: pgDatabases?.urls[name] });
+  const servers: RunningServer[] = [];
+  try {
+    const [u, c] = await Promise.all([
+      startSubgraph(users, subgraphConfig('users', db('users'))),
+      startSubgraph(catalog, subgraphConfig('catalog', db('catalog'))),
+    ]);
+    servers.push(u, c);
+    const urls = { users: u.url, catalog: c.url, orders: options.externalOrders?.url ?? '', reviews: '' };
+    const [o, r] = await Promise.all([
+      options.externalOrders ? undefined : startSubgraph(orders, subgraphConfig('orders', { ...db('orders'), subgraphUrls: urls, ...options.orders })),
+      startSubgraph(reviews, subgraphConfig('reviews', { ...db('reviews'), subgraphUrls: urls })),
+    ]);
+    if (o) servers.push(o);
+    servers.push(r);
+    urls.orders = o?.url ?? urls.orders;
+    urls.reviews = r.url;
+    const gateway = await startGateway({
+      production: false,
+      logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+      jwtSecret: JWT_SECRET,
+      port: 0,
+      introspect: false,
+      supergraphPath: SUPERGRAPH_PATH,
+      subgraphUrls: urls,
+      subgraphTimeoutMs: 5_000,
+    });
+    servers.unshift(gateway);
+    const request: Stack['request'] = <T,>(query: string, variables: Record<string, unknown> = {}, token?: string) =>
+      graphql<T>(gateway.url, query, variables, token);
+    return {
+      backend,
+      gatewayUrl: gateway.url,
+      users: u,
+      catalog: c,
+      orders: o,
+      reviews: r,
+      request,
+      async login(email, password) {
+        const res = await request('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: email, p: password });
+        if (!res.data?.login) throw new Error(`login failed: ${JSON.stringify(res.errors)}`);
+        return res.data.login.token as string;
+      },
+      statements: () => ({ users: u.db.statements(), catalog: c.db.statements(), orders: o?.db.statements() ?? 0, reviews: r.db.statements() }),
+      async stop() {
+        for (const s of servers) await s.close();
+        await pgDatabases?.drop();
+      },
+    };
+  } catch (err) {
+    for (const s of servers) await s.close().catch(() => {});
+    await pgDatabases?.drop();
+    throw err;
+  }
+}
+
+const OPERATIONS_DIR = path.join(ROOT, 'operations');
+/** A client operation from operations/<client>/<Name>.graphql, as the clients send it. */
+export function operation(name: string): string {
+  for (const client of readdirSync(OPERATIONS_DIR, { withFileTypes: true })) {
+    if (!client.isDirectory()) continue;
+    const file = path.join(OPERATIONS_DIR, client.name, `${name}.graphql`);
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      // not in this client's folder
+    }
+  }
+  throw new Error(`no operation ${name} under operations/`);
+}
