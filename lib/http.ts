@@ -74,13 +74,16 @@ export async function listen(
     server.listen(port, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
   return {
     port: actual,
     url: `http://localhost:${actual}/graphql`,
-    close: async () => {
-      await apollo.stop();
-      await onClose();
-    },
+    // Idempotent: a signal handler and a test teardown may both ask.
+    close: () =>
+      (closing ??= (async () => {
+        await apollo.stop();
+        await onClose();
+      })()),
   };
 }
 

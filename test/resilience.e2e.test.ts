@@ -1,0 +1,145 @@
+// What happens when a service dies or is unreachable: the order saga recovers after a crash
+// between the two services' writes, an unreachable catalog holds no stock, and a subgraph that
+// is down costs only its own fields.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../lib/paths.js';
+import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
+import { availableBackends, createPostgresDatabases, JWT_SECRET, operation, startStack, type Backend, type Stack } from './harness.js';
+
+const [admin, alice] = DEMO_ACCOUNTS;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+async function until<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** The orders subgraph as its own process, the way it runs in production. */
+function spawnOrders(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'subgraphs/orders/index.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'silent', JWT_SECRET, SEED: 'false', ...env },
+    stdio: 'ignore',
+  });
+}
+
+describe.each(await availableBackends())('resilience on %s', (backend: Backend) => {
+  describe('a crash of the orders service between reservation and confirmation', () => {
+    let stack: Stack;
+    let child: ChildProcess | undefined;
+    let dataDir: string;
+    let ordersDb: Awaited<ReturnType<typeof createPostgresDatabases>> | undefined;
+    let ordersEnv: Record<string, string>;
+
+    beforeAll(async () => {
+      const port = await freePort();
+      stack = await startStack(backend, { externalOrders: { url: `http://localhost:${port}/graphql` } });
+      dataDir = await mkdtemp(path.join(tmpdir(), 'orders-crash-'));
+      ordersDb = backend === 'postgres' ? await createPostgresDatabases() : undefined;
+      ordersEnv = {
+        ORDERS_PORT: String(port),
+        CATALOG_URL: stack.catalog.url,
+        DATA_DIR: dataDir,
+        ...(ordersDb ? { ORDERS_DATABASE_URL: ordersDb.urls.orders } : {}),
+      };
+    });
+    afterEach(() => {
+      child?.kill('SIGKILL');
+    });
+    afterAll(async () => {
+      await stack?.stop();
+      await ordersDb?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    const ready = () => until(() => fetch(`http://localhost:${ordersEnv.ORDERS_PORT}/ready`).then((r) => r.ok));
+
+    it('completes the order when the service comes back', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const product = (await stack.request(operation('ProductBySku'), { sku: 'KIT-00008' })).data!.productBySku;
+      const stockBefore = (await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } })).stock;
+
+      child = spawnOrders({ ...ordersEnv, FAULT_CRASH_AFTER_RESERVE: 'true' });
+      await ready();
+      const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+      const res = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: product.id, quantity: 2 }] } }, token);
+      expect(res.data?.placeOrder ?? null).toBeNull(); // the client saw the crash as an error
+      expect(await exited).toBe(86);
+
+      // The crash left stock held for an order that is not confirmed.
+      const held = await stack.catalog.db.client.stockReservation.findMany({ where: { status: 'RESERVED' }, include: { lines: true } });
+      expect(held).toHaveLength(1);
+      expect(held[0]!.lines[0]).toMatchObject({ productId: product.id, quantity: 2 });
+
+      child = spawnOrders({ ...ordersEnv, RECOVERY_MIN_AGE_SECONDS: '0', RECOVERY_INTERVAL_MS: '200' });
+      await ready();
+      const committed = await until(() =>
+        stack.catalog.db.client.stockReservation.findFirst({ where: { orderId: held[0]!.orderId, status: 'COMMITTED' } }),
+      );
+      expect(committed.orderId).toBe(held[0]!.orderId);
+      const order = await stack.request(operation('OrderDetail'), { id: held[0]!.orderId }, token);
+      expect(order.data!.order).toMatchObject({ status: 'CONFIRMED', total: { amount: 2 * product.price.amount }, items: [{ quantity: 2 }] });
+      expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } })).stock).toBe(stockBefore - 2);
+    });
+  });
+
+  describe('an unreachable catalog', () => {
+    let stack: Stack;
+    beforeAll(async () => {
+      const deadPort = await freePort();
+      stack = await startStack(backend, {
+        orders: { subgraphUrls: { users: '', orders: '', reviews: '', catalog: `http://localhost:${deadPort}/graphql` } },
+      });
+    });
+    afterAll(() => stack?.stop());
+
+    it('fails the order with a clear error and holds no stock', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const product = (await stack.request(operation('ProductBySku'), { sku: 'KIT-00008' })).data!.productBySku;
+      const before = await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } });
+      const res = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: product.id, quantity: 1 }], idempotencyKey: 'k1' } }, token);
+      expect(res.errors?.[0]).toMatchObject({ message: 'the catalog service is unavailable, try again later', extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } })).stock).toBe(before.stock);
+      expect(await stack.catalog.db.client.stockReservation.count({ where: { status: 'RESERVED' } })).toBe(0);
+      const failed = await stack.orders!.db.client.order.findMany({ where: { status: { in: ['PENDING', 'FAILED'] } } });
+      expect(failed.map((o) => o.status)).toEqual(['FAILED']);
+      expect(failed[0]!.idempotencyKey).toBeNull(); // so a retry with the same key places a new order
+    });
+  });
+
+  describe('a subgraph that is down', () => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await startStack(backend);
+    });
+    afterAll(() => stack?.stop());
+
+    it('costs only its own fields: the rest of the answer arrives with an error entry', async () => {
+      await stack.reviews.close();
+      const res = await stack.request(operation('ProductList'), { first: 3 });
+      expect(res.data!.products.edges).toHaveLength(3);
+      expect(res.data!.products.edges[0].node).toMatchObject({ name: expect.any(String), averageRating: null, reviewCount: null });
+      expect(res.errors?.length).toBeGreaterThan(0);
+      const token = await stack.login(admin.email, admin.password);
+      const me = await stack.request('{ me { name reviews { id } } }', {}, token);
+      expect(me.data!.me).toEqual({ name: 'Ada Admin', reviews: null });
+    });
+  });
+});
