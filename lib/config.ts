@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ROOT } from './paths.js';
-import { DEFAULT_PORTS, databaseUrlVar, portVar, SERVICE_NAMES, urlVar, type ServiceName } from './services.js';
+import { DEFAULT_PORTS, databaseUrlVar, portVar, type ServiceName } from './services.js';
 
 /** Used only outside production, so that `npm start` works with no setup; production must set its own. */
 const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-in-production';
@@ -64,73 +64,76 @@ function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   return result.data;
 }
 
-function common(env: Env): CommonConfig {
-  const c = parse(commonSchema, env);
+const serviceUrl = (name: ServiceName) => z.url().default(`http://localhost:${DEFAULT_PORTS[name]}/graphql`);
+const urlsSchema = z.object({
+  USERS_URL: serviceUrl('users'),
+  CATALOG_URL: serviceUrl('catalog'),
+  ORDERS_URL: serviceUrl('orders'),
+  REVIEWS_URL: serviceUrl('reviews'),
+});
+
+const subgraphSchema = commonSchema.extend(urlsSchema.shape).extend({
+  SEED: flag.optional(),
+  SEED_SCALE: z.coerce.number().positive().max(1000).default(1),
+  RECOVERY_MIN_AGE_SECONDS: z.coerce.number().min(0).default(30),
+  RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  FAULT_CRASH_AFTER_RESERVE: flag.default(false),
+});
+
+/** The variables named after the subgraph (USERS_PORT, USERS_DATABASE_URL). */
+const ownVarsSchema = (name: ServiceName) =>
+  z.object({ [portVar(name)]: port.default(DEFAULT_PORTS[name]), [databaseUrlVar(name)]: postgresUrl.optional() });
+
+const gatewaySchema = commonSchema.extend(urlsSchema.shape).extend({
+  GATEWAY_PORT: port.default(DEFAULT_PORTS.gateway),
+  SUPERGRAPH: z.enum(['file', 'introspect']).default('file'),
+  SUPERGRAPH_PATH: z.string().default(path.join(ROOT, 'supergraph.graphql')),
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+/** Every environment variable a service reads (the docker-compose test holds the compose file to it). */
+export const envVarsOf = (service: ServiceName | 'gateway'): string[] =>
+  service === 'gateway' ? Object.keys(gatewaySchema.shape) : [...Object.keys(subgraphSchema.shape), ...Object.keys(ownVarsSchema(service).shape)];
+
+function common(c: z.infer<typeof commonSchema>): CommonConfig {
   const production = c.NODE_ENV === 'production';
   if (production && !c.JWT_SECRET) throw new Error('invalid configuration:\n  JWT_SECRET: required in production');
   return { production, logLevel: c.LOG_LEVEL, jwtSecret: c.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET };
 }
 
-function subgraphUrls(env: Env): Record<ServiceName, string> {
-  const shape = Object.fromEntries(
-    SERVICE_NAMES.map((n) => [urlVar(n), z.url().default(`http://localhost:${DEFAULT_PORTS[n]}/graphql`)]),
-  );
-  const parsed = parse(z.object(shape), env) as Record<string, string>;
-  return Object.fromEntries(SERVICE_NAMES.map((n) => [n, parsed[urlVar(n)]])) as Record<ServiceName, string>;
-}
+const subgraphUrls = (c: z.infer<typeof urlsSchema>): Record<ServiceName, string> => ({
+  users: c.USERS_URL,
+  catalog: c.CATALOG_URL,
+  orders: c.ORDERS_URL,
+  reviews: c.REVIEWS_URL,
+});
 
 export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): SubgraphConfig {
-  const c = parse(
-    z.object({
-      DATA_DIR: commonSchema.shape.DATA_DIR,
-      [portVar(name)]: port.default(DEFAULT_PORTS[name]),
-      [databaseUrlVar(name)]: postgresUrl.optional(),
-      SEED: flag.optional(),
-      SEED_SCALE: z.coerce.number().positive().max(1000).default(1),
-      RECOVERY_MIN_AGE_SECONDS: z.coerce.number().min(0).default(30),
-      RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
-      FAULT_CRASH_AFTER_RESERVE: flag.default(false),
-    }),
-    env,
-  ) as Record<string, unknown> & {
-    DATA_DIR: string;
-    SEED?: boolean;
-    SEED_SCALE: number;
-    RECOVERY_MIN_AGE_SECONDS: number;
-    RECOVERY_INTERVAL_MS: number;
-    FAULT_CRASH_AFTER_RESERVE: boolean;
-  };
-  const databaseUrl = c[databaseUrlVar(name)] as string | undefined;
+  const c = parse(subgraphSchema, env);
+  const own = parse(ownVarsSchema(name), env);
+  const databaseUrl = own[databaseUrlVar(name)] as string | undefined;
   return {
-    ...common(env),
+    ...common(c),
     name,
-    port: c[portVar(name)] as number,
+    port: own[portVar(name)] as number,
     databaseUrl,
     dataDir: databaseUrl ? undefined : c.DATA_DIR,
     seed: c.SEED ?? databaseUrl === undefined,
     seedScale: c.SEED_SCALE,
-    subgraphUrls: subgraphUrls(env),
+    subgraphUrls: subgraphUrls(c),
     recovery: { minAgeSeconds: c.RECOVERY_MIN_AGE_SECONDS, intervalMs: c.RECOVERY_INTERVAL_MS },
     faults: { crashAfterReserve: c.FAULT_CRASH_AFTER_RESERVE },
   };
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  const c = parse(
-    z.object({
-      GATEWAY_PORT: port.default(DEFAULT_PORTS.gateway),
-      SUPERGRAPH: z.enum(['file', 'introspect']).default('file'),
-      SUPERGRAPH_PATH: z.string().default(path.join(ROOT, 'supergraph.graphql')),
-      SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-    }),
-    env,
-  );
+  const c = parse(gatewaySchema, env);
   return {
-    ...common(env),
+    ...common(c),
     port: c.GATEWAY_PORT,
     introspect: c.SUPERGRAPH === 'introspect',
     supergraphPath: c.SUPERGRAPH_PATH,
-    subgraphUrls: subgraphUrls(env),
+    subgraphUrls: subgraphUrls(c),
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
   };
 }
