@@ -1,7 +1,6 @@
 // Refuses operations nested deeper than any client needs, before the gateway plans them: a query
 // nested 50 levels deep would otherwise fan out into a long chain of subgraph calls.
-import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode, type ValidationRule } from 'graphql';
 
 export const MAX_DEPTH = 12;
 
@@ -30,19 +29,12 @@ export function operationDepth(document: DocumentNode): number {
   return max;
 }
 
-export function depthLimitPlugin(maxDepth = MAX_DEPTH): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async validationDidStart({ document }) {
-          const depth = operationDepth(document);
-          if (depth > maxDepth) {
-            throw new GraphQLError(`operation is nested ${depth} levels deep; the limit is ${maxDepth}`, {
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
-            });
-          }
-        },
-      };
+/** A validation rule, so an over-deep operation fails validation like any other invalid one. */
+export function depthLimit(maxDepth = MAX_DEPTH): ValidationRule {
+  return (context) => ({
+    Document(document) {
+      const depth = operationDepth(document);
+      if (depth > maxDepth) context.reportError(new GraphQLError(`operation is nested ${depth} levels deep; the limit is ${maxDepth}`));
     },
-  };
+  });
 }

@@ -11,7 +11,7 @@ import { createApp, createHttpServer, drainPlugin, jsonBody, listen, type Runnin
 import { createLogger, type Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER } from '../lib/request-id.js';
 import { isServiceName, SERVICE_NAMES } from '../lib/services.js';
-import { depthLimitPlugin } from './depth-limit.js';
+import { depthLimit } from './depth-limit.js';
 
 export interface GatewayContext {
   authorization: string | undefined;
@@ -56,7 +56,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServer
   const httpServer = createHttpServer(app);
   const apollo: ApolloServer<GatewayContext> = new ApolloServer<GatewayContext>({
     gateway,
-    plugins: [drainPlugin(httpServer), depthLimitPlugin(), errorLoggingPlugin<GatewayContext>(logger), landingPage(config.production)],
+    validationRules: [depthLimit()],
+    plugins: [drainPlugin(httpServer), errorLoggingPlugin<GatewayContext>(logger), landingPage(config.production)],
     formatError: formatError(config.production),
     includeStacktraceInErrorResponses: !config.production,
     introspection: !config.production,
