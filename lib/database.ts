@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Logger } from './logger.js';
@@ -39,21 +40,24 @@ export interface Database<C> {
   close(): Promise<void>;
 }
 
-export async function openDatabase<C extends PrismaLike>(options: DatabaseOptions, createClient: ClientFactory<C>): Promise<Database<C>> {
-  const { name, url, dataDir, logger } = options;
-  let adapter: SqlMigrationAwareDriverAdapterFactory;
-  let closeDriver = async () => {};
+/** The driver adapter for a subgraph's database: PostgreSQL when a URL is given, else PGlite. */
+export async function openAdapter(options: Omit<DatabaseOptions, 'logger'>) {
+  const { name, url, dataDir } = options;
   if (url) {
-    adapter = new PrismaPg({ connectionString: url });
-  } else {
-    const dir = dataDir ? path.join(dataDir, name) : undefined;
-    if (dir) await mkdir(dir, { recursive: true });
-    const pglite = await PGlite.create(dir);
-    adapter = new PrismaPGlite(pglite);
-    closeDriver = () => pglite.close();
+    const pool = new pg.Pool({ connectionString: url });
+    const adapter: SqlMigrationAwareDriverAdapterFactory = new PrismaPg(pool);
+    return { adapter, kind: 'postgres' as const, close: () => pool.end() };
   }
-  const applied = await applyMigrations(name, adapter);
-  if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+  const dir = dataDir ? path.join(dataDir, name) : undefined;
+  if (dir) await mkdir(dir, { recursive: true });
+  const pglite = await PGlite.create(dir);
+  return { adapter: new PrismaPGlite(pglite) as SqlMigrationAwareDriverAdapterFactory, kind: 'pglite' as const, close: () => pglite.close() };
+}
+
+export async function openDatabase<C extends PrismaLike>(options: DatabaseOptions, createClient: ClientFactory<C>): Promise<Database<C>> {
+  const { adapter, kind, close } = await openAdapter(options);
+  const applied = await applyMigrations(options.name, adapter);
+  if (applied.length > 0) options.logger.info({ migrations: applied }, 'applied migrations');
 
   const client = createClient(adapter);
   let statements = 0;
@@ -62,14 +66,14 @@ export async function openDatabase<C extends PrismaLike>(options: DatabaseOption
   });
   return {
     client,
-    kind: url ? 'postgres' : 'pglite',
+    kind,
     statements: () => statements,
     ping: async () => {
       await client.$queryRawUnsafe('SELECT 1');
     },
     close: async () => {
       await client.$disconnect();
-      await closeDriver();
+      await close();
     },
   };
 }
