@@ -3,10 +3,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../lib/paths.js';
-import { DEFAULT_PORTS, portVar, SERVICE_NAMES } from '../lib/services.js';
+import { DEFAULT_PORTS, portVar, SERVICE_NAMES, urlVar } from '../lib/services.js';
 
 const started = Date.now();
-const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+const port = (name: (typeof SERVICE_NAMES)[number]) => Number(process.env[portVar(name)] ?? DEFAULT_PORTS[name]);
+const gatewayPort = Number(process.env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway);
+const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+// Services find each other on the ports chosen here, unless told otherwise.
+for (const name of SERVICE_NAMES) env[urlVar(name)] ??= `http://localhost:${port(name)}/graphql`;
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
@@ -43,19 +47,18 @@ async function stop(code: number) {
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
-const port = (name: (typeof SERVICE_NAMES)[number]) => Number(process.env[portVar(name)] ?? DEFAULT_PORTS[name]);
 for (const name of SERVICE_NAMES) run(name, `subgraphs/${name}/index.ts`);
 run('gateway', 'gateway/index.ts');
 try {
   await Promise.all([
     ...SERVICE_NAMES.map((name) => waitReady(name, port(name))),
-    waitReady('gateway', Number(process.env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway)),
+    waitReady('gateway', gatewayPort),
   ]);
 } catch (err) {
   console.error(String(err));
   await stop(1);
 }
-const gatewayUrl = `http://localhost:${process.env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway}/graphql`;
+const gatewayUrl = `http://localhost:${gatewayPort}/graphql`;
 console.log(`
   Commerce supergraph ready in ${((Date.now() - started) / 1000).toFixed(1)} s
 
