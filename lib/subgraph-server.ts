@@ -25,7 +25,8 @@ export interface BaseContext {
 
 export interface SubgraphDefinition<C extends BaseContext> {
   name: ServiceName;
-  resolvers: GraphQLResolverMap<C>;
+  /** The resolver map, typed by the subgraph from its schema (generated types). */
+  resolvers: object;
   /** Adds the request-scoped parts (DataLoaders) to the base context. */
   context(base: BaseContext): C;
 }

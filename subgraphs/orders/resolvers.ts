@@ -3,10 +3,11 @@ import { decodeCursor, pageSize, toConnection } from '../../lib/connection.js';
 import { forbidden } from '../../lib/errors.js';
 import { newestFirstCursor } from '../../lib/paged-query.js';
 import { DateTime } from '../../lib/scalars.js';
-import type { Order, OrderItem } from './db.js';
+import type { Order } from './db.js';
+import type { Resolvers } from './generated/graphql.js';
 import type { OrdersContext } from './loaders.js';
 import type { OrderPlacement } from './placement.js';
-import { shippingEstimate, type Money } from './shipping.js';
+import { shippingEstimate } from './shipping.js';
 
 /** Loads an order the viewer may see: null when unknown, FORBIDDEN when it is someone else's. */
 async function visibleOrder(ctx: OrdersContext, id: string): Promise<Order | null> {
@@ -16,28 +17,28 @@ async function visibleOrder(ctx: OrdersContext, id: string): Promise<Order | nul
   return order;
 }
 
-export function createResolvers(placement: OrderPlacement) {
+export function createResolvers(placement: OrderPlacement): Resolvers {
   return {
     DateTime,
     Query: {
-      order: (_: unknown, args: { id: string }, ctx: OrdersContext) => visibleOrder(ctx, args.id),
+      order: (_, { id }, ctx) => visibleOrder(ctx, id),
     },
     Mutation: {
-      placeOrder: (_: unknown, args: { input: unknown }, ctx: OrdersContext) => placement.place(ctx, args.input),
-      cancelOrder: (_: unknown, args: { id: string }, ctx: OrdersContext) => placement.cancel(ctx, args.id),
+      placeOrder: (_, { input }, ctx) => placement.place(ctx, input),
+      cancelOrder: (_, { id }, ctx) => placement.cancel(ctx, id),
     },
     Order: {
-      __resolveReference: (ref: { id: string }, ctx: OrdersContext) => visibleOrder(ctx, ref.id),
-      total: (o: Order): Money => ({ amount: o.totalAmount, currency: o.currency }),
-      items: (o: Order, _: unknown, ctx: OrdersContext) => ctx.itemsOfOrder.load(o.id),
-      user: (o: Order) => ({ __typename: 'User', id: o.userId }),
+      __resolveReference: (ref, ctx) => visibleOrder(ctx, ref.id),
+      total: (o) => ({ amount: o.totalAmount, currency: o.currency }),
+      items: (o, _, ctx) => ctx.itemsOfOrder.load(o.id),
+      user: (o) => ({ id: o.userId }),
     },
     OrderItem: {
-      product: (i: OrderItem) => ({ __typename: 'Product', id: i.productId }),
-      unitPrice: (i: OrderItem): Money => ({ amount: i.unitPriceAmount, currency: i.currency }),
+      product: (i) => ({ id: i.productId }),
+      unitPrice: (i) => ({ amount: i.unitPriceAmount, currency: i.currency }),
     },
     User: {
-      orders: async (user: { id: string }, args: { first?: number | null; after?: string | null }, ctx: OrdersContext) => {
+      orders: async (user, args, ctx) => {
         requireViewer(ctx);
         if (!canSee(ctx, user.id)) throw forbidden("only the customer and admins can read a customer's orders");
         const first = pageSize(args.first, 10);
@@ -47,7 +48,8 @@ export function createResolvers(placement: OrderPlacement) {
       },
     },
     Product: {
-      shippingEstimate: (p: { price: Money; weightGrams: number }) => shippingEstimate(p.price, p.weightGrams),
+      // price and weightGrams arrive from catalog because of @requires.
+      shippingEstimate: (p) => (p.price && p.weightGrams !== undefined ? shippingEstimate(p.price, p.weightGrams) : null),
     },
   };
 }

@@ -5,7 +5,8 @@ import { badUserInput } from '../../lib/errors.js';
 import { newestFirstCursor } from '../../lib/paged-query.js';
 import { DateTime } from '../../lib/scalars.js';
 import { parseInput } from '../../lib/validation.js';
-import type { Review, ReviewsDb } from './db.js';
+import type { ReviewsDb } from './db.js';
+import type { Resolvers } from './generated/graphql.js';
 import type { ReviewsContext } from './loaders.js';
 
 const addReviewInput = z.object({
@@ -21,11 +22,11 @@ export interface ProductReviewsChecker {
   productExists(productId: string, ctx: ReviewsContext): Promise<boolean>;
 }
 
-export function createResolvers(db: ReviewsDb, products: ProductReviewsChecker) {
+export function createResolvers(db: ReviewsDb, products: ProductReviewsChecker): Resolvers {
   return {
     DateTime,
     Mutation: {
-      addReview: async (_: unknown, args: { input: unknown }, ctx: ReviewsContext) => {
+      addReview: async (_, args, ctx) => {
         const viewer = requireViewer(ctx);
         const input = parseInput(addReviewInput, args.input, 'input');
         if (!(await products.productExists(input.productId, ctx))) {
@@ -42,25 +43,25 @@ export function createResolvers(db: ReviewsDb, products: ProductReviewsChecker) 
       },
     },
     Review: {
-      __resolveReference: (ref: { id: string }, ctx: ReviewsContext) => ctx.reviews.load(ref.id),
-      author: (r: Review) => ({ __typename: 'User', id: r.authorId }),
-      product: (r: Review) => ({ __typename: 'Product', id: r.productId }),
+      __resolveReference: (ref, ctx) => ctx.reviews.load(ref.id),
+      author: (r) => ({ id: r.authorId }),
+      product: (r) => ({ id: r.productId }),
     },
     Product: {
-      reviews: async (product: { id: string }, args: { first?: number | null; after?: string | null }, ctx: ReviewsContext) => {
+      reviews: async (product, args, ctx) => {
         const first = pageSize(args.first, 10);
         const after = args.after ? decodeCursor(args.after, 2) : null;
         const rows = await ctx.reviewsOfProduct.load({ parentId: product.id, limit: first + 1, after });
         return toConnection(rows, first, newestFirstCursor, async () => (await ctx.ratingStats.load(product.id)).count);
       },
-      averageRating: async (product: { id: string }, _: unknown, ctx: ReviewsContext) => {
+      averageRating: async (product, _, ctx) => {
         const { average } = await ctx.ratingStats.load(product.id);
         return average === null ? null : Math.round(average * 100) / 100;
       },
-      reviewCount: async (product: { id: string }, _: unknown, ctx: ReviewsContext) => (await ctx.ratingStats.load(product.id)).count,
+      reviewCount: async (product, _, ctx) => (await ctx.ratingStats.load(product.id)).count,
     },
     User: {
-      reviews: (user: { id: string }, args: { first?: number | null }, ctx: ReviewsContext) =>
+      reviews: (user, args, ctx) =>
         ctx.reviewsOfAuthor.load({ parentId: user.id, limit: pageSize(args.first, 20), after: null }),
     },
   };

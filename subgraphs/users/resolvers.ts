@@ -4,6 +4,7 @@ import { badUserInput, conflict, unauthenticated } from '../../lib/errors.js';
 import { DateTime } from '../../lib/scalars.js';
 import { parseInput } from '../../lib/validation.js';
 import type { User, UsersDb } from './db.js';
+import type { Resolvers } from './generated/graphql.js';
 import type { UsersContext } from './loaders.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './password.js';
 
@@ -15,7 +16,7 @@ const registerInput = z.object({
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
 
-export function createResolvers(db: UsersDb, tokens: Tokens) {
+export function createResolvers(db: UsersDb, tokens: Tokens): Resolvers {
   // The request that logs in is from then on made by that user (so the payload shows their email).
   const authPayload = async (user: User, ctx: UsersContext) => {
     ctx.viewer = { id: user.id, role: user.role };
@@ -25,11 +26,11 @@ export function createResolvers(db: UsersDb, tokens: Tokens) {
   return {
     DateTime,
     Query: {
-      me: (_: unknown, __: unknown, ctx: UsersContext) => (ctx.viewer ? ctx.users.load(ctx.viewer.id) : null),
-      user: (_: unknown, args: { id: string }, ctx: UsersContext) => ctx.users.load(args.id),
+      me: (_, __, ctx) => (ctx.viewer ? ctx.users.load(ctx.viewer.id) : null),
+      user: (_, { id }, ctx) => ctx.users.load(id),
     },
     Mutation: {
-      register: async (_: unknown, args: { input: unknown }, ctx: UsersContext) => {
+      register: async (_, args, ctx) => {
         const input = parseInput(registerInput, args.input, 'input');
         try {
           const user = await db.user.create({
@@ -41,7 +42,7 @@ export function createResolvers(db: UsersDb, tokens: Tokens) {
           throw err;
         }
       },
-      login: async (_: unknown, args: { email: string; password: string }, ctx: UsersContext) => {
+      login: async (_, args, ctx) => {
         if (args.email.length > 254 || args.password.length > 200) throw badUserInput('email or password too long');
         const user = await db.user.findUnique({ where: { email: args.email.trim().toLowerCase() } });
         const ok = await verifyPassword(args.password, user?.passwordHash ?? DUMMY_HASH);
@@ -50,8 +51,8 @@ export function createResolvers(db: UsersDb, tokens: Tokens) {
       },
     },
     User: {
-      __resolveReference: (ref: { id: string }, ctx: UsersContext) => ctx.users.load(ref.id),
-      email: (user: User, _: unknown, ctx: UsersContext) => (canSee(ctx, user.id) ? user.email : null),
+      __resolveReference: (ref, ctx) => ctx.users.load(ref.id),
+      email: (user, _, ctx) => (canSee(ctx, user.id) ? user.email : null),
     },
   };
 }
