@@ -1,19 +1,36 @@
-// Composes the supergraph from the four subgraph schema files, as `rover supergraph compose` would.
+// Composes the supergraph from the subgraphs that supergraph.yaml lists (rover's format), with
+// Apollo's composition library, as `rover supergraph compose` would.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { composeServices, type CompositionResult } from '@apollo/composition';
-import { parse } from 'graphql';
-import { subgraphSchemaPath } from './paths.js';
-import { DEFAULT_PORTS, SERVICE_NAMES } from './services.js';
+import { parse as parseGraphQL, Source, type DocumentNode } from 'graphql';
+import { parse as parseYaml } from 'yaml';
+import { ROOT } from './paths.js';
 
-/** Routing URLs written into supergraph.graphql; deployments override them (USERS_URL, ...). */
-export const routingUrl = (name: (typeof SERVICE_NAMES)[number]) => `http://localhost:${DEFAULT_PORTS[name]}/graphql`;
+export interface SubgraphSource {
+  name: string;
+  url: string;
+  file: string;
+  sdl: string;
+  /** Parsed with the subgraph's name as the source name, so errors can say where they are. */
+  document: DocumentNode;
+}
 
-export function composeFromFiles(readSchema: (path: string) => string = (p) => readFileSync(p, 'utf8')): CompositionResult {
-  return composeServices(
-    SERVICE_NAMES.map((name) => ({
-      name,
-      url: routingUrl(name),
-      typeDefs: parse(readSchema(subgraphSchemaPath(name))),
-    })),
-  );
+interface SupergraphConfig {
+  subgraphs: Record<string, { routing_url: string; schema: { file: string } }>;
+}
+
+export const SUPERGRAPH_FILE = 'supergraph.graphql';
+
+export function readSubgraphs(root = ROOT): SubgraphSource[] {
+  const config = parseYaml(readFileSync(path.join(root, 'supergraph.yaml'), 'utf8')) as SupergraphConfig;
+  return Object.entries(config.subgraphs).map(([name, s]) => {
+    const file = path.join(root, s.schema.file);
+    const sdl = readFileSync(file, 'utf8');
+    return { name, url: s.routing_url, file, sdl, document: parseGraphQL(new Source(sdl, name)) };
+  });
+}
+
+export function compose(subgraphs: SubgraphSource[]): CompositionResult {
+  return composeServices(subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: s.document })));
 }
