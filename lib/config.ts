@@ -51,6 +51,8 @@ export interface GatewayConfig extends CommonConfig {
   subgraphUrls: Record<ServiceName, string>;
   /** How long the gateway waits for a subgraph before answering without its fields. */
   subgraphTimeoutMs: number;
+  /** @apollo/gateway's anonymous usage metrics to Apollo; off unless APOLLO_TELEMETRY_DISABLED=false. */
+  apolloTelemetry: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -89,6 +91,7 @@ const gatewaySchema = commonSchema.extend(urlsSchema.shape).extend({
   SUPERGRAPH: z.enum(['file', 'introspect']).default('file'),
   SUPERGRAPH_PATH: z.string().default(path.join(ROOT, 'supergraph.graphql')),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  APOLLO_TELEMETRY_DISABLED: flag.default(true),
 });
 
 /** Every environment variable a service reads (the docker-compose test holds the compose file to it). */
@@ -135,5 +138,6 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     supergraphPath: c.SUPERGRAPH_PATH,
     subgraphUrls: subgraphUrls(c),
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
+    apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
   };
 }

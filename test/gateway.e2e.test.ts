@@ -3,8 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../gateway/server.js';
 import type { RunningServer } from '../lib/http.js';
-import { SUPERGRAPH_PATH } from '../lib/paths.js';
-import { graphql, JWT_SECRET, startStack, type Stack } from './harness.js';
+import { gatewayConfig, graphql, startStack, type Stack } from './harness.js';
 
 describe('the gateway', () => {
   let stack: Stack;
@@ -67,16 +66,7 @@ describe('the gateway', () => {
   describe('in production mode', () => {
     let production: RunningServer;
     beforeAll(async () => {
-      production = await startGateway({
-        production: true,
-        logLevel: 'silent',
-        jwtSecret: JWT_SECRET,
-        port: 0,
-        introspect: false,
-        supergraphPath: SUPERGRAPH_PATH,
-        subgraphUrls: { users: stack.users.url, catalog: stack.catalog.url, orders: stack.orders!.url, reviews: stack.reviews.url },
-        subgraphTimeoutMs: 5_000,
-      });
+      production = await startGateway(gatewayConfig(stack.urls, { production: true }));
     });
     afterAll(() => production?.close());
 
@@ -96,16 +86,7 @@ describe('composing from running subgraphs (development)', () => {
   let gateway: RunningServer;
   beforeAll(async () => {
     stack = await startStack('pglite');
-    gateway = await startGateway({
-      production: false,
-      logLevel: 'silent',
-      jwtSecret: JWT_SECRET,
-      port: 0,
-      introspect: true,
-      supergraphPath: SUPERGRAPH_PATH,
-      subgraphUrls: { users: stack.users.url, catalog: stack.catalog.url, orders: stack.orders!.url, reviews: stack.reviews.url },
-      subgraphTimeoutMs: 5_000,
-    });
+    gateway = await startGateway(gatewayConfig(stack.urls, { introspect: true }));
   });
   afterAll(async () => {
     await gateway?.close();

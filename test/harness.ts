@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { startGateway } from '../gateway/server.js';
-import type { SubgraphConfig } from '../lib/config.js';
+import type { GatewayConfig, SubgraphConfig } from '../lib/config.js';
 import type { RunningServer } from '../lib/http.js';
 import { ROOT, SUPERGRAPH_PATH } from '../lib/paths.js';
 import { SERVICE_NAMES, type ServiceName } from '../lib/services.js';
@@ -84,6 +84,22 @@ export function subgraphConfig(name: ServiceName, overrides: Partial<SubgraphCon
   };
 }
 
+/** A development gateway on a free port, routing to the given subgraph URLs. */
+export function gatewayConfig(subgraphUrls: Record<ServiceName, string>, overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  return {
+    production: false,
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    jwtSecret: JWT_SECRET,
+    port: 0,
+    introspect: false,
+    supergraphPath: SUPERGRAPH_PATH,
+    subgraphUrls,
+    subgraphTimeoutMs: 5_000,
+    apolloTelemetry: false,
+    ...overrides,
+  };
+}
+
 export interface GraphQLResponse<T = Record<string, any>> {
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; field?: string } }[];
@@ -110,6 +126,8 @@ export interface Stack {
   request<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<HttpResult<T>>;
   login(email: string, password: string): Promise<string>;
   /** Statements each subgraph has run so far. */
+  /** Where each subgraph of this stack listens. */
+  urls: Record<ServiceName, string>;
   statements(): Record<ServiceName, number>;
   stop(): Promise<void>;
 }
@@ -139,16 +157,7 @@ export async function startStack(backend: Backend, options: StackOptions = {}): 
     servers.push(r);
     urls.orders = o?.url ?? urls.orders;
     urls.reviews = r.url;
-    const gateway = await startGateway({
-      production: false,
-      logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-      jwtSecret: JWT_SECRET,
-      port: 0,
-      introspect: false,
-      supergraphPath: SUPERGRAPH_PATH,
-      subgraphUrls: urls,
-      subgraphTimeoutMs: 5_000,
-    });
+    const gateway = await startGateway(gatewayConfig(urls));
     servers.unshift(gateway);
     const request: Stack['request'] = <T,>(query: string, variables: Record<string, unknown> = {}, token?: string) =>
       graphql<T>(gateway.url, query, variables, token);
@@ -159,6 +168,7 @@ export async function startStack(backend: Backend, options: StackOptions = {}): 
       catalog: c,
       orders: o,
       reviews: r,
+      urls,
       request,
       async login(email, password) {
         const res = await request('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: email, p: password });
