@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { errorLoggingPlugin, formatError, landingPage } from '../lib/apollo.js';
+import { loggingPlugin, formatError, landingPage } from '../lib/apollo.js';
 import { Tokens } from '../lib/auth.js';
 import type { GatewayConfig } from '../lib/config.js';
 import { createApp, createHttpServer, drainPlugin, jsonBody, listen, type RunningServer } from '../lib/http.js';
@@ -49,8 +49,7 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
   });
 }
 
-export async function startGateway(config: GatewayConfig): Promise<RunningServer> {
-  const logger = createLogger('gateway', config.logLevel);
+export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.logLevel)): Promise<RunningServer> {
   const tokens = new Tokens(config.jwtSecret);
   const gateway = createGateway(config, logger);
   const app = createApp(logger, async () => {
@@ -60,7 +59,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServer
   const apollo: ApolloServer<GatewayContext> = new ApolloServer<GatewayContext>({
     gateway,
     validationRules: [depthLimit()],
-    plugins: [drainPlugin(httpServer), errorLoggingPlugin<GatewayContext>(logger), landingPage(config.production)],
+    plugins: [drainPlugin(httpServer), loggingPlugin<GatewayContext>(logger), landingPage(config.production)],
     formatError: formatError(config.production),
     includeStacktraceInErrorResponses: !config.production,
     introspection: !config.production,

@@ -20,10 +20,16 @@ export function formatError(production: boolean) {
   };
 }
 
-export function errorLoggingPlugin<C extends BaseContext & { log?: Logger }>(fallback: Logger): ApolloServerPlugin<C> {
+/** One debug line per operation, and every error: client errors at debug, internal ones at error. */
+export function loggingPlugin<C extends BaseContext & { log?: Logger }>(fallback: Logger): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
+      const started = performance.now();
       return {
+        async willSendResponse({ contextValue, operationName, errors }) {
+          const log = contextValue.log ?? fallback;
+          log.debug({ operationName, durationMs: Math.round(performance.now() - started), errors: errors?.length ?? 0 }, 'operation');
+        },
         async didEncounterErrors({ errors, contextValue }) {
           const log = contextValue.log ?? fallback;
           for (const error of errors) {

@@ -7,7 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { parse } from 'graphql';
-import { errorLoggingPlugin, formatError, landingPage } from './apollo.js';
+import { loggingPlugin, formatError, landingPage } from './apollo.js';
 import type { Tokens, Viewer } from './auth.js';
 import { createApp, createHttpServer, drainPlugin, jsonBody, listen, type RunningServer } from './http.js';
 import type { Logger } from './logger.js';
@@ -56,7 +56,7 @@ export async function startSubgraphServer<C extends BaseContext>(
       drainPlugin(httpServer),
       // Inline tracing (ftv1) costs time on every request and nothing here reads it.
       ApolloServerPluginInlineTraceDisabled(),
-      errorLoggingPlugin<C>(runtime.logger),
+      loggingPlugin<C>(runtime.logger),
       landingPage(runtime.production),
     ],
     formatError: formatError(runtime.production),

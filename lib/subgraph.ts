@@ -11,7 +11,7 @@ export interface SubgraphModule<D extends PrismaLike, C extends BaseContext> {
   createClient: ClientFactory<D>;
   /** Inserts the demo data when the database is empty; a no-op otherwise. */
   seed(db: D, scale: number, log: Logger): Promise<void>;
-  define(db: D, config: SubgraphConfig, tokens: Tokens): SubgraphDefinition<C> & { close?(): Promise<void> };
+  define(db: D, runtime: { config: SubgraphConfig; tokens: Tokens; logger: Logger }): SubgraphDefinition<C> & { close?(): Promise<void> };
 }
 
 export interface RunningSubgraph<D> extends RunningServer {
@@ -21,13 +21,13 @@ export interface RunningSubgraph<D> extends RunningServer {
 export async function startSubgraph<D extends PrismaLike, C extends BaseContext>(
   module: SubgraphModule<D, C>,
   config: SubgraphConfig,
+  logger: Logger = createLogger(config.name, config.logLevel),
 ): Promise<RunningSubgraph<D>> {
-  const logger = createLogger(config.name, config.logLevel);
   const db = await openDatabase({ name: config.name, url: config.databaseUrl, dataDir: config.dataDir, logger }, module.createClient);
   try {
     if (config.seed) await module.seed(db.client, config.seedScale, logger);
     const tokens = new Tokens(config.jwtSecret);
-    const definition = module.define(db.client, config, tokens);
+    const definition = module.define(db.client, { config, tokens, logger });
     const server = await startSubgraphServer(definition, {
       port: config.port,
       tokens,

@@ -8,8 +8,9 @@ import { gatewayConfig, graphql, startStack, type Stack } from './harness.js';
 describe('the gateway', () => {
   let stack: Stack;
   let base: string;
+  const logs: Record<string, unknown>[] = [];
   beforeAll(async () => {
-    stack = await startStack('pglite');
+    stack = await startStack('pglite', { logs });
     base = stack.gatewayUrl.replace(/\/graphql$/, '');
   });
   afterAll(() => stack?.stop());
@@ -28,6 +29,23 @@ describe('the gateway', () => {
     expect(kept.headers.get('x-request-id')).toBe('trace-123');
     const made = await post(JSON.stringify({ query: '{ __typename }' }), { 'x-request-id': 'bad id with spaces' });
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('passes the request id into every subgraph the request reaches, and logs it there', async () => {
+    const query = '{ products(first: 2) { edges { node { name category { name } reviewCount reviews(first: 1) { edges { node { author { name } } } } } } } }';
+    const res = await post(JSON.stringify({ query }), { 'x-request-id': 'trace-follow-me' });
+    expect(res.status).toBe(200);
+    const services = new Set(logs.filter((l) => l.requestId === 'trace-follow-me' && l.msg === 'operation').map((l) => l.service));
+    expect([...services].sort()).toEqual(['catalog', 'gateway', 'reviews', 'users']);
+  });
+
+  it('never logs a password or a token', async () => {
+    await stack.request('mutation { login(email: "alice@example.com", password: "demo-alice-1") { token } }');
+    await stack.request('mutation { login(email: "alice@example.com", password: "wrong-secret-pw") { token } }');
+    const text = JSON.stringify(logs);
+    expect(text).not.toContain('demo-alice-1');
+    expect(text).not.toContain('wrong-secret-pw');
+    expect(text).not.toMatch(/eyJhbGciOi/);
   });
 
   it('rejects a malformed query with GRAPHQL_PARSE_FAILED', async () => {

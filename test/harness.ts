@@ -7,6 +7,7 @@ import pg from 'pg';
 import { startGateway } from '../gateway/server.js';
 import type { GatewayConfig, SubgraphConfig } from '../lib/config.js';
 import type { RunningServer } from '../lib/http.js';
+import { createLogger } from '../lib/logger.js';
 import { ROOT, SUPERGRAPH_PATH } from '../lib/paths.js';
 import { SERVICE_NAMES, type ServiceName } from '../lib/services.js';
 import { startSubgraph, type RunningSubgraph } from '../lib/subgraph.js';
@@ -136,28 +137,34 @@ export interface StackOptions {
   /** Where orders runs when the test starts it itself (as a separate process). */
   externalOrders?: { url: string };
   orders?: Partial<SubgraphConfig>;
+  /** Collects every service's log lines (at debug level) here. */
+  logs?: Record<string, unknown>[];
 }
 
 export async function startStack(backend: Backend, options: StackOptions = {}): Promise<Stack> {
   const pgDatabases = backend === 'postgres' ? await createPostgresDatabases() : undefined;
   const db = (name: ServiceName) => ({ databaseUrl: pgDatabases?.urls[name] });
   const servers: RunningServer[] = [];
+  const sink = options.logs && { write: (line: string) => void options.logs!.push(JSON.parse(line)) };
+  const logger = (service: string) => (sink ? createLogger(service, 'debug', sink) : undefined);
   try {
     const [u, c] = await Promise.all([
-      startSubgraph(users, subgraphConfig('users', db('users'))),
-      startSubgraph(catalog, subgraphConfig('catalog', db('catalog'))),
+      startSubgraph(users, subgraphConfig('users', db('users')), logger('users')),
+      startSubgraph(catalog, subgraphConfig('catalog', db('catalog')), logger('catalog')),
     ]);
     servers.push(u, c);
     const urls = { users: u.url, catalog: c.url, orders: options.externalOrders?.url ?? '', reviews: '' };
     const [o, r] = await Promise.all([
-      options.externalOrders ? undefined : startSubgraph(orders, subgraphConfig('orders', { ...db('orders'), subgraphUrls: urls, ...options.orders })),
-      startSubgraph(reviews, subgraphConfig('reviews', { ...db('reviews'), subgraphUrls: urls })),
+      options.externalOrders
+        ? undefined
+        : startSubgraph(orders, subgraphConfig('orders', { ...db('orders'), subgraphUrls: urls, ...options.orders }), logger('orders')),
+      startSubgraph(reviews, subgraphConfig('reviews', { ...db('reviews'), subgraphUrls: urls }), logger('reviews')),
     ]);
     if (o) servers.push(o);
     servers.push(r);
     urls.orders = o?.url ?? urls.orders;
     urls.reviews = r.url;
-    const gateway = await startGateway(gatewayConfig(urls));
+    const gateway = await startGateway(gatewayConfig(urls), logger('gateway'));
     servers.unshift(gateway);
     const request: Stack['request'] = <T,>(query: string, variables: Record<string, unknown> = {}, token?: string) =>
       graphql<T>(gateway.url, query, variables, token);

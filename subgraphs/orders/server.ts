@@ -1,6 +1,5 @@
 // The orders subgraph: orders, their items and prices, placing and cancelling them.
 import type { SubgraphModule } from '../../lib/subgraph.js';
-import { createLogger } from '../../lib/logger.js';
 import { seed } from '../../prisma/orders/seed.js';
 import { catalogStock } from './catalog-stock.js';
 import { createClient, type OrdersDb } from './db.js';
@@ -12,8 +11,7 @@ import { createResolvers } from './resolvers.js';
 export const orders: SubgraphModule<OrdersDb, OrdersContext> = {
   createClient,
   seed,
-  define: (db, config, tokens) => {
-    const log = createLogger('orders', config.logLevel);
+  define: (db, { config, tokens, logger: log }) => {
     const catalog = catalogStock(config.subgraphUrls.catalog, tokens);
     const placement = orderPlacement(db, catalog, log, { crashAfterReserve: config.faults.crashAfterReserve });
     const recovery = orderRecovery(db, catalog, placement, log, config.recovery);

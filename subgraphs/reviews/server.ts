@@ -9,7 +9,7 @@ import { createResolvers } from './resolvers.js';
 export const reviews: SubgraphModule<ReviewsDb, ReviewsContext> = {
   createClient,
   seed,
-  define: (db, config) => ({
+  define: (db, { config }) => ({
     name: 'reviews',
     resolvers: createResolvers(db, catalogClient(config.subgraphUrls.catalog)),
     context: (base) => createContext(db, base),

@@ -8,7 +8,7 @@ import { createResolvers } from './resolvers.js';
 export const users: SubgraphModule<UsersDb, UsersContext> = {
   createClient,
   seed,
-  define: (db, _config, tokens) => ({
+  define: (db, { tokens }) => ({
     name: 'users',
     resolvers: createResolvers(db, tokens),
     context: (base) => createContext(db, base),
