@@ -2,12 +2,9 @@
 // Authorization header and the request id to every subgraph it calls.
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
-import { loggingPlugin, formatError, landingPage } from '../lib/apollo.js';
 import { Tokens } from '../lib/auth.js';
 import type { GatewayConfig } from '../lib/config.js';
-import { createApp, createHttpServer, drainPlugin, jsonBody, listen, type RunningServer } from '../lib/http.js';
+import { startGraphQLServer, type RunningServer } from '../lib/graphql-server.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER } from '../lib/request-id.js';
 import { isServiceName, SERVICE_NAMES } from '../lib/services.js';
@@ -51,32 +48,19 @@ export function createGateway(config: GatewayConfig, logger: Logger) {
 
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.logLevel)): Promise<RunningServer> {
   const tokens = new Tokens(config.jwtSecret);
-  const gateway = createGateway(config, logger);
-  const app = createApp(logger, async () => {
-    if (!apollo) throw new Error('starting');
+  const running = await startGraphQLServer<GatewayContext>({
+    source: { gateway: createGateway(config, logger), validationRules: [depthLimit()], introspection: !config.production },
+    port: config.port,
+    logger,
+    production: config.production,
+    context: async (req) => {
+      // Rejects a forged or expired token here, before any subgraph is called (they check again).
+      await tokens.fromAuthorization(req.headers.authorization);
+      return { authorization: req.headers.authorization, requestId: req.requestId, log: req.log };
+    },
+    // Listening means the supergraph is loaded and the query planner ready.
+    ready: async () => {},
   });
-  const httpServer = createHttpServer(app);
-  const apollo: ApolloServer<GatewayContext> = new ApolloServer<GatewayContext>({
-    gateway,
-    validationRules: [depthLimit()],
-    plugins: [drainPlugin(httpServer), loggingPlugin<GatewayContext>(logger), landingPage(config.production)],
-    formatError: formatError(config.production),
-    includeStacktraceInErrorResponses: !config.production,
-    introspection: !config.production,
-  });
-  await apollo.start();
-  app.use(
-    '/graphql',
-    jsonBody(),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        // Rejects a forged or expired token here, before any subgraph is called (they check again).
-        await tokens.fromAuthorization(req.headers.authorization);
-        return { authorization: req.headers.authorization, requestId: req.requestId, log: req.log };
-      },
-    }),
-  );
-  const running = await listen(httpServer, apollo as unknown as ApolloServer, config.port, async () => {});
   logger.info({ url: running.url, supergraph: config.introspect ? 'introspect' : config.supergraphPath }, 'gateway ready');
   return running;
 }

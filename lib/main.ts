@@ -1,5 +1,5 @@
 // Entry-point glue: run a server until SIGINT/SIGTERM, then stop it gracefully.
-import type { RunningServer } from './http.js';
+import type { RunningServer } from './graphql-server.js';
 
 export async function runUntilSignal(start: () => Promise<RunningServer>): Promise<void> {
   let server: RunningServer;

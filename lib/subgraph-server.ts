@@ -1,15 +1,12 @@
 // Server bootstrap for every subgraph: the four differ only in their schema, resolvers and the
 // per-request loaders they add to the context.
 import { readFileSync } from 'node:fs';
-import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { parse } from 'graphql';
-import { loggingPlugin, formatError, landingPage } from './apollo.js';
 import type { Tokens, Viewer } from './auth.js';
-import { createApp, createHttpServer, drainPlugin, jsonBody, listen, type RunningServer } from './http.js';
+import { startGraphQLServer, type RunningServer } from './graphql-server.js';
 import type { Logger } from './logger.js';
 import { subgraphSchemaPath } from './paths.js';
 import type { ServiceName } from './services.js';
@@ -48,35 +45,23 @@ export async function startSubgraphServer<C extends BaseContext>(
   definition: SubgraphDefinition<C>,
   runtime: SubgraphRuntime,
 ): Promise<RunningServer> {
-  const app = createApp(runtime.logger, runtime.ready);
-  const httpServer = createHttpServer(app);
-  const apollo = new ApolloServer<C>({
-    schema: buildSubgraphSchema({ typeDefs: loadTypeDefs(definition.name), resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
-    plugins: [
-      drainPlugin(httpServer),
-      // Inline tracing (ftv1) costs time on every request and nothing here reads it.
-      ApolloServerPluginInlineTraceDisabled(),
-      loggingPlugin<C>(runtime.logger),
-      landingPage(runtime.production),
-    ],
-    formatError: formatError(runtime.production),
-    includeStacktraceInErrorResponses: !runtime.production,
+  const running = await startGraphQLServer<C>({
+    source: { schema: buildSubgraphSchema({ typeDefs: loadTypeDefs(definition.name), resolvers: definition.resolvers as GraphQLResolverMap<unknown> }) },
+    port: runtime.port,
+    logger: runtime.logger,
+    production: runtime.production,
+    // Inline tracing (ftv1) costs time on every request and nothing here reads it.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    context: async (req) => {
+      // A subgraph verifies the token itself: a request that reached it some other way than
+      // through the gateway gets no more than the token allows.
+      const authorization = req.headers.authorization;
+      const viewer = await runtime.tokens.fromAuthorization(authorization);
+      return definition.context({ viewer, requestId: req.requestId, log: req.log, authorization });
+    },
+    ready: runtime.ready,
+    onClose: runtime.close,
   });
-  await apollo.start();
-  app.use(
-    '/graphql',
-    jsonBody(),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        // A subgraph verifies the token itself: a request that reached it some other way than
-        // through the gateway gets no more than the token allows.
-        const authorization = req.headers.authorization;
-        const viewer = await runtime.tokens.fromAuthorization(authorization);
-        return definition.context({ viewer, requestId: req.requestId, log: req.log, authorization });
-      },
-    }),
-  );
-  const running = await listen(httpServer, apollo as unknown as ApolloServer, runtime.port, runtime.close);
   runtime.logger.info({ url: running.url }, `${definition.name} subgraph ready`);
   return running;
 }

@@ -3,7 +3,7 @@
 import { Tokens } from './auth.js';
 import type { SubgraphConfig } from './config.js';
 import { openDatabase, type ClientFactory, type Database, type PrismaLike } from './database.js';
-import type { RunningServer } from './http.js';
+import type { RunningServer } from './graphql-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { startSubgraphServer, type BaseContext, type SubgraphDefinition } from './subgraph-server.js';
 

@@ -2,7 +2,7 @@
 // never take a process down.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../gateway/server.js';
-import type { RunningServer } from '../lib/http.js';
+import type { RunningServer } from '../lib/graphql-server.js';
 import { gatewayConfig, graphql, startStack, type Stack } from './harness.js';
 
 describe('the gateway', () => {

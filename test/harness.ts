@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startGateway } from '../gateway/server.js';
 import type { GatewayConfig, SubgraphConfig } from '../lib/config.js';
-import type { RunningServer } from '../lib/http.js';
+import type { RunningServer } from '../lib/graphql-server.js';
 import { createLogger } from '../lib/logger.js';
 import { ROOT, SUPERGRAPH_PATH } from '../lib/paths.js';
 import { SERVICE_NAMES, type ServiceName } from '../lib/services.js';
