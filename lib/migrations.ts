@@ -56,7 +56,8 @@ export async function applyMigrations(name: ServiceName, adapter: SqlMigrationAw
 export async function createMigration(name: ServiceName, label: string): Promise<string | null> {
   const migrations = await readMigrationList(name);
   const file = schemaPath(name);
-  const engine = await openSchemaEngine(file, new PrismaPGlite(new PGlite()));
+  const scratch = new PGlite();
+  const engine = await openSchemaEngine(file, new PrismaPGlite(scratch));
   try {
     const from = migrations.migrationDirectories.length > 0 ? { tag: 'migrations' as const, ...migrations } : { tag: 'empty' as const };
     const result = await engine.diff({
@@ -78,5 +79,6 @@ export async function createMigration(name: ServiceName, label: string): Promise
     return folder;
   } finally {
     engine.free();
+    await scratch.close();
   }
 }

@@ -124,6 +124,29 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
     });
   });
 
+  describe('a cancellation whose stock could not be returned at once', () => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await startStack(backend, { orders: { recovery: { minAgeSeconds: 0, intervalMs: 200 } } });
+    });
+    afterAll(() => stack?.stop());
+
+    it('gets its stock back from recovery', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const product = (await stack.request(operation('ProductBySku'), { sku: 'KIT-00008' })).data!.productBySku;
+      const stock = async () => (await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } })).stock;
+      const before = await stock();
+      const order = (await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: product.id, quantity: 3 }] } }, token)).data!.placeOrder;
+      expect(await stock()).toBe(before - 3);
+      // What a cancel leaves when catalog cannot be reached: cancelled, stock not yet returned.
+      await stack.orders!.db.client.order.update({ where: { id: order.id }, data: { status: 'CANCELLED' } });
+      await until(async () => (await stock()) === before);
+      const settled = await stack.orders!.db.client.order.findUniqueOrThrow({ where: { id: order.id } });
+      expect(settled.stockReleasedAt).not.toBeNull();
+      expect(await stack.catalog.db.client.stockReservation.findUniqueOrThrow({ where: { orderId: order.id } })).toMatchObject({ status: 'RELEASED' });
+    });
+  });
+
   describe('a subgraph that is down', () => {
     let stack: Stack;
     beforeAll(async () => {

@@ -16,6 +16,7 @@ export async function seed(db: PrismaClient, scale: number, log: Logger): Promis
         currency: 'USD',
         totalAmount: o.items.reduce((sum, i) => sum + i.quantity * i.unitPriceAmount, 0),
         createdAt: o.createdAt,
+        stockReleasedAt: o.status === 'CANCELLED' ? o.createdAt : null,
       })),
     }),
   );

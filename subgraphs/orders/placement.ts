@@ -1,16 +1,16 @@
 // Placing and cancelling orders: a saga over two services. The order is written PENDING first,
 // then catalog reserves the stock (at catalog's prices), then the order is confirmed with those
 // prices. Every step is idempotent per order id; `recovery.ts` finishes what a crash interrupted.
+import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { canSee, requireViewer } from '../../lib/auth.js';
-import { badUserInput, forbidden, notFound, PUBLIC_CODES, serviceUnavailable } from '../../lib/errors.js';
+import { badUserInput, ErrorCode, forbidden, notFound, serviceUnavailable } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { ServiceError } from '../../lib/service-client.js';
 import { parseInput } from '../../lib/validation.js';
 import type { CatalogStock, Reservation } from './catalog-stock.js';
 import type { Order, OrdersDb } from './db.js';
 import type { OrdersContext } from './loaders.js';
-import { GraphQLError } from 'graphql';
 
 const placeOrderInput = z.object({
   items: z
@@ -25,6 +25,9 @@ const placeOrderInput = z.object({
     .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each product may appear only once'),
   idempotencyKey: z.string().min(1, 'idempotencyKey must not be empty').max(100, 'idempotencyKey must be at most 100 characters').nullish(),
 });
+
+/** Catalog's refusals that are about the client's order; any other refusal is our fault, not theirs. */
+const ORDER_REFUSALS = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.OUT_OF_STOCK]);
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
 
@@ -64,9 +67,16 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
     }
   }
 
+  /** Gives a cancelled order's stock back to catalog and records that it did. */
+  async function releaseCancelled(orderId: string, requestId?: string) {
+    await catalog.release(orderId, requestId);
+    await db.order.updateMany({ where: { id: orderId, stockReleasedAt: null }, data: { stockReleasedAt: new Date() } });
+  }
+
   return {
     confirm,
     fail,
+    releaseCancelled,
 
     async place(ctx: OrdersContext, rawInput: unknown): Promise<Order> {
       const viewer = requireViewer(ctx);
@@ -93,7 +103,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
           await db.order.delete({ where: { id: order.id } });
           const first = err.errors[0];
           const code = first?.extensions?.code ?? '';
-          if (PUBLIC_CODES.has(code)) throw new GraphQLError(first!.message, { extensions: { ...first!.extensions } });
+          if (ORDER_REFUSALS.has(code)) throw new GraphQLError(first!.message, { extensions: { ...first!.extensions } });
           throw err;
         }
         // Catalog unreachable or too slow: it may or may not have reserved. The order fails now;
@@ -118,9 +128,9 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
         throw badUserInput(`a ${order.status} order cannot be cancelled`, 'id');
       }
       await db.order.updateMany({ where: { id, status: 'CONFIRMED' }, data: { status: 'CANCELLED' } });
-      // Releasing is idempotent, so a second cancel (or a retry after catalog was down) is harmless
-      // and finishes returning the stock if the first could not.
-      await catalog.release(id, ctx.requestId);
+      // Releasing is idempotent, so cancelling twice is harmless. If catalog cannot be reached the
+      // order stays cancelled and recovery returns the stock later (stockReleasedAt is still null).
+      await releaseCancelled(id, ctx.requestId).catch((err) => ctx.log.warn({ orderId: id, err }, 'stock return deferred to recovery'));
       return db.order.findUniqueOrThrow({ where: { id } });
     },
   };

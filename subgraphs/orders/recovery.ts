@@ -34,6 +34,14 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
       settled++;
     }
 
+    // Cancelled orders whose stock catalog has not taken back yet (it was unreachable).
+    const unreleased = await db.order.findMany({ where: { status: 'CANCELLED', stockReleasedAt: null, updatedAt: { lt: cutoff } }, take: 100 });
+    for (const order of unreleased) {
+      await placement.releaseCancelled(order.id);
+      log.info({ orderId: order.id }, 'recovered cancellation: stock returned');
+      settled++;
+    }
+
     // Reservations still held: commit those of confirmed orders, release the rest.
     for (const reservation of await catalog.stale(options.minAgeSeconds)) {
       const order = await db.order.findUnique({ where: { id: reservation.orderId } });
