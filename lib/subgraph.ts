@@ -1,17 +1,41 @@
-// Starts a subgraph: opens (migrates, seeds) its database and serves its schema. The same path runs
-// under `npm start`, alone (`npm run start:<name>`), in tests and in containers.
-import { Tokens } from './auth.js';
+// Starts a subgraph: opens (migrates, seeds) its database and serves its schema. The four differ
+// only in their schema, resolvers, per-request loaders and seed; the same path runs under
+// `npm start`, alone (`npm run start:<name>`), in tests and in containers.
+import { readFileSync } from 'node:fs';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { parse } from 'graphql';
+import { Tokens, type Viewer } from './auth.js';
 import type { SubgraphConfig } from './config.js';
 import { openDatabase, type ClientFactory, type Database, type PrismaLike } from './database.js';
-import type { RunningServer } from './graphql-server.js';
+import { startGraphQLServer, type RunningServer } from './graphql-server.js';
 import { createLogger, type Logger } from './logger.js';
-import { startSubgraphServer, type BaseContext, type SubgraphDefinition } from './subgraph-server.js';
+import { subgraphSchemaPath } from './paths.js';
+import type { ServiceName } from './services.js';
+
+/** What every subgraph's context has; each subgraph adds its loaders. */
+export interface BaseContext {
+  viewer: Viewer | null;
+  requestId: string;
+  log: Logger;
+}
+
+export interface SubgraphDefinition<C extends BaseContext> {
+  name: ServiceName;
+  /** The resolver map, typed by the subgraph from its schema (generated types). */
+  resolvers: object;
+  /** Adds the request-scoped parts (DataLoaders) to the base context. */
+  context(base: BaseContext): C;
+  /** Stops background work (e.g. recovery) before the database closes. */
+  close?(): Promise<void>;
+}
 
 export interface SubgraphModule<D extends PrismaLike, C extends BaseContext> {
   createClient: ClientFactory<D>;
   /** Inserts the demo data when the database is empty; a no-op otherwise. */
   seed(db: D, scale: number, log: Logger): Promise<void>;
-  define(db: D, runtime: { config: SubgraphConfig; tokens: Tokens; logger: Logger }): SubgraphDefinition<C> & { close?(): Promise<void> };
+  define(db: D, runtime: { config: SubgraphConfig; tokens: Tokens; logger: Logger }): SubgraphDefinition<C>;
 }
 
 export interface RunningSubgraph<D> extends RunningServer {
@@ -24,24 +48,37 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
   logger: Logger = createLogger(config.name, config.logLevel),
 ): Promise<RunningSubgraph<D>> {
   const db = await openDatabase({ name: config.name, url: config.databaseUrl, dataDir: config.dataDir, logger }, module.createClient);
+  let definition: SubgraphDefinition<C> | undefined;
+  const release = async () => {
+    await definition?.close?.();
+    await db.close();
+  };
   try {
     if (config.seed) await module.seed(db.client, config.seedScale, logger);
     const tokens = new Tokens(config.jwtSecret);
-    const definition = module.define(db.client, { config, tokens, logger });
-    const server = await startSubgraphServer(definition, {
+    const subgraph = module.define(db.client, { config, tokens, logger });
+    definition = subgraph;
+    const typeDefs = parse(readFileSync(subgraphSchemaPath(config.name), 'utf8'));
+    const server = await startGraphQLServer<C>({
+      source: { schema: buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as GraphQLResolverMap<unknown> }) },
       port: config.port,
-      tokens,
       logger,
       production: config.production,
-      ready: db.ping,
-      close: async () => {
-        await definition.close?.();
-        await db.close();
+      // Inline tracing (ftv1) costs time on every request and nothing here reads it.
+      plugins: [ApolloServerPluginInlineTraceDisabled()],
+      context: async (req) => {
+        // A subgraph verifies the token itself: a request that reached it some other way than
+        // through the gateway gets no more than the token allows.
+        const viewer = await tokens.fromAuthorization(req.headers.authorization);
+        return subgraph.context({ viewer, requestId: req.requestId, log: req.log });
       },
+      ready: db.ping,
+      onClose: release,
     });
+    logger.info({ url: server.url }, `${config.name} subgraph ready`);
     return { ...server, db };
   } catch (err) {
-    await db.close();
+    await release();
     throw err;
   }
 }

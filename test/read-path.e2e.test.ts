@@ -77,11 +77,14 @@ describe.each(await availableBackends())('read path on %s', (backend) => {
     expect(inStock.data!.products.totalCount + outOfStock.data!.products.totalCount).toBe(80);
   });
 
-  it('rejects a page size over 100 and a forged cursor with BAD_USER_INPUT', async () => {
+  it('rejects a page size over 100, a forged cursor and a cursor of another ordering with BAD_USER_INPUT', async () => {
     const big = await productList({ first: 101 });
     expect(big.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const forged = await productList({ first: 5, after: 'not-a-cursor' });
     expect(forged.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const byName = await productList({ first: 5, orderBy: { field: 'NAME', direction: 'ASC' } });
+    const mixed = await productList({ first: 5, after: byName.data!.products.pageInfo.endCursor, orderBy: { field: 'PRICE', direction: 'ASC' } });
+    expect(mixed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
   });
 
   it('shows a product with its category, reviews, their authors, rating and shipping estimate', async () => {

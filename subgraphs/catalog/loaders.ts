@@ -1,5 +1,5 @@
 import { loaderById } from '../../lib/loaders.js';
-import type { BaseContext } from '../../lib/subgraph-server.js';
+import type { BaseContext } from '../../lib/subgraph.js';
 import type { CatalogDb } from './db.js';
 
 export function createContext(db: CatalogDb, base: BaseContext) {

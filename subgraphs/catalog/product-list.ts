@@ -1,6 +1,7 @@
 // Product listing: filters, orderings and keyset cursor paging over (sort column, id).
 import { z } from 'zod';
 import { decodeCursor, pageSize, toConnection, type CursorValue } from '../../lib/connection.js';
+import { badUserInput } from '../../lib/errors.js';
 import { parseInput } from '../../lib/validation.js';
 import type { CatalogDb, Prisma, Product } from './db.js';
 
@@ -45,7 +46,11 @@ const sortValue = (p: Product, column: SortColumn): CursorValue =>
 function afterCursor(column: SortColumn, desc: boolean, cursor: CursorValue[]): Prisma.ProductWhereInput {
   const [raw, id] = cursor;
   const value = column === 'createdAt' ? new Date(String(raw)) : raw;
-  if (typeof id !== 'string' || (column === 'priceAmount' ? typeof value !== 'number' : value === undefined)) return { id: { in: [] } };
+  const fits =
+    typeof id === 'string' &&
+    (column === 'priceAmount' ? Number.isInteger(value) : column === 'name' ? typeof value === 'string' : !Number.isNaN((value as Date).getTime()));
+  // A cursor of another ordering (or a hand-made one) cannot say where this page starts.
+  if (!fits) throw badUserInput('invalid cursor for this ordering: pass an endCursor from the same query', 'after');
   const beyond = desc ? 'lt' : 'gt';
   return { OR: [{ [column]: { [beyond]: value } }, { [column]: value, id: { [beyond]: id } }] };
 }
