@@ -109,6 +109,28 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       expect(bobs.data!.placeOrder.id).not.toBe([...ids][0]);
     });
 
+    it('refuses every racing request with the same key when the order is refused, without waiting', async () => {
+      const p = await newProduct(1);
+      const started = Date.now();
+      const results = await Promise.all(Array.from({ length: 4 }, () => place([{ productId: p.id, quantity: 2 }], aliceToken, `refused-${backend}`)));
+      expect(results.map((r) => r.errors?.[0]?.extensions?.code)).toEqual(['OUT_OF_STOCK', 'OUT_OF_STOCK', 'OUT_OF_STOCK', 'OUT_OF_STOCK']);
+      expect(Date.now() - started).toBeLessThan(9_000); // well inside the 10 s a waiting request would give up after
+      expect(await stack.orders!.db.client.order.count({ where: { idempotencyKey: `refused-${backend}` } })).toBe(0);
+    });
+
+    it('refuses products priced in different currencies in one order, and changes nothing', async () => {
+      const usd = await newProduct(5);
+      const eur = await stack.request(
+        operation('CreateProduct'),
+        { input: { sku: `EUR-${backend}`, name: 'Euro thing', price: 900, currency: 'EUR', stock: 5, weightGrams: 100, categoryId } },
+        adminToken,
+      );
+      const before = await snapshot(stack);
+      const res = await place([{ productId: usd.id, quantity: 1 }, { productId: eur.data!.createProduct.id, quantity: 1 }]);
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.items' });
+      expect(await snapshot(stack)).toEqual(before);
+    });
+
     it.each([
       ['an empty item list', () => [], 'BAD_USER_INPUT'],
       ['a zero quantity', (id: string) => [{ productId: id, quantity: 0 }], 'BAD_USER_INPUT'],

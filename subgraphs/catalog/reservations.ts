@@ -53,7 +53,11 @@ export function reservations(db: CatalogDb) {
               throw outOfStock(`only ${product.stock} of "${product.name}" left`, field);
             }
           }
+          // Read after the decrements: the rows are locked by now, so these are the prices of this moment.
           const products = await tx.product.findMany({ where: { id: { in: sorted.map((s) => s.productId) } } });
+          if (new Set(products.map((p) => p.currency)).size > 1) {
+            throw badUserInput('products priced in different currencies cannot be ordered together', 'input.items');
+          }
           const price = new Map(products.map((p) => [p.id, p]));
           await tx.reservationLine.createMany({
             data: sorted.map((s) => ({

@@ -57,14 +57,17 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
   /** Marks a PENDING order FAILED and frees its idempotency key, so a retry can place it anew. */
   const fail = (orderId: string) => db.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'FAILED', idempotencyKey: null } });
 
-  /** A concurrent request with the same key owns the order; wait until it settles. */
-  async function settled(userId: string, key: string): Promise<Order> {
-    for (let attempt = 0; ; attempt++) {
+  /**
+   * A concurrent request with the same key owns the order: wait until it settles. Null when that
+   * order is gone (catalog refused it), so this request places the order itself.
+   */
+  async function settled(userId: string, key: string): Promise<Order | null> {
+    for (let attempt = 0; attempt < 100; attempt++) {
       const order = await db.order.findUnique({ where: { userId_idempotencyKey: { userId, idempotencyKey: key } } });
-      if (order && (order.status !== 'PENDING' || attempt >= 100)) return order;
-      if (!order && attempt >= 100) throw serviceUnavailable('the order with this idempotencyKey is still being placed');
+      if (!order || order.status !== 'PENDING') return order;
       await new Promise((r) => setTimeout(r, 100));
     }
+    throw serviceUnavailable('the order with this idempotencyKey is still being placed; try again');
   }
 
   /** Gives a cancelled order's stock back to catalog and records that it did. */
@@ -82,16 +85,18 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       const viewer = requireViewer(ctx);
       const input = parseInput(placeOrderInput, rawInput, 'input');
       const key = input.idempotencyKey ?? null;
-      if (key) {
-        const existing = await db.order.findUnique({ where: { userId_idempotencyKey: { userId: viewer.id, idempotencyKey: key } } });
-        if (existing) return settled(viewer.id, key);
-      }
-      let order: Order;
-      try {
-        order = await db.order.create({ data: { userId: viewer.id, status: 'PENDING', totalAmount: 0, currency: 'USD', idempotencyKey: key } });
-      } catch (err) {
-        if (key && isUniqueViolation(err)) return settled(viewer.id, key); // lost the race for this key
-        throw err;
+      let order: Order | undefined;
+      while (!order) {
+        if (key) {
+          const existing = await settled(viewer.id, key);
+          if (existing) return existing;
+        }
+        try {
+          order = await db.order.create({ data: { userId: viewer.id, status: 'PENDING', totalAmount: 0, currency: 'USD', idempotencyKey: key } });
+        } catch (err) {
+          if (!key || !isUniqueViolation(err)) throw err;
+          // Lost the race for this key: the loop waits for the winner's order.
+        }
       }
 
       let reservation: Reservation;
