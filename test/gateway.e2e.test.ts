@@ -24,6 +24,12 @@ describe('the gateway', () => {
     expect((await fetch(`${stack.catalog.url.replace(/\/graphql$/, '')}/ready`)).status).toBe(200);
   });
 
+  it('shows Apollo Sandbox to a browser in development', async () => {
+    const page = await fetch(stack.gatewayUrl, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('new window.EmbeddedSandbox');
+  });
+
   it('keeps a sane request id from the caller and makes one otherwise', async () => {
     const kept = await post(JSON.stringify({ query: '{ __typename }' }), { 'x-request-id': 'trace-123' });
     expect(kept.headers.get('x-request-id')).toBe('trace-123');
@@ -87,6 +93,11 @@ describe('the gateway', () => {
       production = await startGateway(gatewayConfig(stack.urls, { production: true }));
     });
     afterAll(() => production?.close());
+
+    it('shows no Sandbox', async () => {
+      const page = await fetch(production.url, { headers: { accept: 'text/html' } });
+      expect(await page.text()).not.toContain('EmbeddedSandbox');
+    });
 
     it('leaks no stack traces and no introspection', async () => {
       const bad = await graphql(production.url, '{ products(first: 1) { edges { node { nope } } } }');

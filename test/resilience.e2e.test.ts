@@ -121,6 +121,8 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       const failed = await stack.orders!.db.client.order.findMany({ where: { status: { in: ['PENDING', 'FAILED'] } } });
       expect(failed.map((o) => o.status)).toEqual(['FAILED']);
       expect(failed[0]!.idempotencyKey).toBeNull(); // so a retry with the same key places a new order
+      const cancel = await stack.request(operation('CancelOrder'), { id: failed[0]!.id }, token);
+      expect(cancel.errors?.[0]).toMatchObject({ message: 'a FAILED order cannot be cancelled', extensions: { code: 'BAD_USER_INPUT' } });
     });
   });
 
