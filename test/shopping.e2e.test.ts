@@ -286,6 +286,21 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       expect(res.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     });
 
+    it('take no stock for an order that was given up (released) before its reservation arrived', async () => {
+      const p = await newProduct(4);
+      const ordersToken = await new Tokens(JWT_SECRET).signService('orders');
+      const release = await graphql(stack.catalog.url, 'mutation { releaseStock(orderId: "given-up") { status } }', {}, ordersToken);
+      expect(release.data!.releaseStock.status).toBe('RELEASED');
+      const late = await graphql(
+        stack.catalog.url,
+        'mutation($items: [ReservationItemInput!]!) { reserveStock(orderId: "given-up", items: $items) { status } }',
+        { items: [{ productId: p.id, quantity: 2 }] },
+        ordersToken,
+      );
+      expect(late.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: p.id } })).stock).toBe(4);
+    });
+
     it('refuse anyone but the orders service on the catalog subgraph itself', async () => {
       const before = await snapshot(stack);
       const query = 'mutation { releaseStock(orderId: "x") { orderId } }';

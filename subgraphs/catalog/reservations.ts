@@ -14,6 +14,12 @@ const TX_OPTIONS = { maxWait: 30_000, timeout: 30_000 };
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
 
+/** Reserving again returns the reservation, unless it was released: then the order was given up. */
+function held<R extends { status: string }>(reservation: R): R {
+  if (reservation.status === 'RELEASED') throw conflict('the reservation for this order was released');
+  return reservation;
+}
+
 export function reservations(db: CatalogDb) {
   const find = (orderId: string) => db.stockReservation.findUnique({ where: { orderId }, include: withLines });
 
@@ -31,7 +37,7 @@ export function reservations(db: CatalogDb) {
     /** Takes the stock of every item or of none, and records the prices of this moment. */
     async reserve(orderId: string, items: ReservationItem[]) {
       const existing = await find(orderId);
-      if (existing) return existing;
+      if (existing) return held(existing);
       if (items.length === 0) throw badUserInput('a reservation needs at least one item', 'items');
       // Sorted, so concurrent reservations lock rows in the same order and never deadlock.
       const sorted = [...items].sort((a, b) => a.productId.localeCompare(b.productId));
@@ -73,7 +79,7 @@ export function reservations(db: CatalogDb) {
       } catch (err) {
         if (isUniqueViolation(err)) {
           const raced = await find(orderId);
-          if (raced) return raced;
+          if (raced) return held(raced);
         }
         throw err;
       }

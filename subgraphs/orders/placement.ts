@@ -103,23 +103,23 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       try {
         reservation = await catalog.reserve(order.id, input.items, ctx.requestId);
       } catch (err) {
-        if (err instanceof ServiceError) {
-          // Catalog refused (unknown product, out of stock): nothing was reserved, so nothing stays.
+        const refusal = err instanceof ServiceError ? err.errors[0] : undefined;
+        if (refusal && ORDER_REFUSALS.has(refusal.extensions?.code ?? '')) {
+          // Catalog refused the order (unknown product, out of stock): nothing was reserved, so nothing stays.
           await db.order.delete({ where: { id: order.id } });
-          const first = err.errors[0];
-          const code = first?.extensions?.code ?? '';
-          if (ORDER_REFUSALS.has(code)) throw new GraphQLError(first!.message, { extensions: { ...first!.extensions } });
-          throw err;
+          throw new GraphQLError(refusal.message, { extensions: { ...refusal.extensions } });
         }
-        // Catalog unreachable or too slow: it may or may not have reserved. The order fails now;
-        // recovery releases whatever catalog holds for it once catalog answers again.
+        // Catalog unreachable, too slow, or the placement was already given up: catalog may or may
+        // not hold stock for it. The order fails now; recovery releases whatever catalog holds.
         await fail(order.id);
         ctx.log.warn({ orderId: order.id, err }, 'reservation failed, order marked FAILED');
-        throw err;
+        throw err instanceof ServiceError ? serviceUnavailable('the order could not be completed; try again') : err;
       }
       if (options.crashAfterReserve) process.exit(86);
 
       const confirmed = await confirm(order.id, reservation);
+      // Recovery gave the order up (and released its stock) while it was being placed.
+      if (confirmed.status !== 'CONFIRMED') throw serviceUnavailable('the order could not be completed; try again');
       await catalog.commit(order.id, ctx.requestId).catch((err) => log.warn({ orderId: order.id, err }, 'commit deferred to recovery'));
       return confirmed;
     },

@@ -17,8 +17,9 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
     let settled = 0;
     const cutoff = new Date(Date.now() - options.minAgeSeconds * 1000);
 
-    // Orders stuck PENDING: complete them when catalog holds their stock, otherwise fail them
-    // (releasing first leaves a record that stops a late reservation from taking stock).
+    // Orders stuck PENDING: complete them when catalog holds their stock, otherwise fail them.
+    // Failing first (only while still PENDING) means a placement finishing at this moment cannot
+    // confirm it; releasing then leaves a record that stops a late reservation from taking stock.
     const pending = await db.order.findMany({ where: { status: 'PENDING', createdAt: { lt: cutoff } }, take: 100 });
     for (const order of pending) {
       const reservation = await catalog.find(order.id);
@@ -27,8 +28,8 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
         await catalog.commit(order.id);
         log.info({ orderId: order.id }, 'recovered order: confirmed');
       } else {
-        await catalog.release(order.id);
-        await placement.fail(order.id);
+        const { count } = await placement.fail(order.id);
+        if (count === 1) await catalog.release(order.id);
         log.info({ orderId: order.id }, 'recovered order: failed, nothing reserved');
       }
       settled++;
