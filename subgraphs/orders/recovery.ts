@@ -1,6 +1,8 @@
 // Finishes order placements that a crash (or an unreachable catalog) left half done. Runs on
 // start and periodically; only touches work older than `minAgeSeconds`, so it never races a
 // placement still in flight on this or another replica.
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { CatalogStock } from './catalog-stock.js';
 import type { OrdersDb } from './db.js';
@@ -58,7 +60,12 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
-    running = runOnce().catch((err) => log.warn({ err }, 'order recovery failed; will retry'));
+    running = runOnce().catch((err: unknown) => {
+      // Catalog not (yet) reachable is expected at start and during its outages: the next pass retries.
+      const unavailable = err instanceof GraphQLError && err.extensions.code === ErrorCode.SERVICE_UNAVAILABLE;
+      if (unavailable) log.info('order recovery waits for the catalog service');
+      else log.warn({ err }, 'order recovery failed; will retry');
+    });
   };
   return {
     runOnce,
