@@ -14,6 +14,18 @@ export interface RecoveryOptions {
 }
 
 export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: OrderPlacement, log: Logger, options: RecoveryOptions) {
+  /** Settles one item; a failure is logged and retried on the next pass, never blocking the others. */
+  async function attempt(orderId: string, step: () => Promise<string>): Promise<number> {
+    try {
+      log.info({ orderId }, await step());
+      return 1;
+    } catch (err) {
+      if (err instanceof GraphQLError && err.extensions.code === ErrorCode.SERVICE_UNAVAILABLE) throw err; // catalog is down: stop this pass
+      log.warn({ orderId, err }, 'recovery could not settle this order; retrying on the next pass');
+      return 0;
+    }
+  }
+
   /** One pass; returns how many orders or reservations it settled. */
   async function runOnce(): Promise<number> {
     let settled = 0;
@@ -24,35 +36,37 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
     // confirm it; releasing then leaves a record that stops a late reservation from taking stock.
     const pending = await db.order.findMany({ where: { status: 'PENDING', createdAt: { lt: cutoff } }, take: 100 });
     for (const order of pending) {
-      const reservation = await catalog.find(order.id);
-      if (reservation?.status === 'RESERVED' || reservation?.status === 'COMMITTED') {
-        await placement.confirm(order.id, reservation);
-        await catalog.commit(order.id);
-        log.info({ orderId: order.id }, 'recovered order: confirmed');
-      } else {
+      settled += await attempt(order.id, async () => {
+        const reservation = await catalog.find(order.id);
+        if (reservation?.status === 'RESERVED' || reservation?.status === 'COMMITTED') {
+          await placement.confirm(order.id, reservation);
+          await catalog.commit(order.id);
+          return 'recovered order: confirmed';
+        }
         const { count } = await placement.fail(order.id);
         if (count === 1) await catalog.release(order.id);
-        log.info({ orderId: order.id }, 'recovered order: failed, nothing reserved');
-      }
-      settled++;
+        return 'recovered order: failed, nothing reserved';
+      });
     }
 
     // Cancelled orders whose stock catalog has not taken back yet (it was unreachable).
     const unreleased = await db.order.findMany({ where: { status: 'CANCELLED', stockReleasedAt: null, updatedAt: { lt: cutoff } }, take: 100 });
     for (const order of unreleased) {
-      await placement.releaseCancelled(order.id);
-      log.info({ orderId: order.id }, 'recovered cancellation: stock returned');
-      settled++;
+      settled += await attempt(order.id, async () => {
+        await placement.releaseCancelled(order.id);
+        return 'recovered cancellation: stock returned';
+      });
     }
 
     // Reservations still held: commit those of confirmed orders, release the rest.
     for (const reservation of await catalog.stale(options.minAgeSeconds)) {
       const order = await db.order.findUnique({ where: { id: reservation.orderId } });
       if (order?.status === 'PENDING') continue; // younger than the cutoff: its placement may still finish
-      if (order?.status === 'CONFIRMED') await catalog.commit(reservation.orderId);
-      else await catalog.release(reservation.orderId);
-      log.info({ orderId: reservation.orderId, order: order?.status ?? 'missing' }, 'recovered reservation');
-      settled++;
+      settled += await attempt(reservation.orderId, async () => {
+        if (order?.status === 'CONFIRMED') await catalog.commit(reservation.orderId);
+        else await catalog.release(reservation.orderId);
+        return `recovered reservation of a ${order?.status ?? 'missing'} order`;
+      });
     }
     return settled;
   }
