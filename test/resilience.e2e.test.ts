@@ -129,7 +129,7 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
   describe('a cancellation whose stock could not be returned at once', () => {
     let stack: Stack;
     beforeAll(async () => {
-      stack = await startStack(backend, { orders: { recovery: { minAgeSeconds: 1, intervalMs: 200 } } });
+      stack = await startStack(backend, { orders: { recovery: { minAgeSeconds: 2, intervalMs: 200 } } });
     });
     afterAll(() => stack?.stop());
 
