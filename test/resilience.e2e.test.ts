@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../lib/paths.js';
 import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
-import { availableBackends, createPostgresDatabases, JWT_SECRET, operation, startStack, type Backend, type Stack } from './harness.js';
+import { availableBackends, createPostgresDatabases, graphql, JWT_SECRET, operation, startStack, type Backend, type Stack } from './harness.js';
 
 const [admin, alice] = DEMO_ACCOUNTS;
 
@@ -156,8 +156,30 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
     });
     afterAll(() => stack?.stop());
 
+    it('finishes the requests in flight when it shuts down', async () => {
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const query = '{ _entities(representations: [{ __typename: "Product", id: "x" }]) { ... on Product { reviewCount } } }';
+      // Hold the reviews table, so the requests below are accepted and then wait on the database.
+      const hold = stack.reviews.db.client.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe('LOCK TABLE "Review" IN ACCESS EXCLUSIVE MODE');
+          await sleep(1_000);
+        },
+        { timeout: 10_000 },
+      );
+      await sleep(100);
+      const inFlight = Array.from({ length: 20 }, () => graphql(stack.reviews.url, query));
+      await sleep(400);
+      const closed = stack.reviews.close();
+      const answers = await Promise.all(inFlight);
+      await Promise.all([closed, hold]);
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+      expect(answers.every((a) => a.data?._entities?.[0]?.reviewCount === 0)).toBe(true);
+      await expect(graphql(stack.reviews.url, query)).rejects.toThrow();
+    });
+
     it('costs only its own fields: the rest of the answer arrives with an error entry', async () => {
-      await stack.reviews.close();
+      await stack.reviews.close(); // already closed by the test above; closing is idempotent
       const res = await stack.request(operation('ProductList'), { first: 3 });
       expect(res.data!.products.edges).toHaveLength(3);
       expect(res.data!.products.edges[0].node).toMatchObject({ name: expect.any(String), averageRating: null, reviewCount: null });

@@ -25,7 +25,7 @@ export function createResolvers(db: CatalogDb): Resolvers {
       },
       staleReservations: (_, args, ctx) => {
         requireService(ctx, ORDERS);
-        return reservations.stale(args.olderThanSeconds, Math.min(args.first ?? 100, 500));
+        return reservations.stale(args.olderThanSeconds, Math.max(1, Math.min(args.first ?? 100, 500)));
       },
     },
     Mutation: {
