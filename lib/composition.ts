@@ -20,8 +20,6 @@ interface SupergraphConfig {
   subgraphs: Record<string, { routing_url: string; schema: { file: string } }>;
 }
 
-export const SUPERGRAPH_FILE = 'supergraph.graphql';
-
 export function readSubgraphs(root = ROOT): SubgraphSource[] {
   const config = parseYaml(readFileSync(path.join(root, 'supergraph.yaml'), 'utf8')) as SupergraphConfig;
   return Object.entries(config.subgraphs).map(([name, s]) => {

@@ -1,7 +1,7 @@
 // Configuration read from the environment once at start and validated, with errors naming the variable.
 import path from 'node:path';
 import { z } from 'zod';
-import { ROOT } from './paths.js';
+import { ROOT, SUPERGRAPH_PATH } from './paths.js';
 import { DEFAULT_PORTS, databaseUrlVar, portVar, type ServiceName } from './services.js';
 
 /** Used only outside production, so that `npm start` works with no setup; production must set its own. */
@@ -89,7 +89,7 @@ const ownVarsSchema = (name: ServiceName) =>
 const gatewaySchema = commonSchema.extend(urlsSchema.shape).extend({
   GATEWAY_PORT: port.default(DEFAULT_PORTS.gateway),
   SUPERGRAPH: z.enum(['file', 'introspect']).default('file'),
-  SUPERGRAPH_PATH: z.string().default(path.join(ROOT, 'supergraph.graphql')),
+  SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   APOLLO_TELEMETRY_DISABLED: flag.default(true),
 });

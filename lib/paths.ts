@@ -8,4 +8,5 @@ export const prismaDir = (name: ServiceName) => path.join(ROOT, 'prisma', name);
 export const schemaPath = (name: ServiceName) => path.join(prismaDir(name), 'schema.prisma');
 export const migrationsDir = (name: ServiceName) => path.join(prismaDir(name), 'migrations');
 export const subgraphSchemaPath = (name: ServiceName) => path.join(ROOT, 'subgraphs', name, 'schema.graphql');
-export const SUPERGRAPH_PATH = path.join(ROOT, 'supergraph.graphql');
+export const SUPERGRAPH_FILE = 'supergraph.graphql';
+export const SUPERGRAPH_PATH = path.join(ROOT, SUPERGRAPH_FILE);

@@ -4,8 +4,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compose, readSubgraphs, SUPERGRAPH_FILE } from '../lib/composition.js';
-import { ROOT, subgraphSchemaPath } from '../lib/paths.js';
+import { compose, readSubgraphs } from '../lib/composition.js';
+import { ROOT, subgraphSchemaPath, SUPERGRAPH_FILE } from '../lib/paths.js';
 import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '../lib/services.js';
 import { runSchemaCheck } from '../lib/schema-check/run.js';
 

@@ -1,7 +1,7 @@
 // Which committed supergraph a change is compared with: where the branch left main, or the
 // previous commit when the check runs on main itself.
 import { execFileSync } from 'node:child_process';
-import { SUPERGRAPH_FILE } from '../composition.js';
+import { SUPERGRAPH_FILE } from '../paths.js';
 
 const git = (root: string, args: string[]) =>
   execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();

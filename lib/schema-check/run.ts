@@ -2,7 +2,8 @@
 // base revision, and every client operation. One summary line per check; false when any fails.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { compose, readSubgraphs, SUPERGRAPH_FILE } from '../composition.js';
+import { compose, readSubgraphs } from '../composition.js';
+import { SUPERGRAPH_FILE } from '../paths.js';
 import { apiSchemaOf } from './api-schema.js';
 import { defaultBaseRevision, readBaseSupergraph } from './base-revision.js';
 import { ACKNOWLEDGEMENTS_FILE, changePath, classifyChanges, readAcknowledgements } from './changes.js';
