@@ -30,7 +30,7 @@ const fetchWithTimeout = (timeoutMs: number) =>
     ConstructorParameters<typeof RemoteGraphQLDataSource>[0]
   >['fetcher'];
 
-export function createGateway(config: GatewayConfig, logger: Logger) {
+function createGateway(config: GatewayConfig, logger: Logger) {
   // @apollo/gateway reads only this variable: unless it is set, it reports usage metrics to Apollo
   // and probes cloud metadata servers at start, which a private deployment should not do unasked.
   process.env.APOLLO_TELEMETRY_DISABLED = config.apolloTelemetry ? 'false' : 'true';
