@@ -20,11 +20,12 @@ export function formatError(production: boolean) {
   };
 }
 
-/** One debug line per operation, and every error: client errors at debug, internal ones at error. */
+/** Debug lines when an operation starts and ends, and every error: client errors at debug, internal ones at error. */
 export function loggingPlugin<C extends BaseContext & { log?: Logger }>(fallback: Logger): ApolloServerPlugin<C> {
   return {
-    async requestDidStart() {
+    async requestDidStart({ contextValue }) {
       const started = performance.now();
+      (contextValue.log ?? fallback).debug('operation started');
       return {
         async willSendResponse({ contextValue, operationName, errors }) {
           const log = contextValue.log ?? fallback;

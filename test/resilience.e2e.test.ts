@@ -151,26 +151,33 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
 
   describe('a subgraph that is down', () => {
     let stack: Stack;
+    const logs: Record<string, unknown>[] = [];
     beforeAll(async () => {
-      stack = await startStack(backend);
+      stack = await startStack(backend, { logs });
     });
     afterAll(() => stack?.stop());
 
     it('finishes the requests in flight when it shuts down', async () => {
-      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
       const query = '{ _entities(representations: [{ __typename: "Product", id: "x" }]) { ... on Product { reviewCount } } }';
-      // Hold the reviews table, so the requests below are accepted and then wait on the database.
+      // Hold the reviews table until the shutdown has begun, so the requests below wait on the database.
+      let locked = false;
+      let unlock!: () => void;
+      const gate = new Promise<void>((resolve) => (unlock = resolve));
       const hold = stack.reviews.db.client.$transaction(
         async (tx) => {
           await tx.$executeRawUnsafe('LOCK TABLE "Review" IN ACCESS EXCLUSIVE MODE');
-          await sleep(1_000);
+          locked = true;
+          await gate;
         },
-        { timeout: 10_000 },
+        { timeout: 30_000 },
       );
-      await sleep(100);
+      await until(() => Promise.resolve(locked));
       const inFlight = Array.from({ length: 20 }, () => graphql(stack.reviews.url, query));
-      await sleep(400);
+      // All 20 are being executed (and wait on the database) before the shutdown starts.
+      await until(() => Promise.resolve(logs.filter((l) => l.service === 'reviews' && l.msg === 'operation started').length === 20));
       const closed = stack.reviews.close();
+      await new Promise((r) => setTimeout(r, 100));
+      unlock();
       const answers = await Promise.all(inFlight);
       await Promise.all([closed, hold]);
       expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
