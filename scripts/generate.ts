@@ -1,31 +1,64 @@
 // `npm run generate`: the Prisma client of every subgraph database and the resolver types of every
-// subgraph schema, offline. `npm start` and `npm test` run it first.
+// subgraph schema, offline. `npm start` and `npm test` run it first; it does nothing when none of its
+// inputs changed since the last run (a fingerprint of them is kept in .cache/), so a later start
+// does not pay for it.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { ROOT, schemaPath } from '../lib/paths.js';
+import path from 'node:path';
+import { prismaDir, ROOT, schemaPath, subgraphSchemaPath } from '../lib/paths.js';
 import { SERVICE_NAMES } from '../lib/services.js';
 
 const require = createRequire(import.meta.url);
 const run = (script: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
   execFileSync(process.execPath, [require.resolve(script), ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env });
 
-for (const name of SERVICE_NAMES) {
-  // `prisma generate` never runs the schema engine but insists that its binary exists; pointing
-  // it at any existing file keeps it from trying to download one (there may be no internet).
-  run('prisma/build/index.js', ['generate', '--schema', schemaPath(name)], {
-    ...process.env,
-    PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
-    PRISMA_HIDE_UPDATE_MESSAGE: '1',
-  });
-}
-console.log(`generated the Prisma clients of ${SERVICE_NAMES.join(', ')}`);
-
 // Resolver types are needed only to type-check, and the code generator is a development tool:
 // an install without dev dependencies (a slim production image) runs without them.
-const codegen = await import('@graphql-codegen/cli').catch(() => null);
-if (codegen) {
-  const { default: config } = await import('../codegen.js');
-  process.chdir(ROOT); // codegen.ts names files relative to the project root
-  await codegen.generate(config, true);
-  console.log('generated the resolver types of every subgraph');
+const hasCodegen = (() => {
+  try {
+    require.resolve('@graphql-codegen/cli');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const inputs = [
+  ...SERVICE_NAMES.flatMap((name) => [schemaPath(name), subgraphSchemaPath(name)]),
+  path.join(ROOT, 'codegen.ts'),
+  path.join(ROOT, 'package-lock.json'),
+  path.join(ROOT, 'scripts', 'generate.ts'),
+];
+const outputs = SERVICE_NAMES.flatMap((name) => [
+  path.join(prismaDir(name), 'generated', 'client.ts'),
+  ...(hasCodegen ? [path.join(ROOT, 'subgraphs', name, 'generated', 'graphql.ts')] : []),
+]);
+const fingerprint = createHash('sha256');
+for (const file of inputs) fingerprint.update(file).update(existsSync(file) ? readFileSync(file) : '');
+fingerprint.update(hasCodegen ? 'with resolver types' : 'without resolver types');
+const digest = fingerprint.digest('hex');
+const stamp = path.join(ROOT, '.cache', 'generate.sha256');
+
+if (process.argv.includes('--force') || !outputs.every(existsSync) || (existsSync(stamp) && readFileSync(stamp, 'utf8')) !== digest) {
+  for (const name of SERVICE_NAMES) {
+    // `prisma generate` never runs the schema engine but insists that its binary exists; pointing
+    // it at any existing file keeps it from trying to download one (there may be no internet).
+    run('prisma/build/index.js', ['generate', '--schema', schemaPath(name)], {
+      ...process.env,
+      PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
+      PRISMA_HIDE_UPDATE_MESSAGE: '1',
+    });
+  }
+  console.log(`generated the Prisma clients of ${SERVICE_NAMES.join(', ')}`);
+  if (hasCodegen) {
+    const codegen = await import('@graphql-codegen/cli');
+    const { default: config } = await import('../codegen.js');
+    process.chdir(ROOT); // codegen.ts names files relative to the project root
+    await codegen.generate(config, true);
+    console.log('generated the resolver types of every subgraph');
+  }
+  mkdirSync(path.dirname(stamp), { recursive: true });
+  writeFileSync(stamp, digest);
 }
