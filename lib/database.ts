@@ -1,15 +1,14 @@
 // One home for database access: opens a subgraph's Prisma client on the embedded PGlite database
 // (default, on disk under the data folder) or on PostgreSQL (when a URL is given), applies its
 // pending migrations, and counts the SQL statements it runs (the N+1 test reads that count).
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Logger } from './logger.js';
 import { applyMigrations } from './migrations.js';
+import { openPGlite } from './pglite.js';
 import type { ServiceName } from './services.js';
 
 /** What every generated Prisma client offers, so this module serves all four. */
@@ -48,9 +47,7 @@ export async function openAdapter(options: Omit<DatabaseOptions, 'logger'>) {
     const adapter: SqlMigrationAwareDriverAdapterFactory = new PrismaPg(pool);
     return { adapter, kind: 'postgres' as const, close: () => pool.end() };
   }
-  const dir = dataDir ? path.join(dataDir, name) : undefined;
-  if (dir) await mkdir(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
+  const pglite = await openPGlite(dataDir ? path.join(dataDir, name) : undefined);
   return { adapter: new PrismaPGlite(pglite) as SqlMigrationAwareDriverAdapterFactory, kind: 'pglite' as const, close: () => pglite.close() };
 }
 
