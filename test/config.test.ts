@@ -22,8 +22,17 @@ describe('configuration', () => {
     [{ NODE_ENV: 'production' }, /JWT_SECRET: required in production/],
     [{ JWT_SECRET: 'short' }, /JWT_SECRET: must be at least 32 characters/],
     [{ SEED: 'yes' }, /SEED/],
+    [{ TRUSTED_PROXIES: 'loopback, proxy.example.com' }, /TRUSTED_PROXIES: must be comma-separated IP addresses or CIDRs/],
+    [{ TRUSTED_PROXIES: '10.0.0.0/33' }, /TRUSTED_PROXIES/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => loadSubgraphConfig('catalog', env)).toThrow(message);
+  });
+
+  it('trusts X-Forwarded-For from the private networks in a subgraph, and from no one in the gateway, unless told', () => {
+    expect(loadSubgraphConfig('users', {}).trustedProxies).toEqual(['loopback', 'uniquelocal']);
+    expect(loadGatewayConfig({}).trustedProxies).toEqual([]);
+    expect(loadGatewayConfig({ TRUSTED_PROXIES: 'loopback, 10.0.0.0/8,fd00::/8' }).trustedProxies).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8']);
+    expect(loadSubgraphConfig('users', { TRUSTED_PROXIES: 'none' }).trustedProxies).toEqual([]);
   });
 
   it('reads the gateway settings', () => {

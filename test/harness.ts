@@ -81,6 +81,7 @@ export function subgraphConfig(name: ServiceName, overrides: Partial<SubgraphCon
     subgraphUrls: { users: '', catalog: '', orders: '', reviews: '' },
     recovery: { minAgeSeconds: 30, intervalMs: 60_000 },
     faults: { crashAfterReserve: false },
+    trustedProxies: ['loopback', 'uniquelocal'],
     ...overrides,
   };
 }
@@ -97,6 +98,7 @@ export function gatewayConfig(subgraphUrls: Record<ServiceName, string>, overrid
     subgraphUrls,
     subgraphTimeoutMs: 5_000,
     apolloTelemetry: false,
+    trustedProxies: [],
     ...overrides,
   };
 }
