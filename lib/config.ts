@@ -11,6 +11,7 @@ const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-in-production'
 const port = z.coerce.number().int().min(0).max(65535);
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const count = z.coerce.number().int().positive();
 
 /**
  * Express's `trust proxy` list (comma-separated addresses, CIDRs and the names loopback, linklocal,
@@ -46,6 +47,15 @@ export interface CommonConfig {
   jwtSecret: string;
 }
 
+/** Users: how many failed logins (per account, per client address) and registrations (per address) a window allows. */
+export interface LoginThrottleConfig {
+  failuresPerAccount: number;
+  failuresPerAddress: number;
+  failureWindowSeconds: number;
+  registrationsPerAddress: number;
+  registrationWindowSeconds: number;
+}
+
 export interface SubgraphConfig extends CommonConfig {
   name: ServiceName;
   port: number;
@@ -65,6 +75,9 @@ export interface SubgraphConfig extends CommonConfig {
   recovery: { minAgeSeconds: number; intervalMs: number };
   /** Fault injection for the crash-recovery test; never set in real deployments. */
   faults: { crashAfterReserve: boolean };
+  loginThrottle: LoginThrottleConfig;
+  /** Redis for the login throttle's counters; undefined keeps them in the users database. */
+  redis: { url: string; keyPrefix: string } | undefined;
 }
 
 export interface GatewayConfig extends CommonConfig {
@@ -108,6 +121,13 @@ const subgraphSchema = commonSchema.extend(urlsSchema.shape).extend({
   FAULT_CRASH_AFTER_RESERVE: flag.default(false),
   // Subgraphs sit behind the gateway, which sends them the client's address.
   TRUSTED_PROXIES: trustedProxies('loopback, uniquelocal'),
+  LOGIN_FAILURES_PER_ACCOUNT: count.default(5),
+  LOGIN_FAILURES_PER_ADDRESS: count.default(30),
+  LOGIN_FAILURE_WINDOW_SECONDS: count.default(15 * 60),
+  REGISTRATIONS_PER_ADDRESS: count.default(20),
+  REGISTRATION_WINDOW_SECONDS: count.default(60 * 60),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().default('commerce:'),
 });
 
 /** The variables named after the subgraph (USERS_PORT, USERS_DATABASE_URL). */
@@ -157,6 +177,14 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
     subgraphUrls: subgraphUrls(c),
     recovery: { minAgeSeconds: c.RECOVERY_MIN_AGE_SECONDS, intervalMs: c.RECOVERY_INTERVAL_MS },
     faults: { crashAfterReserve: c.FAULT_CRASH_AFTER_RESERVE },
+    loginThrottle: {
+      failuresPerAccount: c.LOGIN_FAILURES_PER_ACCOUNT,
+      failuresPerAddress: c.LOGIN_FAILURES_PER_ADDRESS,
+      failureWindowSeconds: c.LOGIN_FAILURE_WINDOW_SECONDS,
+      registrationsPerAddress: c.REGISTRATIONS_PER_ADDRESS,
+      registrationWindowSeconds: c.REGISTRATION_WINDOW_SECONDS,
+    },
+    redis: c.REDIS_URL ? { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX } : undefined,
   };
 }
 
