@@ -12,6 +12,8 @@ import { depthLimit } from './depth-limit.js';
 
 export interface GatewayContext {
   authorization: string | undefined;
+  /** The client's address as this gateway determined it (trusting only the configured proxies). */
+  clientAddress: string | undefined;
   requestId: string;
   log: Logger;
 }
@@ -21,6 +23,8 @@ class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (!('requestId' in context)) return; // health checks and introspection have no client context
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
     request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    // Replaces whatever the client sent: subgraphs trust the gateway's word, not the client's.
+    if (context.clientAddress) request.http?.headers.set('x-forwarded-for', context.clientAddress);
   }
 }
 
@@ -51,12 +55,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   const running = await startGraphQLServer<GatewayContext>({
     source: { gateway: createGateway(config, logger), validationRules: [depthLimit()], introspection: !config.production },
     port: config.port,
+    trustedProxies: config.trustedProxies,
     logger,
     production: config.production,
     context: async (req) => {
       // Rejects a forged or expired token here, before any subgraph is called (they check again).
       await tokens.fromAuthorization(req.headers.authorization);
-      return { authorization: req.headers.authorization, requestId: req.requestId, log: req.log };
+      return { authorization: req.headers.authorization, clientAddress: req.ip, requestId: req.requestId, log: req.log };
     },
     // Listening means the supergraph is loaded and the query planner ready.
     ready: async () => {},

@@ -1,5 +1,6 @@
 // Configuration read from the environment once at start and validated, with errors naming the variable.
 import path from 'node:path';
+import express from 'express';
 import { z } from 'zod';
 import { ROOT, SUPERGRAPH_PATH } from './paths.js';
 import { DEFAULT_PORTS, databaseUrlVar, portVar, type ServiceName } from './services.js';
@@ -10,6 +11,28 @@ const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-in-production'
 const port = z.coerce.number().int().min(0).max(65535);
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const count = z.coerce.number().int().positive();
+
+/**
+ * Express's `trust proxy` list (comma-separated addresses, CIDRs and the names loopback, linklocal,
+ * uniquelocal; empty or `none`: trust no proxy), checked by Express's own parser.
+ */
+const trustedProxies = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((list) => list.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '' && entry !== 'none'))
+    .refine(
+      (list) => {
+        try {
+          express().set('trust proxy', list);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      'must be comma-separated IP addresses or CIDRs, or loopback, linklocal, uniquelocal (or none)',
+    );
 
 const commonSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -24,9 +47,20 @@ export interface CommonConfig {
   jwtSecret: string;
 }
 
+/** Users: how many failed logins (per account, per client address) and registrations (per address) a window allows. */
+export interface LoginThrottleConfig {
+  failuresPerAccount: number;
+  failuresPerAddress: number;
+  failureWindowSeconds: number;
+  registrationsPerAddress: number;
+  registrationWindowSeconds: number;
+}
+
 export interface SubgraphConfig extends CommonConfig {
   name: ServiceName;
   port: number;
+  /** Proxies whose X-Forwarded-For names the client (Express `trust proxy`): the gateway's networks. */
+  trustedProxies: string[];
   /** PostgreSQL URL, or undefined for the embedded PGlite database in `dataDir`. */
   databaseUrl: string | undefined;
   /** Where the embedded database is kept; undefined keeps it in memory (tests). */
@@ -41,10 +75,15 @@ export interface SubgraphConfig extends CommonConfig {
   recovery: { minAgeSeconds: number; intervalMs: number };
   /** Fault injection for the crash-recovery test; never set in real deployments. */
   faults: { crashAfterReserve: boolean };
+  loginThrottle: LoginThrottleConfig;
+  /** Redis for the login throttle's counters; undefined keeps them in the users database. */
+  redis: { url: string; keyPrefix: string } | undefined;
 }
 
 export interface GatewayConfig extends CommonConfig {
   port: number;
+  /** Proxies whose X-Forwarded-For names the client (Express `trust proxy`); none by default. */
+  trustedProxies: string[];
   /** Compose from the running subgraphs (development) instead of reading supergraph.graphql. */
   introspect: boolean;
   supergraphPath: string;
@@ -80,6 +119,15 @@ const subgraphSchema = commonSchema.extend(urlsSchema.shape).extend({
   RECOVERY_MIN_AGE_SECONDS: z.coerce.number().min(0).default(30),
   RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
   FAULT_CRASH_AFTER_RESERVE: flag.default(false),
+  // Subgraphs sit behind the gateway, which sends them the client's address.
+  TRUSTED_PROXIES: trustedProxies('loopback, uniquelocal'),
+  LOGIN_FAILURES_PER_ACCOUNT: count.default(5),
+  LOGIN_FAILURES_PER_ADDRESS: count.default(30),
+  LOGIN_FAILURE_WINDOW_SECONDS: count.default(15 * 60),
+  REGISTRATIONS_PER_ADDRESS: count.default(20),
+  REGISTRATION_WINDOW_SECONDS: count.default(60 * 60),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().default('commerce:'),
 });
 
 /** The variables named after the subgraph (USERS_PORT, USERS_DATABASE_URL). */
@@ -92,6 +140,8 @@ const gatewaySchema = commonSchema.extend(urlsSchema.shape).extend({
   SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   APOLLO_TELEMETRY_DISABLED: flag.default(true),
+  // The gateway faces the clients: it believes X-Forwarded-For only from proxies it is told about.
+  TRUSTED_PROXIES: trustedProxies(''),
 });
 
 /** Every environment variable a service reads (the docker-compose test holds the compose file to it). */
@@ -119,6 +169,7 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
     ...common(c),
     name,
     port: own[portVar(name)] as number,
+    trustedProxies: c.TRUSTED_PROXIES,
     databaseUrl,
     dataDir: databaseUrl ? undefined : c.DATA_DIR,
     seed: c.SEED ?? databaseUrl === undefined,
@@ -126,6 +177,14 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
     subgraphUrls: subgraphUrls(c),
     recovery: { minAgeSeconds: c.RECOVERY_MIN_AGE_SECONDS, intervalMs: c.RECOVERY_INTERVAL_MS },
     faults: { crashAfterReserve: c.FAULT_CRASH_AFTER_RESERVE },
+    loginThrottle: {
+      failuresPerAccount: c.LOGIN_FAILURES_PER_ACCOUNT,
+      failuresPerAddress: c.LOGIN_FAILURES_PER_ADDRESS,
+      failureWindowSeconds: c.LOGIN_FAILURE_WINDOW_SECONDS,
+      registrationsPerAddress: c.REGISTRATIONS_PER_ADDRESS,
+      registrationWindowSeconds: c.REGISTRATION_WINDOW_SECONDS,
+    },
+    redis: c.REDIS_URL ? { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX } : undefined,
   };
 }
 
@@ -134,6 +193,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   return {
     ...common(c),
     port: c.GATEWAY_PORT,
+    trustedProxies: c.TRUSTED_PROXIES,
     introspect: c.SUPERGRAPH === 'introspect',
     supergraphPath: c.SUPERGRAPH_PATH,
     subgraphUrls: subgraphUrls(c),

@@ -8,6 +8,7 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   CONFLICT: 'CONFLICT',
   OUT_OF_STOCK: 'OUT_OF_STOCK',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -25,6 +26,9 @@ export const unauthenticated = (message = 'authentication required: send Authori
 export const forbidden = (message = 'not allowed') => error(ErrorCode.FORBIDDEN, message);
 export const conflict = (message: string) => error(ErrorCode.CONFLICT, message);
 export const outOfStock = (message: string, field?: string) => error(ErrorCode.OUT_OF_STOCK, message, field ? { field } : {});
+/** `retryAfterSeconds` says when the client may try again. */
+export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
+  error(ErrorCode.TOO_MANY_REQUESTS, message, { retryAfterSeconds });
 export const serviceUnavailable = (message: string) => error(ErrorCode.SERVICE_UNAVAILABLE, message);
 
 /** Codes whose messages are meant for clients; anything else is masked in production. */

@@ -37,6 +37,11 @@ export interface GraphQLServerOptions<C extends BaseContext> {
   /** The schema (a subgraph) or the gateway to serve, with their own validation settings. */
   source: Source<C>;
   port: number;
+  /**
+   * Proxies (Express `trust proxy` list) whose X-Forwarded-For is believed; `req.ip` is then the
+   * client's address as the nearest trusted proxy saw it. Empty: `req.ip` is the peer's address.
+   */
+  trustedProxies: string[];
   logger: Logger;
   production: boolean;
   plugins?: ApolloServerPlugin<C>[];
@@ -52,6 +57,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   const { logger, production } = options;
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', options.trustedProxies);
   app.use((req, res, next) => {
     req.requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     req.log = logger.child({ requestId: req.requestId });

@@ -17,6 +17,8 @@ import type { ServiceName } from './services.js';
 /** What every subgraph's context has; each subgraph adds its loaders. */
 export interface BaseContext {
   viewer: Viewer | null;
+  /** The client's IP address: the one the gateway (a trusted proxy) forwarded, else the peer's. */
+  clientAddress: string | undefined;
   requestId: string;
   log: Logger;
 }
@@ -62,6 +64,7 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
     const server = await startGraphQLServer<C>({
       source: { schema: buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as GraphQLResolverMap<unknown> }) },
       port: config.port,
+      trustedProxies: config.trustedProxies,
       logger,
       production: config.production,
       // Inline tracing (ftv1) costs time on every request and nothing here reads it.
@@ -70,7 +73,7 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
         // A subgraph verifies the token itself: a request that reached it some other way than
         // through the gateway gets no more than the token allows.
         const viewer = await tokens.fromAuthorization(req.headers.authorization);
-        return subgraph.context({ viewer, requestId: req.requestId, log: req.log });
+        return subgraph.context({ viewer, clientAddress: req.ip, requestId: req.requestId, log: req.log });
       },
       ready: db.ping,
       onClose: release,

@@ -81,6 +81,10 @@ export function subgraphConfig(name: ServiceName, overrides: Partial<SubgraphCon
     subgraphUrls: { users: '', catalog: '', orders: '', reviews: '' },
     recovery: { minAgeSeconds: 30, intervalMs: 60_000 },
     faults: { crashAfterReserve: false },
+    trustedProxies: ['loopback', 'uniquelocal'],
+    // Out of the way of tests about other things; test/login-throttle.e2e.test.ts sets its own.
+    loginThrottle: { failuresPerAccount: 1000, failuresPerAddress: 1000, failureWindowSeconds: 900, registrationsPerAddress: 1000, registrationWindowSeconds: 3600 },
+    redis: undefined,
     ...overrides,
   };
 }
@@ -97,6 +101,7 @@ export function gatewayConfig(subgraphUrls: Record<ServiceName, string>, overrid
     subgraphUrls,
     subgraphTimeoutMs: 5_000,
     apolloTelemetry: false,
+    trustedProxies: [],
     ...overrides,
   };
 }

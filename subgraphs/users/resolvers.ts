@@ -6,6 +6,7 @@ import { parseInput } from '../../lib/validation.js';
 import type { User, UsersDb } from './db.js';
 import type { Resolvers } from './generated/graphql.js';
 import type { UsersContext } from './loaders.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './password.js';
 
 const registerInput = z.object({
@@ -16,7 +17,7 @@ const registerInput = z.object({
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
 
-export function createResolvers(db: UsersDb, tokens: Tokens): Resolvers {
+export function createResolvers(db: UsersDb, tokens: Tokens, throttle: LoginThrottle): Resolvers {
   // The request that logs in is from then on made by that user (so the payload shows their email).
   const authPayload = async (user: User, ctx: UsersContext) => {
     ctx.viewer = { id: user.id, role: user.role };
@@ -32,6 +33,7 @@ export function createResolvers(db: UsersDb, tokens: Tokens): Resolvers {
     Mutation: {
       register: async (_, args, ctx) => {
         const input = parseInput(registerInput, args.input, 'input');
+        await throttle.register(ctx.clientAddress);
         try {
           const user = await db.user.create({
             data: { email: input.email, name: input.name, passwordHash: await hashPassword(input.password) },
@@ -44,9 +46,13 @@ export function createResolvers(db: UsersDb, tokens: Tokens): Resolvers {
       },
       login: async (_, args, ctx) => {
         if (args.email.length > 254 || args.password.length > 200) throw badUserInput('email or password too long');
-        const user = await db.user.findUnique({ where: { email: args.email.trim().toLowerCase() } });
-        const ok = await verifyPassword(args.password, user?.passwordHash ?? DUMMY_HASH);
-        if (!user || !ok) throw unauthenticated('invalid email or password');
+        const email = args.email.trim().toLowerCase();
+        const user = await throttle.login({ email, address: ctx.clientAddress }, async () => {
+          const user = await db.user.findUnique({ where: { email } });
+          const ok = await verifyPassword(args.password, user?.passwordHash ?? DUMMY_HASH);
+          return user && ok ? user : null;
+        });
+        if (!user) throw unauthenticated('invalid email or password');
         return authPayload(user, ctx);
       },
     },
