@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Logger } from './logger.js';
-import { applyMigrations } from './migrations.js';
+import { applyMigrations, migrationsUpToDate } from './migrations.js';
 import { openPGlite } from './pglite.js';
 import type { ServiceName } from './services.js';
 
@@ -53,10 +53,12 @@ export async function openAdapter(options: Omit<DatabaseOptions, 'logger'>) {
 
 export async function openDatabase<C extends PrismaLike>(options: DatabaseOptions, createClient: ClientFactory<C>): Promise<Database<C>> {
   const { adapter, kind, close } = await openAdapter(options);
-  const applied = await applyMigrations(options.name, adapter);
-  if (applied.length > 0) options.logger.info({ migrations: applied }, 'applied migrations');
-
   const client = createClient(adapter);
+  // Starting Prisma's schema engine costs most of a warm start; ask it only when there is work.
+  if (!(await migrationsUpToDate(options.name, (sql) => client.$queryRawUnsafe(sql)))) {
+    const applied = await applyMigrations(options.name, adapter);
+    if (applied.length > 0) options.logger.info({ migrations: applied }, 'applied migrations');
+  }
   let statements = 0;
   client.$on('query', () => {
     statements += 1;

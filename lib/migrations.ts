@@ -34,6 +34,25 @@ async function readMigrationList(name: ServiceName): Promise<MigrationList> {
   };
 }
 
+/**
+ * Whether every migration folder of `name` is recorded as applied in Prisma's ledger
+ * (`_prisma_migrations`), read with a plain query. False when unsure (no ledger yet): the schema
+ * engine then decides, and also checks what this does not (checksums, failed migrations).
+ */
+export async function migrationsUpToDate(name: ServiceName, query: (sql: string) => Promise<unknown>): Promise<boolean> {
+  const { migrationDirectories } = await readMigrationList(name);
+  try {
+    const rows = (await query(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    )) as { migration_name: string }[];
+    const applied = new Set(rows.map((r) => r.migration_name));
+    const failed = (await query('SELECT 1 FROM _prisma_migrations WHERE finished_at IS NULL AND rolled_back_at IS NULL')) as unknown[];
+    return failed.length === 0 && migrationDirectories.every((m) => applied.has(m.path));
+  } catch {
+    return false;
+  }
+}
+
 /** Applies the pending migrations of `name` to the database behind `adapter`; returns their names. */
 export async function applyMigrations(name: ServiceName, adapter: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
   const engine = await openSchemaEngine(schemaPath(name), adapter);
