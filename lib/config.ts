@@ -1,6 +1,7 @@
 // Configuration read from the environment once at start and validated, with errors naming the variable.
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.js';
 import { ROOT, SUPERGRAPH_PATH } from './paths.js';
 import { DEFAULT_PORTS, databaseUrlVar, portVar, type ServiceName } from './services.js';
 
@@ -11,11 +12,31 @@ const port = z.coerce.number().int().min(0).max(65535);
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
+/** The gateway's operation limits; subgraphs derive theirs from the same values (lib/operation-limits.ts). */
+const limit = (value: number) => z.coerce.number().int().positive().default(value);
+const limitsSchema = z.object({
+  MAX_DEPTH: limit(DEFAULT_OPERATION_LIMITS.depth),
+  MAX_ALIASES: limit(DEFAULT_OPERATION_LIMITS.aliases),
+  MAX_ROOT_FIELDS: limit(DEFAULT_OPERATION_LIMITS.rootFields),
+  MAX_DIRECTIVES: limit(DEFAULT_OPERATION_LIMITS.directives),
+  MAX_TOKENS: limit(DEFAULT_OPERATION_LIMITS.tokens),
+  MAX_COST: limit(DEFAULT_OPERATION_LIMITS.cost),
+});
+const limitsOf = (c: z.infer<typeof limitsSchema>): OperationLimits => ({
+  depth: c.MAX_DEPTH,
+  aliases: c.MAX_ALIASES,
+  rootFields: c.MAX_ROOT_FIELDS,
+  directives: c.MAX_DIRECTIVES,
+  tokens: c.MAX_TOKENS,
+  cost: c.MAX_COST,
+});
+
 const commonSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   DATA_DIR: z.string().default(path.join(ROOT, '.data')),
+  ...limitsSchema.shape,
 });
 
 export interface CommonConfig {
@@ -41,6 +62,8 @@ export interface SubgraphConfig extends CommonConfig {
   recovery: { minAgeSeconds: number; intervalMs: number };
   /** Fault injection for the crash-recovery test; never set in real deployments. */
   faults: { crashAfterReserve: boolean };
+  /** The gateway's operation limits: the subgraph applies `subgraphLimits` of them. */
+  limits: OperationLimits;
 }
 
 export interface GatewayConfig extends CommonConfig {
@@ -53,6 +76,8 @@ export interface GatewayConfig extends CommonConfig {
   subgraphTimeoutMs: number;
   /** @apollo/gateway's anonymous usage metrics to Apollo; off unless APOLLO_TELEMETRY_DISABLED=false. */
   apolloTelemetry: boolean;
+  /** Operation limits, checked before a query is planned. */
+  limits: OperationLimits;
 }
 
 type Env = Record<string, string | undefined>;
@@ -126,6 +151,7 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
     subgraphUrls: subgraphUrls(c),
     recovery: { minAgeSeconds: c.RECOVERY_MIN_AGE_SECONDS, intervalMs: c.RECOVERY_INTERVAL_MS },
     faults: { crashAfterReserve: c.FAULT_CRASH_AFTER_RESERVE },
+    limits: limitsOf(c),
   };
 }
 
@@ -139,5 +165,6 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     subgraphUrls: subgraphUrls(c),
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
     apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
+    limits: limitsOf(c),
   };
 }

@@ -26,6 +26,9 @@ export const forbidden = (message = 'not allowed') => error(ErrorCode.FORBIDDEN,
 export const conflict = (message: string) => error(ErrorCode.CONFLICT, message);
 export const outOfStock = (message: string, field?: string) => error(ErrorCode.OUT_OF_STOCK, message, field ? { field } : {});
 export const serviceUnavailable = (message: string) => error(ErrorCode.SERVICE_UNAVAILABLE, message);
+/** An operation over a limit (lib/operation-limits.ts): refused like an invalid one, before anything runs. */
+export const operationRefused = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 
 /** Codes whose messages are meant for clients; anything else is masked in production. */
 export const PUBLIC_CODES = new Set<string>([

@@ -8,6 +8,7 @@ import { startGateway } from '../gateway/server.js';
 import type { GatewayConfig, SubgraphConfig } from '../lib/config.js';
 import type { RunningServer } from '../lib/graphql-server.js';
 import { createLogger } from '../lib/logger.js';
+import { DEFAULT_OPERATION_LIMITS } from '../lib/operation-limits.js';
 import { ROOT, SUPERGRAPH_PATH } from '../lib/paths.js';
 import { SERVICE_NAMES, type ServiceName } from '../lib/services.js';
 import { startSubgraph, type RunningSubgraph } from '../lib/subgraph.js';
@@ -81,6 +82,7 @@ export function subgraphConfig(name: ServiceName, overrides: Partial<SubgraphCon
     subgraphUrls: { users: '', catalog: '', orders: '', reviews: '' },
     recovery: { minAgeSeconds: 30, intervalMs: 60_000 },
     faults: { crashAfterReserve: false },
+    limits: DEFAULT_OPERATION_LIMITS,
     ...overrides,
   };
 }
@@ -97,6 +99,7 @@ export function gatewayConfig(subgraphUrls: Record<ServiceName, string>, overrid
     subgraphUrls,
     subgraphTimeoutMs: 5_000,
     apolloTelemetry: false,
+    limits: DEFAULT_OPERATION_LIMITS,
     ...overrides,
   };
 }
