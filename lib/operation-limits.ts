@@ -7,7 +7,8 @@
 // walk per spread would be 2^40).
 //
 // - tokens: graphql-js's own parser limit (`parseOptions.maxTokens`), which stops parsing at the
-//   limit; armor's max-tokens plugin needs a parse hook that Apollo Server does not have.
+//   limit (armor's max-tokens plugin needs a parse hook that Apollo Server does not have);
+//   `reportTokenLimit` gives its error the code of the other limits.
 // - depth, aliases, directives: graphql-armor's validation rules (they memoize per fragment).
 // - cost, root fields, password checks: ours, in `didResolveOperation` (after validation, before
 //   the gateway plans), because the cost depends on the variables and on the schema's default page
@@ -261,7 +262,7 @@ export function limitRules(limits: OperationLimits): ValidationRule[] {
     maxDepthRule({ ...armorOptions(limits.depth), flattenFragments: true }),
     maxAliasesRule(armorOptions(limits.aliases)),
     maxDirectivesRule(armorOptions(limits.directives)),
-  ] as unknown as ValidationRule[];
+  ];
 }
 
 /** Parsing stops at the token limit: a 1 MB document of 500,000 tokens would take seconds to parse. */
@@ -315,7 +316,7 @@ export function measureOperation(schema: GraphQLSchema, source: string, document
     maxDepthRule({ ...count('depth'), flattenFragments: true }),
     maxAliasesRule(count('aliases')),
     maxDirectivesRule(count('directives')),
-  ] as unknown as ValidationRule[]);
+  ]);
   const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   if (!operation) throw new Error('no operation in the document');
   return { tokens: countTokens(source), ...counted, ...estimateOperation(schema, document, operation, variables) };
