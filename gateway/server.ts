@@ -8,7 +8,6 @@ import { startGraphQLServer, type RunningServer } from '../lib/graphql-server.js
 import { createLogger, type Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER } from '../lib/request-id.js';
 import { isServiceName, SERVICE_NAMES } from '../lib/services.js';
-import { depthLimit } from './depth-limit.js';
 
 export interface GatewayContext {
   authorization: string | undefined;
@@ -53,11 +52,12 @@ function createGateway(config: GatewayConfig, logger: Logger) {
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.logLevel)): Promise<RunningServer> {
   const tokens = new Tokens(config.jwtSecret);
   const running = await startGraphQLServer<GatewayContext>({
-    source: { gateway: createGateway(config, logger), validationRules: [depthLimit()], introspection: !config.production },
+    source: { gateway: createGateway(config, logger), introspection: !config.production },
     port: config.port,
     trustedProxies: config.trustedProxies,
     logger,
     production: config.production,
+    limits: config.limits,
     context: async (req) => {
       // Rejects a forged or expired token here, before any subgraph is called (they check again).
       await tokens.fromAuthorization(req.headers.authorization);

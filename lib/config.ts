@@ -2,6 +2,7 @@
 import path from 'node:path';
 import express from 'express';
 import { z } from 'zod';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.js';
 import { ROOT, SUPERGRAPH_PATH } from './paths.js';
 import { DEFAULT_PORTS, databaseUrlVar, portVar, type ServiceName } from './services.js';
 
@@ -34,11 +35,31 @@ const trustedProxies = (fallback: string) =>
       'must be comma-separated IP addresses or CIDRs, or loopback, linklocal, uniquelocal (or none)',
     );
 
+/** The gateway's operation limits; subgraphs derive theirs from the same values (lib/operation-limits.ts). */
+const limit = (value: number) => z.coerce.number().int().positive().default(value);
+const limitsSchema = z.object({
+  MAX_DEPTH: limit(DEFAULT_OPERATION_LIMITS.depth),
+  MAX_ALIASES: limit(DEFAULT_OPERATION_LIMITS.aliases),
+  MAX_ROOT_FIELDS: limit(DEFAULT_OPERATION_LIMITS.rootFields),
+  MAX_DIRECTIVES: limit(DEFAULT_OPERATION_LIMITS.directives),
+  MAX_TOKENS: limit(DEFAULT_OPERATION_LIMITS.tokens),
+  MAX_COST: limit(DEFAULT_OPERATION_LIMITS.cost),
+});
+const limitsOf = (c: z.infer<typeof limitsSchema>): OperationLimits => ({
+  depth: c.MAX_DEPTH,
+  aliases: c.MAX_ALIASES,
+  rootFields: c.MAX_ROOT_FIELDS,
+  directives: c.MAX_DIRECTIVES,
+  tokens: c.MAX_TOKENS,
+  cost: c.MAX_COST,
+});
+
 const commonSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   DATA_DIR: z.string().default(path.join(ROOT, '.data')),
+  ...limitsSchema.shape,
 });
 
 export interface CommonConfig {
@@ -78,6 +99,8 @@ export interface SubgraphConfig extends CommonConfig {
   loginThrottle: LoginThrottleConfig;
   /** Redis for the login throttle's counters; undefined keeps them in the users database. */
   redis: { url: string; keyPrefix: string } | undefined;
+  /** The gateway's operation limits: the subgraph applies `subgraphLimits` of them. */
+  limits: OperationLimits;
 }
 
 export interface GatewayConfig extends CommonConfig {
@@ -92,6 +115,8 @@ export interface GatewayConfig extends CommonConfig {
   subgraphTimeoutMs: number;
   /** @apollo/gateway's anonymous usage metrics to Apollo; off unless APOLLO_TELEMETRY_DISABLED=false. */
   apolloTelemetry: boolean;
+  /** Operation limits, checked before a query is planned. */
+  limits: OperationLimits;
 }
 
 type Env = Record<string, string | undefined>;
@@ -185,6 +210,7 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
       registrationWindowSeconds: c.REGISTRATION_WINDOW_SECONDS,
     },
     redis: c.REDIS_URL ? { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX } : undefined,
+    limits: limitsOf(c),
   };
 }
 
@@ -199,5 +225,6 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     subgraphUrls: subgraphUrls(c),
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
     apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
+    limits: limitsOf(c),
   };
 }

@@ -30,6 +30,9 @@ export const outOfStock = (message: string, field?: string) => error(ErrorCode.O
 export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
   error(ErrorCode.TOO_MANY_REQUESTS, message, { retryAfterSeconds });
 export const serviceUnavailable = (message: string) => error(ErrorCode.SERVICE_UNAVAILABLE, message);
+/** An operation over a limit (lib/operation-limits.ts): refused like an invalid one, before anything runs. */
+export const operationRefused = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 
 /** Codes whose messages are meant for clients; anything else is masked in production. */
 export const PUBLIC_CODES = new Set<string>([

@@ -10,6 +10,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Request } from 'express';
 import { formatError, landingPage, loggingPlugin } from './apollo.js';
 import type { Logger } from './logger.js';
+import { limitParseOptions, limitRules, limitsPlugin, reportTokenLimit, type OperationLimits } from './operation-limits.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 
 /** Larger bodies are refused with 413 before any parsing. */
@@ -44,6 +45,8 @@ export interface GraphQLServerOptions<C extends BaseContext> {
   trustedProxies: string[];
   logger: Logger;
   production: boolean;
+  /** Refused before execution (and, in the gateway, before planning). */
+  limits: OperationLimits;
   plugins?: ApolloServerPlugin<C>[];
   /** Builds the request context; may throw (e.g. UNAUTHENTICATED) to refuse the request. */
   context(req: Request): Promise<C>;
@@ -86,13 +89,16 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
 
   const apollo = new ApolloServer<C>({
     ...options.source,
+    validationRules: [...(options.source.validationRules ?? []), ...limitRules(options.limits)],
+    parseOptions: limitParseOptions(options.limits),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       loggingPlugin<C>(logger),
       landingPage(production),
+      limitsPlugin<C>(options.limits),
       ...(options.plugins ?? []),
     ],
-    formatError: formatError(production),
+    formatError: (formatted) => formatError(production)(reportTokenLimit(formatted)),
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();

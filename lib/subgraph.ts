@@ -11,6 +11,7 @@ import type { SubgraphConfig } from './config.js';
 import { openDatabase, type ClientFactory, type Database, type PrismaLike } from './database.js';
 import { startGraphQLServer, type RunningServer } from './graphql-server.js';
 import { createLogger, type Logger } from './logger.js';
+import { subgraphLimits } from './operation-limits.js';
 import { subgraphSchemaPath } from './paths.js';
 import type { ServiceName } from './services.js';
 
@@ -67,6 +68,8 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
       trustedProxies: config.trustedProxies,
       logger,
       production: config.production,
+      // Looser than the gateway's by what the query planner adds, so every fetch it plans passes.
+      limits: subgraphLimits(config.limits),
       // Inline tracing (ftv1) costs time on every request and nothing here reads it.
       plugins: [ApolloServerPluginInlineTraceDisabled()],
       context: async (req) => {

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../lib/connection.js';
-import { operationDepth } from '../gateway/depth-limit.js';
-import { parse } from 'graphql';
 import { shippingEstimate } from '../subgraphs/orders/shipping.js';
 
 describe('cursors', () => {
@@ -29,14 +27,6 @@ describe('cursors', () => {
     expect(c.pageInfo).toEqual({ hasNextPage: true, endCursor: encodeCursor(['b']) });
     expect(counted).toBe(0);
     expect(toConnection([], 5, () => [], 0).pageInfo).toEqual({ hasNextPage: false, endCursor: null });
-  });
-});
-
-describe('operation depth', () => {
-  it('counts nested fields through fragments and stops at fragment cycles', () => {
-    expect(operationDepth(parse('{ a { b { c } } }'))).toBe(3);
-    expect(operationDepth(parse('query { a { ...F } } fragment F on T { b { c { d } } }'))).toBe(4);
-    expect(operationDepth(parse('query { a { ...F } } fragment F on T { b { ...F } }'))).toBe(2);
   });
 });
 

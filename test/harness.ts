@@ -8,6 +8,7 @@ import { startGateway } from '../gateway/server.js';
 import type { GatewayConfig, SubgraphConfig } from '../lib/config.js';
 import type { RunningServer } from '../lib/graphql-server.js';
 import { createLogger } from '../lib/logger.js';
+import { DEFAULT_OPERATION_LIMITS } from '../lib/operation-limits.js';
 import { ROOT, SUPERGRAPH_PATH } from '../lib/paths.js';
 import { SERVICE_NAMES, type ServiceName } from '../lib/services.js';
 import { startSubgraph, type RunningSubgraph } from '../lib/subgraph.js';
@@ -85,6 +86,7 @@ export function subgraphConfig(name: ServiceName, overrides: Partial<SubgraphCon
     // Out of the way of tests about other things; test/login-throttle.e2e.test.ts sets its own.
     loginThrottle: { failuresPerAccount: 1000, failuresPerAddress: 1000, failureWindowSeconds: 900, registrationsPerAddress: 1000, registrationWindowSeconds: 3600 },
     redis: undefined,
+    limits: DEFAULT_OPERATION_LIMITS,
     ...overrides,
   };
 }
@@ -102,6 +104,7 @@ export function gatewayConfig(subgraphUrls: Record<ServiceName, string>, overrid
     subgraphTimeoutMs: 5_000,
     apolloTelemetry: false,
     trustedProxies: [],
+    limits: DEFAULT_OPERATION_LIMITS,
     ...overrides,
   };
 }
