@@ -486,7 +486,7 @@ function judge(c: Case, outcome: Outcome): string | null {
   return null;
 }
 
-const BATCH = 12;
+const BATCH = 20;
 
 // ---------------------------------------------------------------------------------------------
 
