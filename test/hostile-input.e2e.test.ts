@@ -361,6 +361,20 @@ function keysOf(type: GraphQLObjectType): string[][] {
     });
 }
 
+/** Every scalar position inside a field's (output) type, e.g. `price.amount`. */
+function outputLeaves(type: GraphQLOutputType, path: Path): { path: Path; type: string }[] {
+  const named = getNamedType(type);
+  if (isObjectType(named)) return path.length > 3 ? [] : Object.values(named.getFields()).flatMap((f) => outputLeaves(f.type, [...path, f.name]));
+  return [{ path, type: named.name }];
+}
+
+/** A valid value of an output type, as a subgraph would send it in a representation. */
+function sampleOutput(type: GraphQLOutputType): unknown {
+  const named = getNamedType(type);
+  if (isObjectType(named)) return Object.fromEntries(Object.values(named.getFields()).map((f) => [f.name, sampleOutput(f.type)]));
+  return named.name === 'Int' || named.name === 'Float' ? 1 : named.name === 'Boolean' ? true : 'USD';
+}
+
 /** Forged `_entities` representations, sent straight to a subgraph as a gateway would send them. */
 function representationCases(target: Target): Case[] {
   const cases: Case[] = [];
@@ -390,26 +404,24 @@ function representationCases(target: Target): Case[] {
     }
     add(`a ${type.name} without its key`, () => [{ __typename: type.name }], 'representations[0]');
     add(`a valid ${type.name}, then a forged one`, (ids) => [valid(ids), { __typename: type.name, id: 'forged' }], 'representations[1].id');
-    // Fields other subgraphs supply (@requires) are checked against their types too.
+    // Fields other subgraphs supply (@requires) are checked against their types too: each attack
+    // replaces one scalar inside an otherwise valid value.
     for (const external of Object.values(fields).filter((f) => f.astNode?.directives?.some((d) => d.name.value === 'external'))) {
-      const type_ = getNullableType(external.type);
-      const attacks: [string, unknown, string][] = [['a string', 'x', external.name]];
-      if (isObjectType(type_)) {
-        for (const sub of Object.values(type_.getFields())) {
-          const subType = getNamedType(sub.type).name;
-          if (subType === 'Int') attacks.push(['2^31', { [sub.name]: 2 ** 31 }, `${external.name}.${sub.name}`], ['1.5', { [sub.name]: 1.5 }, `${external.name}.${sub.name}`]);
-          if (subType === 'String') attacks.push(['a NUL byte', { [sub.name]: 'US\u0000' }, `${external.name}.${sub.name}`], ['a number', { [sub.name]: 1 }, `${external.name}.${sub.name}`]);
+      add(`a ${type.name} whose ${external.name} is a string`, (ids) => [{ ...valid(ids), [external.name]: 'x' }], `representations[0].${external.name}`);
+      for (const leaf of outputLeaves(external.type, [external.name])) {
+        const attacks: [string, unknown][] =
+          leaf.type === 'Int'
+            ? [['2^31', 2 ** 31], ['1.5', 1.5], ['a numeric string', '1']]
+            : leaf.type === 'String'
+              ? [['a NUL byte', 'US\u0000'], ['a number', 1]]
+              : [];
+        for (const [label, value] of attacks) {
+          add(
+            `a ${type.name} whose ${fieldPath(leaf.path)} is ${label}`,
+            (ids) => [withValue({ ...valid(ids), [external.name]: sampleOutput(external.type) }, leaf.path, value) as object],
+            `representations[0].${fieldPath(leaf.path)}`,
+          );
         }
-      } else if (isScalarType(type_) && type_.name === 'Int') {
-        attacks.push(['2^31', 2 ** 31, external.name], ['1.5', 1.5, external.name], ['-Infinity as a string', '-Infinity', external.name]);
-      }
-      for (const [label, value, path] of attacks) {
-        const nested = typeof value === 'object' && value !== null ? Object.keys(value)[0] : null;
-        add(
-          `a ${type.name} whose ${nested ? `${external.name}.${nested}` : external.name} is ${label}`,
-          (ids) => [{ ...valid(ids), [external.name]: nested ? { amount: 100, currency: 'USD', ...(value as object) } : value }],
-          `representations[0].${path}`,
-        );
       }
     }
   }
