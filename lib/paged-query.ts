@@ -1,7 +1,8 @@
 // One SQL statement for the first page of many parents' child lists ("the 10 newest reviews of
 // each of these 50 products"), so a list field under a list costs one query, not one per parent.
 import DataLoader from 'dataloader';
-import type { CursorValue } from './connection.js';
+import { z } from 'zod';
+import { cursorPart, type CursorValue } from './connection.js';
 
 export interface RawQueryable {
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
@@ -42,6 +43,8 @@ export async function newestPerParent<T>(db: RawQueryable, q: PerParentPage): Pr
 }
 
 export const newestFirstCursor = (row: { createdAt: Date; id: string }): CursorValue[] => [row.createdAt.toISOString(), row.id];
+/** What `newestFirstCursor` makes, for `decodeCursor`. */
+export const newestFirstCursorShape = z.tuple([cursorPart.timestamp, cursorPart.id]);
 
 export interface PageKey {
   parentId: string;

@@ -10,6 +10,7 @@ import { Tokens, type Viewer } from './auth.js';
 import type { SubgraphConfig } from './config.js';
 import { openDatabase, type ClientFactory, type Database, type PrismaLike } from './database.js';
 import { startGraphQLServer, type RunningServer } from './graphql-server.js';
+import { guardArguments } from './input-guard.js';
 import { createLogger, type Logger } from './logger.js';
 import { subgraphLimits } from './operation-limits.js';
 import { subgraphSchemaPath } from './paths.js';
@@ -63,7 +64,8 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
     definition = subgraph;
     const typeDefs = parse(readFileSync(subgraphSchemaPath(config.name), 'utf8'));
     const server = await startGraphQLServer<C>({
-      source: { schema: buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as GraphQLResolverMap<unknown> }) },
+      // Every argument is checked before its resolver runs (ids, text), whichever field it is.
+      source: { schema: guardArguments(buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as GraphQLResolverMap<unknown> })) },
       port: config.port,
       trustedProxies: config.trustedProxies,
       logger,

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { startGateway } from '../gateway/server.js';
+import { Tokens } from '../lib/auth.js';
 import type { GatewayConfig, SubgraphConfig } from '../lib/config.js';
 import type { RunningServer } from '../lib/graphql-server.js';
 import { createLogger } from '../lib/logger.js';
@@ -201,6 +202,24 @@ export async function startStack(backend: Backend, options: StackOptions = {}): 
     await pgDatabases?.drop();
     throw err;
   }
+}
+
+/** A token of the orders service, with which catalog's internal stock operations can be called. */
+export const serviceToken = (): Promise<string> => new Tokens(JWT_SECRET).signService('orders');
+
+/** Everything a request could change, in all four databases: compare one before and one after. */
+export async function snapshot(stack: Stack) {
+  const [products, categories, reservations, lines, orders, items, reviews, users] = await Promise.all([
+    stack.catalog.db.client.product.findMany({ orderBy: { id: 'asc' } }),
+    stack.catalog.db.client.category.findMany({ orderBy: { id: 'asc' } }),
+    stack.catalog.db.client.stockReservation.findMany({ orderBy: { orderId: 'asc' } }),
+    stack.catalog.db.client.reservationLine.count(),
+    stack.orders!.db.client.order.findMany({ orderBy: { id: 'asc' } }),
+    stack.orders!.db.client.orderItem.count(),
+    stack.reviews.db.client.review.count(),
+    stack.users.db.client.user.count(),
+  ]);
+  return { products, categories, reservations, lines, orders, items, reviews, users };
 }
 
 const OPERATIONS_DIR = path.join(ROOT, 'operations');

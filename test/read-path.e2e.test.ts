@@ -116,7 +116,8 @@ describe.each(await availableBackends())('read path on %s', (backend) => {
   });
 
   it('gives null for unknown ids, never a crash', async () => {
-    const res = await stack.request('{ product(id: "nope") { id } productBySku(sku: "nope") { id } category(slug: "nope") { id } user(id: "nope") { id } }');
+    const nope = '00000000-0000-4000-8000-000000000000';
+    const res = await stack.request(`{ product(id: "${nope}") { id } productBySku(sku: "nope") { id } category(slug: "nope") { id } user(id: "${nope}") { id } }`);
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({ product: null, productBySku: null, category: null, user: null });
   });
@@ -162,7 +163,7 @@ describe.each(await availableBackends())('read path on %s', (backend) => {
     expect(admins.data!.order.id).toBe(orderId);
     const anonymous = await stack.request(operation('OrderDetail'), { id: orderId });
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    const unknown = await stack.request(operation('OrderDetail'), { id: 'no-such-order' }, aliceToken);
+    const unknown = await stack.request(operation('OrderDetail'), { id: '00000000-0000-4000-8000-000000000000' }, aliceToken);
     expect(unknown.data!.order).toBeNull();
   });
 

@@ -158,7 +158,7 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
     afterAll(() => stack?.stop());
 
     it('finishes the requests in flight when it shuts down', async () => {
-      const query = '{ _entities(representations: [{ __typename: "Product", id: "x" }]) { ... on Product { reviewCount } } }';
+      const query = '{ _entities(representations: [{ __typename: "Product", id: "00000000-0000-4000-8000-000000000000" }]) { ... on Product { reviewCount } } }';
       // Hold the reviews table until the shutdown has begun, so the requests below wait on the database.
       let locked = false;
       let unlock!: () => void;

@@ -1,25 +1,12 @@
 // Shopping through the gateway: placing and cancelling orders across catalog and orders, reviews,
 // catalog administration, and the bad inputs that must change nothing.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokens } from '../lib/auth.js';
 import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
-import { availableBackends, graphql, JWT_SECRET, operation, startStack, type Stack } from './harness.js';
+import { availableBackends, graphql, JWT_SECRET, operation, snapshot, startStack, type Stack } from './harness.js';
 
 const [admin, alice, bob] = DEMO_ACCOUNTS;
-
-/** Everything the mutations under test could change, in all four databases. */
-async function snapshot(stack: Stack) {
-  const [products, reservations, lines, orders, items, reviews, users] = await Promise.all([
-    stack.catalog.db.client.product.findMany({ orderBy: { id: 'asc' } }),
-    stack.catalog.db.client.stockReservation.findMany({ orderBy: { orderId: 'asc' } }),
-    stack.catalog.db.client.reservationLine.count(),
-    stack.orders!.db.client.order.findMany({ orderBy: { id: 'asc' } }),
-    stack.orders!.db.client.orderItem.count(),
-    stack.reviews.db.client.review.count(),
-    stack.users.db.client.user.count(),
-  ]);
-  return { products, reservations, lines, orders, items, reviews, users };
-}
 
 describe.each(await availableBackends())('shopping on %s', (backend) => {
   let stack: Stack;
@@ -137,7 +124,8 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       ['a negative quantity', (id: string) => [{ productId: id, quantity: -1 }], 'BAD_USER_INPUT'],
       ['a huge quantity', (id: string) => [{ productId: id, quantity: 1000 }], 'BAD_USER_INPUT'],
       ['the same product twice', (id: string) => [{ productId: id, quantity: 1 }, { productId: id, quantity: 1 }], 'BAD_USER_INPUT'],
-      ['an unknown product', () => [{ productId: 'no-such-product', quantity: 1 }], 'BAD_USER_INPUT'],
+      ['an unknown product', () => [{ productId: randomUUID(), quantity: 1 }], 'BAD_USER_INPUT'],
+      ['a malformed product id', () => [{ productId: 'no-such-product', quantity: 1 }], 'BAD_USER_INPUT'],
       ['more than the stock', (id: string) => [{ productId: id, quantity: 4 }], 'OUT_OF_STOCK'],
       ['a wrong type', (id: string) => [{ productId: id, quantity: 'two' }], 'BAD_USER_INPUT'],
     ])('refuses %s and changes nothing', async (_label, items, code) => {
@@ -181,7 +169,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       expect(byBob.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       const anonymous = await stack.request(operation('CancelOrder'), { id: order.id });
       expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-      const unknown = await stack.request(operation('CancelOrder'), { id: 'no-such-order' }, aliceToken);
+      const unknown = await stack.request(operation('CancelOrder'), { id: randomUUID() }, aliceToken);
       expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
       expect(await snapshot(stack)).toEqual(before);
       const byAdmin = await stack.request(operation('CancelOrder'), { id: order.id }, adminToken);
@@ -208,7 +196,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       ['rating 6', { rating: 6 }, 'BAD_USER_INPUT'],
       ['an overlong body', { rating: 3, body: 'x'.repeat(2001) }, 'BAD_USER_INPUT'],
       ['a rating of the wrong type', { rating: 'five' }, 'BAD_USER_INPUT'],
-      ['an unknown product', { rating: 3, productId: 'no-such-product' }, 'BAD_USER_INPUT'],
+      ['an unknown product', { rating: 3, productId: randomUUID() }, 'BAD_USER_INPUT'],
     ])('refuses %s and changes nothing', async (_label, input, code) => {
       const p = await newProduct(1);
       const before = await snapshot(stack);
@@ -238,7 +226,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       const before = await snapshot(stack);
       const below = await stack.request(operation('AdjustStock'), { productId: p.id, delta: -8 }, adminToken);
       expect(below.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-      const unknown = await stack.request(operation('AdjustStock'), { productId: 'nope', delta: 1 }, adminToken);
+      const unknown = await stack.request(operation('AdjustStock'), { productId: randomUUID(), delta: 1 }, adminToken);
       expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
       expect(await snapshot(stack)).toEqual(before);
     });
@@ -260,7 +248,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       ['a duplicate sku', { sku: 'KIT-00008' }],
       ['a negative price', { price: -1 }],
       ['a negative stock', { stock: -1 }],
-      ['an unknown category', { categoryId: 'no-such-category' }],
+      ['an unknown category', { categoryId: randomUUID() }],
       ['an overlong name', { name: 'x'.repeat(201) }],
       ['an empty sku', { sku: '' }],
       ['a malformed currency', { currency: 'dollars' }],
@@ -289,12 +277,13 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
     it('take no stock for an order that was given up (released) before its reservation arrived', async () => {
       const p = await newProduct(4);
       const ordersToken = await new Tokens(JWT_SECRET).signService('orders');
-      const release = await graphql(stack.catalog.url, 'mutation { releaseStock(orderId: "given-up") { status } }', {}, ordersToken);
+      const givenUp = randomUUID();
+      const release = await graphql(stack.catalog.url, 'mutation($id: ID!) { releaseStock(orderId: $id) { status } }', { id: givenUp }, ordersToken);
       expect(release.data!.releaseStock.status).toBe('RELEASED');
       const late = await graphql(
         stack.catalog.url,
-        'mutation($items: [ReservationItemInput!]!) { reserveStock(orderId: "given-up", items: $items) { status } }',
-        { items: [{ productId: p.id, quantity: 2 }] },
+        'mutation($id: ID!, $items: [ReservationItemInput!]!) { reserveStock(orderId: $id, items: $items) { status } }',
+        { id: givenUp, items: [{ productId: p.id, quantity: 2 }] },
         ordersToken,
       );
       expect(late.errors?.[0]?.extensions?.code).toBe('CONFLICT');
@@ -303,7 +292,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
 
     it('refuse anyone but the orders service on the catalog subgraph itself', async () => {
       const before = await snapshot(stack);
-      const query = 'mutation { releaseStock(orderId: "x") { orderId } }';
+      const query = `mutation { releaseStock(orderId: "${randomUUID()}") { orderId } }`;
       expect((await graphql(stack.catalog.url, query, {}, adminToken)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect((await graphql(stack.catalog.url, query)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       const otherService = await new Tokens(JWT_SECRET).signService('reviews');

@@ -42,7 +42,7 @@ describe('the subgraphs, asked directly', () => {
 
   it('users resolves users by id, null for unknown ones', async () => {
     const { query, variables } = entities(
-      [{ __typename: 'User', id: seedId('user', 'alice@example.com') }, { __typename: 'User', id: 'nope' }],
+      [{ __typename: 'User', id: seedId('user', 'alice@example.com') }, { __typename: 'User', id: seedId('user', 'nobody') }],
       '... on User { name email }',
     );
     const res = await graphql(stack.users.url, query, variables);
@@ -68,7 +68,7 @@ describe('the subgraphs, asked directly', () => {
 
   it('orders computes shippingEstimate from the price and weight the gateway passes (@requires)', async () => {
     const { query, variables } = entities(
-      [{ __typename: 'Product', id: 'any', price: { amount: 1500, currency: 'EUR' }, weightGrams: 1200 }],
+      [{ __typename: 'Product', id: seedId('product', 'any'), price: { amount: 1500, currency: 'EUR' }, weightGrams: 1200 }],
       '... on Product { shippingEstimate { amount currency } }',
     );
     const res = await graphql(stack.urls.orders, query, variables);
@@ -86,7 +86,7 @@ describe('the subgraphs, asked directly', () => {
 
   it('reviews resolves reviews and contributes ratings to products it does not own', async () => {
     const { query, variables } = entities(
-      [{ __typename: 'Product', id: 'unknown-product' }, { __typename: 'Review', id: 'nope' }],
+      [{ __typename: 'Product', id: seedId('product', 'unknown') }, { __typename: 'Review', id: seedId('review', 'unknown') }],
       '... on Product { reviewCount averageRating } ... on Review { rating }',
     );
     const res = await graphql(stack.reviews.url, query, variables);

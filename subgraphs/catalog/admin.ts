@@ -5,7 +5,7 @@ import { parseInput } from '../../lib/validation.js';
 import type { CatalogDb } from './db.js';
 
 const MAX_AMOUNT = 100_000_000; // $1,000,000.00 in cents
-const MAX_STOCK = 1_000_000;
+export const MAX_STOCK = 1_000_000;
 const MAX_GRAMS = 1_000_000;
 
 const fields = {
@@ -78,15 +78,21 @@ export async function updateProduct(db: CatalogDb, id: string, raw: unknown) {
   });
 }
 
-/** Adds `delta` atomically; the conditional update never lets concurrent adjustments push stock below zero. */
+/**
+ * Adds `delta` atomically: the conditional update never lets concurrent adjustments push the
+ * stock below zero or above MAX_STOCK.
+ */
 export async function adjustStock(db: CatalogDb, productId: string, rawDelta: number) {
   const d = parseInput(delta, rawDelta, 'delta');
   const { count } = await db.product.updateMany({
-    where: { id: productId, stock: { gte: -d } },
+    where: { id: productId, stock: { gte: -d, lte: MAX_STOCK - d } },
     data: { stock: { increment: d } },
   });
   const product = await db.product.findUnique({ where: { id: productId } });
   if (!product) throw notFound('product', productId);
-  if (count === 0) throw badUserInput(`stock is ${product.stock}: it cannot go below zero`, 'delta');
+  if (count === 0) {
+    const limit = d < 0 ? 'it cannot go below zero' : `it cannot go above ${MAX_STOCK}`;
+    throw badUserInput(`stock is ${product.stock}: ${limit}`, 'delta');
+  }
   return product;
 }

@@ -1,7 +1,6 @@
 // Product listing: filters, orderings and keyset cursor paging over (sort column, id).
 import { z } from 'zod';
-import { decodeCursor, pageSize, toConnection, type CursorValue } from '../../lib/connection.js';
-import { badUserInput } from '../../lib/errors.js';
+import { cursorPart, decodeCursor, pageSize, toConnection, type CursorValue } from '../../lib/connection.js';
 import { parseInput } from '../../lib/validation.js';
 import type { CatalogDb, Prisma, Product } from './db.js';
 
@@ -23,14 +22,25 @@ const filterSchema = z
   .nullish();
 
 const COLUMNS = { NAME: 'name', PRICE: 'priceAmount', CREATED_AT: 'createdAt' } as const;
-type SortColumn = (typeof COLUMNS)[keyof typeof COLUMNS];
+type OrderField = keyof typeof COLUMNS;
+
+/** A cursor names its ordering, so a cursor of another ordering is refused rather than misread. */
+const CURSORS = {
+  NAME: z.tuple([cursorPart.tag('NAME'), cursorPart.text, cursorPart.id]),
+  PRICE: z.tuple([cursorPart.tag('PRICE'), cursorPart.int32, cursorPart.id]),
+  CREATED_AT: z.tuple([cursorPart.tag('CREATED_AT'), cursorPart.timestamp, cursorPart.id]),
+} as const;
+
+/** `contains` is a LIKE pattern: its wildcards and escape character must match themselves. */
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 function whereOf(filter: z.infer<typeof filterSchema>): Prisma.ProductWhereInput {
   if (!filter) return {};
   const where: Prisma.ProductWhereInput = {};
   if (filter.categoryId) where.categoryId = filter.categoryId;
   if (filter.search) {
-    where.OR = (['name', 'description', 'sku'] as const).map((f) => ({ [f]: { contains: filter.search, mode: 'insensitive' } }));
+    const contains = likeLiteral(filter.search);
+    where.OR = (['name', 'description', 'sku'] as const).map((f) => ({ [f]: { contains, mode: 'insensitive' } }));
   }
   if (filter.minPrice != null || filter.maxPrice != null) {
     where.priceAmount = { gte: filter.minPrice ?? undefined, lte: filter.maxPrice ?? undefined };
@@ -39,18 +49,16 @@ function whereOf(filter: z.infer<typeof filterSchema>): Prisma.ProductWhereInput
   return where;
 }
 
-const sortValue = (p: Product, column: SortColumn): CursorValue =>
-  column === 'createdAt' ? p.createdAt.toISOString() : p[column];
+const cursorOf = (p: Product, field: OrderField): CursorValue[] => {
+  const value = field === 'CREATED_AT' ? p.createdAt.toISOString() : p[COLUMNS[field]];
+  return [field, value, p.id];
+};
 
 /** Rows strictly after the cursor's (value, id) in the given direction. */
-function afterCursor(column: SortColumn, desc: boolean, cursor: CursorValue[]): Prisma.ProductWhereInput {
-  const [raw, id] = cursor;
-  const value = column === 'createdAt' ? new Date(String(raw)) : raw;
-  const fits =
-    typeof id === 'string' &&
-    (column === 'priceAmount' ? Number.isInteger(value) : column === 'name' ? typeof value === 'string' : !Number.isNaN((value as Date).getTime()));
-  // A cursor of another ordering (or a hand-made one) cannot say where this page starts.
-  if (!fits) throw badUserInput('invalid cursor for this ordering: pass an endCursor from the same query', 'after');
+function afterCursor(field: OrderField, desc: boolean, after: string): Prisma.ProductWhereInput {
+  const [, raw, id] = decodeCursor(after, CURSORS[field]);
+  const value = field === 'CREATED_AT' ? new Date(raw) : raw;
+  const column = COLUMNS[field];
   const beyond = desc ? 'lt' : 'gt';
   return { OR: [{ [column]: { [beyond]: value } }, { [column]: value, id: { [beyond]: id } }] };
 }
@@ -58,15 +66,15 @@ function afterCursor(column: SortColumn, desc: boolean, cursor: CursorValue[]): 
 export async function listProducts(db: CatalogDb, args: ProductListArgs, fixed: Prisma.ProductWhereInput = {}) {
   const first = pageSize(args.first, 20);
   const filter = parseInput(filterSchema, args.filter, 'filter');
-  const column: SortColumn = COLUMNS[args.orderBy?.field ?? 'CREATED_AT'];
+  const field: OrderField = args.orderBy?.field ?? 'CREATED_AT';
   const desc = (args.orderBy?.direction ?? 'DESC') === 'DESC';
   const where: Prisma.ProductWhereInput = { AND: [fixed, whereOf(filter)] };
-  const page: Prisma.ProductWhereInput = args.after ? { AND: [where, afterCursor(column, desc, decodeCursor(args.after, 2))] } : where;
+  const page: Prisma.ProductWhereInput = args.after ? { AND: [where, afterCursor(field, desc, args.after)] } : where;
   const direction = desc ? 'desc' : 'asc';
   const rows = await db.product.findMany({
     where: page,
-    orderBy: [{ [column]: direction }, { id: direction }],
+    orderBy: [{ [COLUMNS[field]]: direction }, { id: direction }],
     take: first + 1,
   });
-  return toConnection(rows, first, (p) => [sortValue(p, column), p.id], () => db.product.count({ where }));
+  return toConnection(rows, first, (p) => cursorOf(p, field), () => db.product.count({ where }));
 }

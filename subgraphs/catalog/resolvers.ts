@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import { requireAdmin, requireService } from '../../lib/auth.js';
 import { DateTime } from '../../lib/scalars.js';
-import { adjustStock, createProduct, updateProduct } from './admin.js';
+import { parseInput } from '../../lib/validation.js';
+import { adjustStock, createProduct, MAX_STOCK, updateProduct } from './admin.js';
 import type { CatalogDb } from './db.js';
 import type { Resolvers } from './generated/graphql.js';
 import { listProducts } from './product-list.js';
@@ -8,6 +10,12 @@ import { reservations as createReservations } from './reservations.js';
 
 /** The only service allowed to reserve and release stock. */
 const ORDERS = 'orders';
+
+/** What the orders service may ask to reserve (it checks its own, tighter limits first). */
+const reservationItems = z
+  .array(z.object({ productId: z.string(), quantity: z.number().int().min(1, 'quantity must be at least 1').max(MAX_STOCK, `quantity must be at most ${MAX_STOCK}`) }))
+  .max(100, 'a reservation has at most 100 items')
+  .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each product may appear only once');
 
 export function createResolvers(db: CatalogDb): Resolvers {
   const reservations = createReservations(db);
@@ -43,7 +51,7 @@ export function createResolvers(db: CatalogDb): Resolvers {
       },
       reserveStock: (_, args, ctx) => {
         requireService(ctx, ORDERS);
-        return reservations.reserve(args.orderId, args.items);
+        return reservations.reserve(args.orderId, parseInput(reservationItems, args.items, 'items'));
       },
       commitStock: (_, args, ctx) => {
         requireService(ctx, ORDERS);

@@ -1,7 +1,7 @@
 import { canSee, requireViewer } from '../../lib/auth.js';
 import { decodeCursor, pageSize, toConnection } from '../../lib/connection.js';
 import { forbidden } from '../../lib/errors.js';
-import { newestFirstCursor } from '../../lib/paged-query.js';
+import { newestFirstCursor, newestFirstCursorShape } from '../../lib/paged-query.js';
 import { DateTime } from '../../lib/scalars.js';
 import type { Order } from './db.js';
 import type { Resolvers } from './generated/graphql.js';
@@ -42,7 +42,7 @@ export function createResolvers(placement: OrderPlacement): Resolvers {
         requireViewer(ctx);
         if (!canSee(ctx, user.id)) throw forbidden("only the customer and admins can read a customer's orders");
         const first = pageSize(args.first, 10);
-        const after = args.after ? decodeCursor(args.after, 2) : null;
+        const after = args.after ? decodeCursor(args.after, newestFirstCursorShape) : null;
         const rows = await ctx.ordersOfUser.load({ parentId: user.id, limit: first + 1, after });
         return toConnection(rows, first, newestFirstCursor, () => ctx.orderCountOfUser.load(user.id));
       },

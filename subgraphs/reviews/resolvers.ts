@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { requireViewer } from '../../lib/auth.js';
 import { decodeCursor, pageSize, toConnection } from '../../lib/connection.js';
 import { badUserInput } from '../../lib/errors.js';
-import { newestFirstCursor } from '../../lib/paged-query.js';
+import { newestFirstCursor, newestFirstCursorShape } from '../../lib/paged-query.js';
 import { DateTime } from '../../lib/scalars.js';
 import { parseInput } from '../../lib/validation.js';
 import type { ReviewsDb } from './db.js';
@@ -50,7 +50,7 @@ export function createResolvers(db: ReviewsDb, products: ProductReviewsChecker):
     Product: {
       reviews: async (product, args, ctx) => {
         const first = pageSize(args.first, 10);
-        const after = args.after ? decodeCursor(args.after, 2) : null;
+        const after = args.after ? decodeCursor(args.after, newestFirstCursorShape) : null;
         const rows = await ctx.reviewsOfProduct.load({ parentId: product.id, limit: first + 1, after });
         return toConnection(rows, first, newestFirstCursor, async () => (await ctx.ratingStats.load(product.id)).count);
       },
