@@ -5,8 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { startGateway } from '../gateway/server.js';
+import { Tokens, type Viewer } from '../lib/auth.js';
 import type { GatewayConfig, SubgraphConfig } from '../lib/config.js';
 import type { RunningServer } from '../lib/graphql-server.js';
+import { generateSigningKey, keyVarsOf, privateKeyJson, publicKeysJson, resolveTokenKeys, type Issuer, type KeyHolder, type SigningKey, type TokenKeys } from '../lib/keys.js';
 import { createLogger } from '../lib/logger.js';
 import { ROOT, SUPERGRAPH_PATH } from '../lib/paths.js';
 import { SERVICE_NAMES, type ServiceName } from '../lib/services.js';
@@ -21,7 +23,27 @@ import { users } from '../subgraphs/users/server.js';
 import type { UsersDb } from '../subgraphs/users/db.js';
 
 export type Backend = 'pglite' | 'postgres';
-export const JWT_SECRET = 'test-secret-test-secret-test-secret!';
+/** This run's token keys: generated, so that no test relies on the committed development keys. */
+export const TEST_KEYS: Record<Issuer, SigningKey> = { users: generateSigningKey(), orders: generateSigningKey() };
+
+/** The key variables of one service, for a service the test starts as its own process. */
+export function keyEnv(holder: KeyHolder): Record<string, string> {
+  return Object.fromEntries(
+    keyVarsOf(holder).map(({ variable, kind, issuer }) => [variable, kind === 'private' ? privateKeyJson(TEST_KEYS[issuer]) : publicKeysJson([TEST_KEYS[issuer]])]),
+  );
+}
+
+/** What a service holds in the tests, as in production: its own private key, the public keys it verifies with. */
+export function testTokenKeys(holder: KeyHolder, keys: Record<Issuer, SigningKey> = TEST_KEYS): TokenKeys {
+  const vars = Object.fromEntries(keyVarsOf(holder).map(({ variable, kind, issuer }) => [variable, kind === 'private' ? keys[issuer] : [keys[issuer]]]));
+  return resolveTokenKeys(holder, vars, false).keys;
+}
+
+const signer = new Tokens({ users: { signing: TEST_KEYS.users, verifying: [] }, orders: { signing: TEST_KEYS.orders, verifying: [] } });
+/** A valid user token for this viewer, as the users service would sign it. */
+export const userToken = (viewer: Viewer, expiresIn?: string | number): Promise<string> => signer.sign(viewer, expiresIn);
+/** A valid service token, for calling catalog's internal operations directly as the orders service does. */
+export const serviceToken = (service: 'orders' = 'orders'): Promise<string> => signer.signService(service);
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 async function postgresReachable(): Promise<boolean> {
@@ -73,7 +95,7 @@ export function subgraphConfig(name: ServiceName, overrides: Partial<SubgraphCon
     port: 0,
     production: false,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-    jwtSecret: JWT_SECRET,
+    keys: testTokenKeys(name),
     databaseUrl: undefined,
     dataDir: undefined,
     seed: true,
@@ -90,7 +112,7 @@ export function gatewayConfig(subgraphUrls: Record<ServiceName, string>, overrid
   return {
     production: false,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-    jwtSecret: JWT_SECRET,
+    keys: testTokenKeys('gateway'),
     port: 0,
     introspect: false,
     supergraphPath: SUPERGRAPH_PATH,
