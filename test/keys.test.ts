@@ -6,6 +6,7 @@ import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { loadGatewayConfig, loadSubgraphConfig } from '../lib/config.js';
 import { generateSigningKey, PUBLISHED_KEYS, thumbprint } from '../lib/keys.js';
 import { ROOT } from '../lib/paths.js';
 
@@ -87,5 +88,37 @@ describe('published keys', () => {
   it('names a key by its RFC 7638 thumbprint', async () => {
     const key = generateSigningKey();
     expect(thumbprint(key.publicKey)).toBe(await calculateJwkThumbprint(key.publicKey.export({ format: 'jwk' }) as JWK));
+  });
+});
+
+describe('npm run keys', () => {
+  /** The environment lines it prints, as .env or a shell reads them. */
+  const run = (...args: string[]): Record<string, string> =>
+    Object.fromEntries(
+      execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/keys.ts'), ...args], { cwd: ROOT })
+        .toString()
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => /^(\w+)='(.*)'$/.exec(l)!.slice(1, 3) as [string, string]),
+    );
+
+  it('prints new keys that every service accepts in production', () => {
+    const env: Record<string, string> = { ...run(), NODE_ENV: 'production' };
+    expect(Object.keys(env).sort()).toEqual(['NODE_ENV', 'ORDERS_TOKEN_PRIVATE_KEY', 'ORDERS_TOKEN_PUBLIC_KEYS', 'USER_TOKEN_PRIVATE_KEY', 'USER_TOKEN_PUBLIC_KEYS']);
+    for (const name of ['users', 'catalog', 'orders', 'reviews'] as const) expect(loadSubgraphConfig(name, env).production).toBe(true);
+    expect(loadGatewayConfig(env).keys.users!.verifying).toHaveLength(1);
+    expect(run().USER_TOKEN_PRIVATE_KEY).not.toBe(env.USER_TOKEN_PRIVATE_KEY);
+  });
+
+  it('prints a new pair for one issuer, keeping the previous public keys for a rotation', () => {
+    const before = run('users');
+    expect(Object.keys(before).sort()).toEqual(['USER_TOKEN_PRIVATE_KEY', 'USER_TOKEN_PUBLIC_KEYS']);
+    const after = run('users', '--previous', before.USER_TOKEN_PUBLIC_KEYS!);
+    const kids = (env: Record<string, string>) => loadSubgraphConfig('users', { ...env, NODE_ENV: 'production' }).keys.users!;
+    // First every service trusts both keys while users still signs with the previous one, then users switches.
+    const rotating = kids({ USER_TOKEN_PRIVATE_KEY: before.USER_TOKEN_PRIVATE_KEY!, USER_TOKEN_PUBLIC_KEYS: after.USER_TOKEN_PUBLIC_KEYS! });
+    const switched = kids(after);
+    expect(rotating.verifying.map((k) => k.kid)).toEqual([kids(before).signing!.kid, switched.signing!.kid]);
+    expect(switched.verifying.map((k) => k.kid)).toEqual(rotating.verifying.map((k) => k.kid));
   });
 });
