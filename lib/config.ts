@@ -153,6 +153,12 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
   };
 }
 
+/** Only where a subgraph's database is, for release jobs (`npm run migrate`, `npm run create-admin`) that hold no token keys. */
+export function loadDatabaseConfig(name: ServiceName, env: Env = process.env): Pick<SubgraphConfig, 'databaseUrl' | 'dataDir'> {
+  const databaseUrl = parse(ownVarsSchema(name), env)[databaseUrlVar(name)] as string | undefined;
+  return { databaseUrl, dataDir: databaseUrl ? undefined : parse(commonSchema.pick({ DATA_DIR: true }), env).DATA_DIR };
+}
+
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const c = parse(gatewaySchema, env);
   return {
