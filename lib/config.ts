@@ -5,6 +5,8 @@ import { keyVarsOf, parsePrivateKey, parsePublicKeys, resolveTokenKeys, type Key
 import { ROOT, SUPERGRAPH_PATH } from './paths.js';
 import { DEFAULT_PORTS, databaseUrlVar, portVar, type ServiceName } from './services.js';
 
+const DEMO_DATA_REFUSED = 'the demo data has published passwords and is refused in production; create the first administrator with npm run create-admin';
+
 const port = z.coerce.number().int().min(0).max(65535);
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -54,8 +56,10 @@ export interface GatewayConfig extends CommonConfig {
 }
 
 type Env = Record<string, string | undefined>;
+/** What is wrong with one variable. */
+type Problem = { variable: string; message: string };
 
-const invalid = (problems: { variable: string; message: string }[]) =>
+const invalid = (problems: Problem[]) =>
   new Error(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
 
 function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
@@ -78,12 +82,6 @@ const keyVar = (parseKey: typeof parsePrivateKey | typeof parsePublicKeys) =>
 /** Only the issuer reads its private key; only the services that verify a token read its public keys. */
 const keyVarsSchema = (holder: KeyHolder) =>
   z.object(Object.fromEntries(keyVarsOf(holder).map(({ variable, kind }) => [variable, keyVar(kind === 'private' ? parsePrivateKey : parsePublicKeys).optional()])));
-
-function tokenKeys(holder: KeyHolder, env: Env, production: boolean): TokenKeys {
-  const { keys, problems } = resolveTokenKeys(holder, parse(keyVarsSchema(holder), env), production);
-  if (problems.length > 0) throw invalid(problems);
-  return keys;
-}
 
 const serviceUrl = (name: ServiceName) => z.url().default(`http://localhost:${DEFAULT_PORTS[name]}/graphql`);
 const urlsSchema = z.object({
@@ -119,9 +117,13 @@ export const envVarsOf = (service: ServiceName | 'gateway'): string[] => [
   ...Object.keys(keyVarsSchema(service).shape),
 ];
 
-function common(c: z.infer<typeof commonSchema>, holder: KeyHolder, env: Env): CommonConfig {
+/** The settings every service shares, and its token keys; `refusedInProduction` lists what production must not have. */
+function common(c: z.infer<typeof commonSchema>, holder: KeyHolder, env: Env, refusedInProduction: Problem[] = []): CommonConfig {
   const production = c.NODE_ENV === 'production';
-  return { production, logLevel: c.LOG_LEVEL, keys: tokenKeys(holder, env, production) };
+  const { keys, problems } = resolveTokenKeys(holder, parse(keyVarsSchema(holder), env), production);
+  if (production) problems.push(...refusedInProduction);
+  if (problems.length > 0) throw invalid(problems);
+  return { production, logLevel: c.LOG_LEVEL, keys };
 }
 
 const subgraphUrls = (c: z.infer<typeof urlsSchema>): Record<ServiceName, string> => ({
@@ -135,10 +137,7 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
   const c = parse(subgraphSchema, env);
   const own = parse(ownVarsSchema(name), env);
   const databaseUrl = own[databaseUrlVar(name)] as string | undefined;
-  const base = common(c, name, env);
-  if (base.production && c.SEED) {
-    throw invalid([{ variable: 'SEED', message: 'the demo data has published passwords and is refused in production; create the first administrator with npm run create-admin' }]);
-  }
+  const base = common(c, name, env, c.SEED ? [{ variable: 'SEED', message: DEMO_DATA_REFUSED }] : []);
   return {
     ...base,
     name,

@@ -37,6 +37,10 @@ describe('configuration', () => {
     expect(loadSubgraphConfig('catalog', env).seed).toBe(false);
     expect(() => loadSubgraphConfig('catalog', { ...env, SEED: 'true' })).toThrow(/SEED: the demo data has published passwords .* npm run create-admin/);
     expect(() => loadSubgraphConfig('users', { ...productionKeys('users'), NODE_ENV: 'production', SEED: '1' })).toThrow(/SEED:/);
+    // Every problem at once, so that one start tells the operator everything to fix.
+    expect(() => loadSubgraphConfig('catalog', { NODE_ENV: 'production', SEED: 'true' })).toThrow(
+      /^invalid configuration:\n {2}USER_TOKEN_PUBLIC_KEYS: required in production.*\n {2}ORDERS_TOKEN_PUBLIC_KEYS: required in production.*\n {2}SEED: the demo data/,
+    );
   });
 });
 
