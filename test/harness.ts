@@ -34,8 +34,8 @@ export function keyEnv(holder: KeyHolder): Record<string, string> {
 }
 
 /** What a service holds in the tests, as in production: its own private key, the public keys it verifies with. */
-export function testTokenKeys(holder: KeyHolder, keys: Record<Issuer, SigningKey> = TEST_KEYS): TokenKeys {
-  const vars = Object.fromEntries(keyVarsOf(holder).map(({ variable, kind, issuer }) => [variable, kind === 'private' ? keys[issuer] : [keys[issuer]]]));
+export function testTokenKeys(holder: KeyHolder): TokenKeys {
+  const vars = Object.fromEntries(keyVarsOf(holder).map(({ variable, kind, issuer }) => [variable, kind === 'private' ? TEST_KEYS[issuer] : [TEST_KEYS[issuer]]]));
   return resolveTokenKeys(holder, vars, false).keys;
 }
 
@@ -44,6 +44,7 @@ const signer = new Tokens({ users: { signing: TEST_KEYS.users, verifying: [] }, 
 export const userToken = (viewer: Viewer, expiresIn?: string | number): Promise<string> => signer.sign(viewer, expiresIn);
 /** A valid service token, for calling catalog's internal operations directly as the orders service does. */
 export const serviceToken = (service: 'orders' = 'orders'): Promise<string> => signer.signService(service);
+
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 async function postgresReachable(): Promise<boolean> {
