@@ -50,7 +50,7 @@ function createGateway(config: GatewayConfig, logger: Logger) {
 }
 
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.logLevel)): Promise<RunningServer> {
-  const tokens = new Tokens(config.jwtSecret);
+  const tokens = new Tokens(config.keys);
   const running = await startGraphQLServer<GatewayContext>({
     source: { gateway: createGateway(config, logger), introspection: !config.production },
     port: config.port,

@@ -1,7 +1,10 @@
-// Identity: JWTs signed by the users subgraph, verified by every subgraph and the gateway itself,
-// so no service ever trusts a bare user-id header.
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+// Identity: user tokens signed by the users subgraph alone and service tokens signed by the orders
+// subgraph alone (each with its own Ed25519 private key, lib/keys.ts), verified by every service
+// with public keys, so no service trusts a bare user-id header and none can mint another's token.
+import type { KeyObject } from 'node:crypto';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { forbidden, unauthenticated } from './errors.js';
+import type { Issuer, SigningKey, TokenKeys } from './keys.js';
 
 export type Role = 'CUSTOMER' | 'ADMIN' | 'SERVICE';
 export interface Viewer {
@@ -9,41 +12,79 @@ export interface Viewer {
   role: Role;
 }
 
-const ISSUER = 'commerce-supergraph/users';
-const AUDIENCE = 'commerce-supergraph';
 export const TOKEN_TTL = '12h';
+const SERVICE_TOKEN_TTL = '5m';
+const ALGORITHM = 'EdDSA';
+/** The issuer and audience of each kind of token: a service token is only for catalog. */
+const CLAIMS: Record<Issuer, { issuer: string; audience: string }> = {
+  users: { issuer: 'commerce-supergraph/users', audience: 'commerce-supergraph' },
+  orders: { issuer: 'commerce-supergraph/orders', audience: 'commerce-supergraph/catalog' },
+};
+
+/** The viewer each issuer may vouch for: users only for customers and admins, a service only for itself. */
+function viewerOf(issuer: Issuer, payload: JWTPayload): Viewer | null {
+  const { sub, role } = payload;
+  if (typeof sub !== 'string') return null;
+  if (issuer === 'users') return role === 'CUSTOMER' || role === 'ADMIN' ? { id: sub, role } : null;
+  return role === 'SERVICE' && sub === issuer ? { id: sub, role } : null;
+}
 
 export class Tokens {
-  readonly #key: Uint8Array;
-  constructor(secret: string) {
-    this.#key = new TextEncoder().encode(secret);
+  readonly #keys: TokenKeys;
+  /** Every public key this service trusts, by kid, with the issuer it speaks for. */
+  readonly #trusted = new Map<string, { issuer: Issuer; key: KeyObject }>();
+
+  constructor(keys: TokenKeys) {
+    this.#keys = keys;
+    for (const issuer of Object.keys(keys) as Issuer[]) {
+      for (const { kid, publicKey } of keys[issuer]!.verifying) this.#trusted.set(kid, { issuer, key: publicKey });
+    }
   }
 
-  sign(viewer: Viewer, expiresIn: string | number = TOKEN_TTL): Promise<string> {
+  #signer(issuer: Issuer): SigningKey {
+    const key = this.#keys[issuer]?.signing;
+    if (!key) throw new Error(`this service does not hold the ${issuer} signing key`);
+    return key;
+  }
+
+  #sign(issuer: Issuer, viewer: Viewer, expiresIn: string | number): Promise<string> {
+    const key = this.#signer(issuer);
     return new SignJWT({ role: viewer.role })
-      .setProtectedHeader({ alg: 'HS256' })
+      .setProtectedHeader({ alg: ALGORITHM, kid: key.kid, typ: 'JWT' })
       .setSubject(viewer.id)
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
+      .setIssuer(CLAIMS[issuer].issuer)
+      .setAudience(CLAIMS[issuer].audience)
       .setIssuedAt()
       .setExpirationTime(expiresIn)
-      .sign(this.#key);
+      .sign(key.privateKey);
   }
 
-  /** A short-lived token with which one service calls another's internal operations. */
-  signService(service: string): Promise<string> {
-    return this.sign({ id: service, role: 'SERVICE' }, '5m');
+  /** A user token (users subgraph only: it alone holds the key). */
+  sign(viewer: Viewer, expiresIn: string | number = TOKEN_TTL): Promise<string> {
+    if (viewer.role === 'SERVICE') throw new Error('a user token names a customer or an admin');
+    return this.#sign('users', viewer, expiresIn);
   }
 
-  /** The viewer a token names; throws UNAUTHENTICATED for a forged, malformed or expired token. */
+  /** A short-lived token with which a service calls another's internal operations (orders only, for now). */
+  signService(service: Exclude<Issuer, 'users'>): Promise<string> {
+    return this.#sign(service, { id: service, role: 'SERVICE' }, SERVICE_TOKEN_TTL);
+  }
+
+  /** The viewer a token names; throws UNAUTHENTICATED for a forged, malformed, expired or unknown-key token. */
   async verify(token: string): Promise<Viewer> {
+    let kid: unknown;
     try {
-      const { payload } = await jwtVerify(token, this.#key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
-      const role = payload.role;
-      if (typeof payload.sub !== 'string' || (role !== 'CUSTOMER' && role !== 'ADMIN' && role !== 'SERVICE')) {
-        throw unauthenticated('invalid token');
-      }
-      return { id: payload.sub, role };
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw unauthenticated('invalid token');
+    }
+    const trusted = typeof kid === 'string' ? this.#trusted.get(kid) : undefined;
+    if (!trusted) throw unauthenticated('invalid token');
+    try {
+      const { payload } = await jwtVerify(token, trusted.key, { algorithms: [ALGORITHM], ...CLAIMS[trusted.issuer] });
+      const viewer = viewerOf(trusted.issuer, payload);
+      if (!viewer) throw unauthenticated('invalid token');
+      return viewer;
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired) throw unauthenticated('token expired: log in again');
       if (e instanceof joseErrors.JOSEError) throw unauthenticated('invalid token');

@@ -3,11 +3,11 @@ import path from 'node:path';
 import express from 'express';
 import { z } from 'zod';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.js';
+import { keyVarsOf, parsePrivateKey, parsePublicKeys, resolveTokenKeys, type KeyHolder, type TokenKeys } from './keys.js';
 import { ROOT, SUPERGRAPH_PATH } from './paths.js';
 import { DEFAULT_PORTS, databaseUrlVar, portVar, type ServiceName } from './services.js';
 
-/** Used only outside production, so that `npm start` works with no setup; production must set its own. */
-const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-in-production';
+const DEMO_DATA_REFUSED = 'the demo data has published passwords and is refused in production; create the first administrator with npm run create-admin';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
@@ -57,7 +57,6 @@ const limitsOf = (c: z.infer<typeof limitsSchema>): OperationLimits => ({
 const commonSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   DATA_DIR: z.string().default(path.join(ROOT, '.data')),
   ...limitsSchema.shape,
 });
@@ -65,7 +64,8 @@ const commonSchema = z.object({
 export interface CommonConfig {
   production: boolean;
   logLevel: string;
-  jwtSecret: string;
+  /** The token keys this service holds (lib/keys.ts): private only where it signs, public where it verifies. */
+  keys: TokenKeys;
 }
 
 /** Users: how many failed logins (per account, per client address) and registrations (per address) a window allows. */
@@ -86,7 +86,7 @@ export interface SubgraphConfig extends CommonConfig {
   databaseUrl: string | undefined;
   /** Where the embedded database is kept; undefined keeps it in memory (tests). */
   dataDir: string | undefined;
-  /** Seed demo data when the database is empty (default: on for the embedded database only). */
+  /** Seed demo data when the database is empty (default: on for the embedded database outside production; refused in production). */
   seed: boolean;
   /** Size of the seeded catalog; 1 gives a few hundred products, 100 tens of thousands. */
   seedScale: number;
@@ -120,15 +120,32 @@ export interface GatewayConfig extends CommonConfig {
 }
 
 type Env = Record<string, string | undefined>;
+/** What is wrong with one variable. */
+type Problem = { variable: string; message: string };
+
+const invalid = (problems: Problem[]) =>
+  new Error(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
 
 function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   const result = schema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`invalid configuration:\n${problems}`);
-  }
+  if (!result.success) throw invalid(result.error.issues.map((i) => ({ variable: i.path.join('.'), message: i.message })));
   return result.data;
 }
+
+/** A key variable, parsed and checked by lib/keys.ts (whose messages never repeat the value). */
+const keyVar = (parseKey: typeof parsePrivateKey | typeof parsePublicKeys) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parseKey(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+/** Only the issuer reads its private key; only the services that verify a token read its public keys. */
+const keyVarsSchema = (holder: KeyHolder) =>
+  z.object(Object.fromEntries(keyVarsOf(holder).map(({ variable, kind }) => [variable, keyVar(kind === 'private' ? parsePrivateKey : parsePublicKeys).optional()])));
 
 const serviceUrl = (name: ServiceName) => z.url().default(`http://localhost:${DEFAULT_PORTS[name]}/graphql`);
 const urlsSchema = z.object({
@@ -170,13 +187,18 @@ const gatewaySchema = commonSchema.extend(urlsSchema.shape).extend({
 });
 
 /** Every environment variable a service reads (the docker-compose test holds the compose file to it). */
-export const envVarsOf = (service: ServiceName | 'gateway'): string[] =>
-  service === 'gateway' ? Object.keys(gatewaySchema.shape) : [...Object.keys(subgraphSchema.shape), ...Object.keys(ownVarsSchema(service).shape)];
+export const envVarsOf = (service: ServiceName | 'gateway'): string[] => [
+  ...(service === 'gateway' ? Object.keys(gatewaySchema.shape) : [...Object.keys(subgraphSchema.shape), ...Object.keys(ownVarsSchema(service).shape)]),
+  ...Object.keys(keyVarsSchema(service).shape),
+];
 
-function common(c: z.infer<typeof commonSchema>): CommonConfig {
+/** The settings every service shares, and its token keys; `refusedInProduction` lists what production must not have. */
+function common(c: z.infer<typeof commonSchema>, holder: KeyHolder, env: Env, refusedInProduction: Problem[] = []): CommonConfig {
   const production = c.NODE_ENV === 'production';
-  if (production && !c.JWT_SECRET) throw new Error('invalid configuration:\n  JWT_SECRET: required in production');
-  return { production, logLevel: c.LOG_LEVEL, jwtSecret: c.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET };
+  const { keys, problems } = resolveTokenKeys(holder, parse(keyVarsSchema(holder), env), production);
+  if (production) problems.push(...refusedInProduction);
+  if (problems.length > 0) throw invalid(problems);
+  return { production, logLevel: c.LOG_LEVEL, keys };
 }
 
 const subgraphUrls = (c: z.infer<typeof urlsSchema>): Record<ServiceName, string> => ({
@@ -190,14 +212,15 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
   const c = parse(subgraphSchema, env);
   const own = parse(ownVarsSchema(name), env);
   const databaseUrl = own[databaseUrlVar(name)] as string | undefined;
+  const base = common(c, name, env, c.SEED ? [{ variable: 'SEED', message: DEMO_DATA_REFUSED }] : []);
   return {
-    ...common(c),
+    ...base,
     name,
     port: own[portVar(name)] as number,
     trustedProxies: c.TRUSTED_PROXIES,
     databaseUrl,
     dataDir: databaseUrl ? undefined : c.DATA_DIR,
-    seed: c.SEED ?? databaseUrl === undefined,
+    seed: c.SEED ?? (!base.production && databaseUrl === undefined),
     seedScale: c.SEED_SCALE,
     subgraphUrls: subgraphUrls(c),
     recovery: { minAgeSeconds: c.RECOVERY_MIN_AGE_SECONDS, intervalMs: c.RECOVERY_INTERVAL_MS },
@@ -214,10 +237,16 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
   };
 }
 
+/** Only where a subgraph's database is, for release jobs (`npm run migrate`, `npm run create-admin`) that hold no token keys. */
+export function loadDatabaseConfig(name: ServiceName, env: Env = process.env): Pick<SubgraphConfig, 'databaseUrl' | 'dataDir'> {
+  const databaseUrl = parse(ownVarsSchema(name), env)[databaseUrlVar(name)] as string | undefined;
+  return { databaseUrl, dataDir: databaseUrl ? undefined : parse(commonSchema.pick({ DATA_DIR: true }), env).DATA_DIR };
+}
+
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const c = parse(gatewaySchema, env);
   return {
-    ...common(c),
+    ...common(c, 'gateway', env),
     port: c.GATEWAY_PORT,
     trustedProxies: c.TRUSTED_PROXIES,
     introspect: c.SUPERGRAPH === 'introspect',

@@ -59,7 +59,7 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
   };
   try {
     if (config.seed) await module.seed(db.client, config.seedScale, logger);
-    const tokens = new Tokens(config.jwtSecret);
+    const tokens = new Tokens(config.keys);
     const subgraph = module.define(db.client, { config, tokens, logger });
     definition = subgraph;
     const typeDefs = parse(readFileSync(subgraphSchemaPath(config.name), 'utf8'));

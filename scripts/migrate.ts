@@ -1,7 +1,7 @@
 // `npm run migrate [-- <subgraph>...]`: applies pending migrations to the databases the environment
 // names (PostgreSQL with *_DATABASE_URL, otherwise the embedded ones). Services also do this on
 // start; run it as a release step when you would rather not.
-import { loadSubgraphConfig } from '../lib/config.js';
+import { loadDatabaseConfig } from '../lib/config.js';
 import { openAdapter } from '../lib/database.js';
 import { applyMigrations } from '../lib/migrations.js';
 import { isServiceName, SERVICE_NAMES } from '../lib/services.js';
@@ -13,7 +13,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 for (const name of requested.length > 0 ? requested.filter(isServiceName) : SERVICE_NAMES) {
-  const config = loadSubgraphConfig(name);
+  const config = loadDatabaseConfig(name);
   const db = await openAdapter({ name, url: config.databaseUrl, dataDir: config.dataDir });
   try {
     const applied = await applyMigrations(name, db.adapter);

@@ -5,9 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { startGateway } from '../gateway/server.js';
-import { Tokens } from '../lib/auth.js';
+import { Tokens, type Viewer } from '../lib/auth.js';
 import type { GatewayConfig, SubgraphConfig } from '../lib/config.js';
 import type { RunningServer } from '../lib/graphql-server.js';
+import { generateSigningKey, keyVarsOf, privateKeyJson, publicKeysJson, resolveTokenKeys, type Issuer, type KeyHolder, type SigningKey, type TokenKeys } from '../lib/keys.js';
 import { createLogger } from '../lib/logger.js';
 import { DEFAULT_OPERATION_LIMITS } from '../lib/operation-limits.js';
 import { ROOT, SUPERGRAPH_PATH } from '../lib/paths.js';
@@ -23,7 +24,28 @@ import { users } from '../subgraphs/users/server.js';
 import type { UsersDb } from '../subgraphs/users/db.js';
 
 export type Backend = 'pglite' | 'postgres';
-export const JWT_SECRET = 'test-secret-test-secret-test-secret!';
+/** This run's token keys: generated, so that no test relies on the committed development keys. */
+export const TEST_KEYS: Record<Issuer, SigningKey> = { users: generateSigningKey(), orders: generateSigningKey() };
+
+/** The key variables of one service, for a service the test starts as its own process. */
+export function keyEnv(holder: KeyHolder): Record<string, string> {
+  return Object.fromEntries(
+    keyVarsOf(holder).map(({ variable, kind, issuer }) => [variable, kind === 'private' ? privateKeyJson(TEST_KEYS[issuer]) : publicKeysJson([TEST_KEYS[issuer]])]),
+  );
+}
+
+/** What a service holds in the tests, as in production: its own private key, the public keys it verifies with. */
+export function testTokenKeys(holder: KeyHolder): TokenKeys {
+  const vars = Object.fromEntries(keyVarsOf(holder).map(({ variable, kind, issuer }) => [variable, kind === 'private' ? TEST_KEYS[issuer] : [TEST_KEYS[issuer]]]));
+  return resolveTokenKeys(holder, vars, false).keys;
+}
+
+const signer = new Tokens({ users: { signing: TEST_KEYS.users, verifying: [] }, orders: { signing: TEST_KEYS.orders, verifying: [] } });
+/** A valid user token for this viewer, as the users service would sign it. */
+export const userToken = (viewer: Viewer, expiresIn?: string | number): Promise<string> => signer.sign(viewer, expiresIn);
+/** A valid service token, for calling catalog's internal operations directly as the orders service does. */
+export const serviceToken = (service: 'orders' = 'orders'): Promise<string> => signer.signService(service);
+
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 async function postgresReachable(): Promise<boolean> {
@@ -75,7 +97,7 @@ export function subgraphConfig(name: ServiceName, overrides: Partial<SubgraphCon
     port: 0,
     production: false,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-    jwtSecret: JWT_SECRET,
+    keys: testTokenKeys(name),
     databaseUrl: undefined,
     dataDir: undefined,
     seed: true,
@@ -97,7 +119,7 @@ export function gatewayConfig(subgraphUrls: Record<ServiceName, string>, overrid
   return {
     production: false,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-    jwtSecret: JWT_SECRET,
+    keys: testTokenKeys('gateway'),
     port: 0,
     introspect: false,
     supergraphPath: SUPERGRAPH_PATH,
@@ -203,9 +225,6 @@ export async function startStack(backend: Backend, options: StackOptions = {}): 
     throw err;
   }
 }
-
-/** A token of the orders service, with which catalog's internal stock operations can be called. */
-export const serviceToken = (): Promise<string> => new Tokens(JWT_SECRET).signService('orders');
 
 /** Everything a request could change, in all four databases: compare one before and one after. */
 export async function snapshot(stack: Stack) {

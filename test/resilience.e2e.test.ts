@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../lib/paths.js';
 import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
-import { availableBackends, createPostgresDatabases, graphql, JWT_SECRET, operation, startStack, type Backend, type Stack } from './harness.js';
+import { availableBackends, createPostgresDatabases, graphql, keyEnv, operation, startStack, type Backend, type Stack } from './harness.js';
 
 const [admin, alice] = DEMO_ACCOUNTS;
 
@@ -35,7 +35,7 @@ async function until<T>(probe: () => Promise<T | undefined | null | false>, time
 function spawnOrders(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'subgraphs/orders/index.ts')], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent', JWT_SECRET, SEED: 'false', ...env },
+    env: { ...process.env, LOG_LEVEL: 'silent', ...keyEnv('orders'), SEED: 'false', ...env },
     stdio: 'ignore',
   });
 }

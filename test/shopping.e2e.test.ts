@@ -3,8 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokens } from '../lib/auth.js';
+import { generateSigningKey } from '../lib/keys.js';
 import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
-import { availableBackends, graphql, JWT_SECRET, operation, snapshot, startStack, type Stack } from './harness.js';
+import { availableBackends, graphql, operation, serviceToken, snapshot, startStack, TEST_KEYS, userToken, type Stack } from './harness.js';
 
 const [admin, alice, bob] = DEMO_ACCOUNTS;
 
@@ -139,9 +140,8 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
     it('refuses an order without a token, with an expired token and with a forged one', async () => {
       const p = await newProduct(3);
       const before = await snapshot(stack);
-      const tokens = new Tokens(JWT_SECRET);
-      const expired = await tokens.sign({ id: 'someone', role: 'CUSTOMER' }, Math.floor(Date.now() / 1000) - 60);
-      const forged = await new Tokens('another-secret-another-secret-another').sign({ id: 'someone', role: 'ADMIN' });
+      const expired = await userToken({ id: 'someone', role: 'CUSTOMER' }, Math.floor(Date.now() / 1000) - 60);
+      const forged = await new Tokens({ users: { signing: generateSigningKey(), verifying: [] } }).sign({ id: 'someone', role: 'ADMIN' });
       for (const token of [undefined, expired, forged, 'garbage']) {
         const res = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 1 }] } }, token);
         expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -276,7 +276,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
 
     it('take no stock for an order that was given up (released) before its reservation arrived', async () => {
       const p = await newProduct(4);
-      const ordersToken = await new Tokens(JWT_SECRET).signService('orders');
+      const ordersToken = await serviceToken();
       const givenUp = randomUUID();
       const release = await graphql(stack.catalog.url, 'mutation($id: ID!) { releaseStock(orderId: $id) { status } }', { id: givenUp }, ordersToken);
       expect(release.data!.releaseStock.status).toBe('RELEASED');
@@ -295,8 +295,11 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       const query = `mutation { releaseStock(orderId: "${randomUUID()}") { orderId } }`;
       expect((await graphql(stack.catalog.url, query, {}, adminToken)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect((await graphql(stack.catalog.url, query)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-      const otherService = await new Tokens(JWT_SECRET).signService('reviews');
-      expect((await graphql(stack.catalog.url, query, {}, otherService)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      // The users key cannot vouch for a service, nor the orders key for anyone but orders.
+      const asReviews = await new Tokens({ users: { signing: TEST_KEYS.users, verifying: [] } }).sign({ id: 'reviews', role: 'CUSTOMER' });
+      expect((await graphql(stack.catalog.url, query, {}, asReviews)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      const ordersKeyForAdmin = await new Tokens({ users: { signing: TEST_KEYS.orders, verifying: [] } }).sign({ id: 'orders', role: 'ADMIN' });
+      expect((await graphql(stack.catalog.url, query, {}, ordersKeyForAdmin)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(await snapshot(stack)).toEqual(before);
     });
   });
