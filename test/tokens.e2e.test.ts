@@ -2,6 +2,7 @@
 // key, an old HS256 token, an unsigned one; user tokens survive a key rotation while the previous
 // key is configured, and no longer once it is removed. Token checks read no database, so these run
 // on the embedded one only.
+import { randomUUID } from 'node:crypto';
 import { base64url, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../gateway/server.js';
@@ -50,8 +51,9 @@ describe('token keys across the services', () => {
       expect(res.errors, service).toBeUndefined();
     }
     expect((await stack.request('{ me { id } }', {}, token)).data!.me).toEqual({ id: aliceId });
-    const released = await graphql(stack.catalog.url, releaseStock, { id: 'token-test-accepted' }, await serviceToken());
-    expect(released.data!.releaseStock).toEqual({ orderId: 'token-test-accepted', status: 'RELEASED' });
+    const orderId = randomUUID();
+    const released = await graphql(stack.catalog.url, releaseStock, { id: orderId }, await serviceToken());
+    expect(released.data!.releaseStock).toEqual({ orderId, status: 'RELEASED' });
   });
 
   const forgeries: [string, () => Promise<string> | string][] = [
@@ -95,7 +97,7 @@ describe('token keys across the services', () => {
       token,
     );
     expect(create.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    expect((await graphql(stack.catalog.url, releaseStock, { id: 'forged' }, token)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await graphql(stack.catalog.url, releaseStock, { id: randomUUID() }, token)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect([await stack.catalog.db.client.product.count(), await reservations()]).toEqual([productsBefore, reservationsBefore]);
   });
 
@@ -110,7 +112,7 @@ describe('token keys across the services', () => {
   it('refuses a valid user token, even an admin one, on the internal stock operations with FORBIDDEN', async () => {
     const before = await reservations();
     const token = await userToken({ id: adminId, role: 'ADMIN' });
-    expect((await graphql(stack.catalog.url, releaseStock, { id: 'as-admin' }, token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await graphql(stack.catalog.url, releaseStock, { id: randomUUID() }, token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(await reservations()).toBe(before);
   });
 });
