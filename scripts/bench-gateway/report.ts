@@ -1,0 +1,62 @@
+// Prints the benchmark's figures: per operation and gateway the medians over the rounds, CPU
+// milliseconds per request of every process, and the ratios the targets are stated in.
+export interface Measurement {
+  gateway: string;
+  workload: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU ms per request: `gateway`, each subgraph by name, `postgres`. */
+  cpuPerRequest: Record<string, number>;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+
+export function printResults(results: Measurement[], subgraphs: string[]) {
+  const gateways = [...new Set(results.map((r) => r.gateway))];
+  const [ours, hive, apollo] = gateways as [string, string, string];
+  const summary: string[] = [];
+  for (const workload of new Set(results.map((r) => r.workload))) {
+    console.log(`\n${workload}`);
+    console.log(row(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req gateway', ...subgraphs.map((s) => `${s}`), 'postgres']));
+    console.log(row(Array(6 + subgraphs.length).fill('---')));
+    const m: Record<string, { rps: number; p99: number; cpu: number }> = {};
+    for (const gateway of gateways) {
+      const runs = results.filter((r) => r.gateway === gateway && r.workload === workload);
+      const cpu = (key: string) => median(runs.map((r) => r.cpuPerRequest[key] ?? NaN));
+      m[gateway] = { rps: median(runs.map((r) => r.requestsPerSecond)), p99: median(runs.map((r) => r.p99Ms)), cpu: cpu('gateway') };
+      console.log(
+        row([gateway, fixed(m[gateway]!.rps, 0), fixed(median(runs.map((r) => r.p50Ms))), fixed(m[gateway]!.p99), fixed(cpu('gateway'), 2), ...subgraphs.map((s) => fixed(cpu(s), 2)), fixed(cpu('postgres'), 2)]),
+      );
+    }
+    summary.push(
+      row([
+        workload,
+        fixed(m[ours]!.rps / m[hive]!.rps, 2),
+        fixed(m[ours]!.rps / m[apollo]!.rps, 2),
+        fixed(m[ours]!.cpu / m[apollo]!.cpu, 2),
+        `${fixed(m[ours]!.p99)} / ${fixed(m[hive]!.p99)}`,
+      ]),
+    );
+  }
+  console.log(`\nRatios (medians): ${ours} against the others`);
+  console.log(row(['operation', `req/s vs ${hive}`, `req/s vs ${apollo}`, `gateway CPU/req vs ${apollo}`, `p99 ms, ${ours} / ${hive}`]));
+  console.log(row(['---', '---', '---', '---', '---']));
+  for (const line of summary) console.log(line);
+}
+
+export function printMemory(served: number, afterRun: Record<string, number>, afterTwice: Record<string, number>) {
+  console.log(`\nResident memory (MiB) after ${served} requests to this gateway, and after as many again`);
+  console.log(row(['process', 'after the run', 'after twice as many', 'growth']));
+  console.log(row(['---', '---', '---', '---']));
+  for (const name of Object.keys(afterRun)) {
+    const growth = (afterTwice[name]! / afterRun[name]! - 1) * 100;
+    console.log(row([name, fixed(afterRun[name]!), fixed(afterTwice[name]!), `${growth >= 0 ? '+' : ''}${fixed(growth)} %`]));
+  }
+}
