@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { generateSigningKey, keyVarsOf, privateKeyJson, publicKeysJson, type KeyHolder } from '../../lib/keys.js';
 import { SUPERGRAPH_PATH } from '../../lib/paths.js';
 import { databaseUrlVar, portVar, SERVICE_NAMES, urlVar, type ServiceName } from '../../lib/services.js';
 import { load, type LoadResult } from './load.js';
@@ -33,7 +34,12 @@ const settings = {
   seedScale: Number(args.scale ?? (smoke ? 0.25 : 10)),
 };
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const JWT_SECRET = `bench-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}-secret`;
+// Keys made for this run: production refuses the committed development keys.
+const keys = { users: generateSigningKey(), orders: generateSigningKey() };
+const keyEnv = (holder: KeyHolder) =>
+  Object.fromEntries(
+    keyVarsOf(holder).map(({ variable, kind, issuer }) => [variable, kind === 'private' ? privateKeyJson(keys[issuer]) : publicKeysJson([keys[issuer]])]),
+  );
 const BASE_PORT = 15_000 + Math.floor(Math.random() * 400) * 10;
 const ports = { users: BASE_PORT + 1, catalog: BASE_PORT + 2, orders: BASE_PORT + 3, reviews: BASE_PORT + 4 } satisfies Record<ServiceName, number>;
 const gatewayPorts = { 'this gateway': BASE_PORT, 'Hive Gateway': BASE_PORT + 5, 'bare Apollo': BASE_PORT + 6 };
@@ -64,9 +70,9 @@ async function postgres(): Promise<{ urls: Record<ServiceName, string>; drop(): 
   };
 }
 
-const sharedEnv = (): NodeJS.ProcessEnv => ({
+const sharedEnv = (holder: KeyHolder): NodeJS.ProcessEnv => ({
   LOG_LEVEL: 'warn',
-  JWT_SECRET,
+  ...keyEnv(holder),
   ...Object.fromEntries(SERVICE_NAMES.map((n) => [urlVar(n), subgraphUrl(n)])),
 });
 
@@ -77,7 +83,7 @@ async function startSubgraphs(databases: Record<ServiceName, string> | undefined
         name,
         ['--import', 'tsx', `subgraphs/${name}/index.ts`],
         {
-          ...sharedEnv(),
+          ...sharedEnv(name),
           NODE_ENV: 'development', // seeding demo data is a development feature
           SEED: 'true',
           SEED_SCALE: String(settings.seedScale),
@@ -93,7 +99,7 @@ async function startSubgraphs(databases: Record<ServiceName, string> | undefined
 
 async function startGateways(supergraphFile: string): Promise<Record<string, Service>> {
   const url = (port: number) => `http://localhost:${port}/graphql`;
-  const production = { ...sharedEnv(), NODE_ENV: 'production' };
+  const production = { ...sharedEnv('gateway'), NODE_ENV: 'production' };
   const [ours, hive, apollo] = await Promise.all([
     startService('this gateway', ['--import', 'tsx', 'gateway/index.ts'], { ...production, GATEWAY_PORT: String(gatewayPorts['this gateway']), SUPERGRAPH_PATH: supergraphFile }, url(gatewayPorts['this gateway'])),
     startService(
