@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ROOT, SUPERGRAPH_PATH } from './paths.js';
-import { DEFAULT_PORTS, databaseUrlVar, portVar, type ServiceName } from './services.js';
+import { DEFAULT_PORTS, databaseUrlVar, localServiceUrl, portVar, SERVICE_NAMES, type ServiceName } from './services.js';
 
 /** Used only outside production, so that `npm start` works with no setup; production must set its own. */
 const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-in-production';
@@ -48,7 +48,8 @@ export interface GatewayConfig extends CommonConfig {
   /** Compose from the running subgraphs (development) instead of reading supergraph.graphql. */
   introspect: boolean;
   supergraphPath: string;
-  subgraphUrls: Record<ServiceName, string>;
+  /** Replaces the routing URL the supergraph gives a subgraph; the others are routed as the supergraph says. */
+  subgraphUrls: Partial<Record<ServiceName, string>>;
   /** How long the gateway waits for a subgraph before answering without its fields. */
   subgraphTimeoutMs: number;
   /** @apollo/gateway's anonymous usage metrics to Apollo; off unless APOLLO_TELEMETRY_DISABLED=false. */
@@ -66,12 +67,20 @@ function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   return result.data;
 }
 
-const serviceUrl = (name: ServiceName) => z.url().default(`http://localhost:${DEFAULT_PORTS[name]}/graphql`);
+// Subgraphs call each other (orders and reviews call catalog), so they need every URL: local by default.
+const serviceUrl = (name: ServiceName) => z.url().default(localServiceUrl(name));
 const urlsSchema = z.object({
   USERS_URL: serviceUrl('users'),
   CATALOG_URL: serviceUrl('catalog'),
   ORDERS_URL: serviceUrl('orders'),
   REVIEWS_URL: serviceUrl('reviews'),
+});
+// The gateway routes by the supergraph it serves; a variable overrides one subgraph only when it is set.
+const urlOverridesSchema = z.object({
+  USERS_URL: z.url().optional(),
+  CATALOG_URL: z.url().optional(),
+  ORDERS_URL: z.url().optional(),
+  REVIEWS_URL: z.url().optional(),
 });
 
 const subgraphSchema = commonSchema.extend(urlsSchema.shape).extend({
@@ -86,7 +95,7 @@ const subgraphSchema = commonSchema.extend(urlsSchema.shape).extend({
 const ownVarsSchema = (name: ServiceName) =>
   z.object({ [portVar(name)]: port.default(DEFAULT_PORTS[name]), [databaseUrlVar(name)]: postgresUrl.optional() });
 
-const gatewaySchema = commonSchema.extend(urlsSchema.shape).extend({
+const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   GATEWAY_PORT: port.default(DEFAULT_PORTS.gateway),
   SUPERGRAPH: z.enum(['file', 'introspect']).default('file'),
   SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
@@ -110,6 +119,11 @@ const subgraphUrls = (c: z.infer<typeof urlsSchema>): Record<ServiceName, string
   orders: c.ORDERS_URL,
   reviews: c.REVIEWS_URL,
 });
+
+const urlOverrides = (c: z.infer<typeof urlOverridesSchema>): Partial<Record<ServiceName, string>> => {
+  const all = { users: c.USERS_URL, catalog: c.CATALOG_URL, orders: c.ORDERS_URL, reviews: c.REVIEWS_URL };
+  return Object.fromEntries(SERVICE_NAMES.flatMap((name) => (all[name] ? [[name, all[name]]] : [])));
+};
 
 export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): SubgraphConfig {
   const c = parse(subgraphSchema, env);
@@ -136,7 +150,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     port: c.GATEWAY_PORT,
     introspect: c.SUPERGRAPH === 'introspect',
     supergraphPath: c.SUPERGRAPH_PATH,
-    subgraphUrls: subgraphUrls(c),
+    subgraphUrls: urlOverrides(c),
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
     apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
   };

@@ -25,7 +25,9 @@ export const unauthenticated = (message = 'authentication required: send Authori
 export const forbidden = (message = 'not allowed') => error(ErrorCode.FORBIDDEN, message);
 export const conflict = (message: string) => error(ErrorCode.CONFLICT, message);
 export const outOfStock = (message: string, field?: string) => error(ErrorCode.OUT_OF_STOCK, message, field ? { field } : {});
-export const serviceUnavailable = (message: string) => error(ErrorCode.SERVICE_UNAVAILABLE, message);
+/** `serviceName` names the service that could not be reached (the gateway sets it for its subgraphs). */
+export const serviceUnavailable = (message: string, serviceName?: string) =>
+  error(ErrorCode.SERVICE_UNAVAILABLE, message, serviceName ? { serviceName } : {});
 
 /** Codes whose messages are meant for clients; anything else is masked in production. */
 export const PUBLIC_CODES = new Set<string>([
