@@ -8,8 +8,8 @@ import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, serviceUnavailable } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { subgraphFetcher } from './subgraph-fetch.js';
 
-type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 type SubgraphError = NonNullable<SubgraphResponse['errors']>[number];
@@ -23,10 +23,6 @@ export interface SubgraphSourceOptions {
   /** For failures outside a client request (composing from the running subgraphs). */
   logger: Logger;
 }
-
-/** Node's own fetch with a deadline: a slow subgraph costs its fields, not the whole response. */
-const fetchWithTimeout = (timeoutMs: number): Fetcher =>
-  ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
 
 /**
  * Codes with which a subgraph refuses the request the gateway built (a supergraph that no longer
@@ -56,7 +52,8 @@ export class SubgraphDataSource<C extends { log?: Logger }> extends RemoteGraphQ
   readonly #logger: Logger;
 
   constructor({ name, url, timeoutMs, logger }: SubgraphSourceOptions) {
-    super({ url, fetcher: fetchWithTimeout(timeoutMs) });
+    // A deadline per call: a slow subgraph costs its fields, not the whole response.
+    super({ url, fetcher: subgraphFetcher(timeoutMs) });
     this.#name = name;
     this.#logger = logger;
   }
