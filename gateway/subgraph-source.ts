@@ -8,7 +8,7 @@ import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, serviceUnavailable } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { subgraphFetcher } from './subgraph-fetch.js';
+import { subgraphFetcher, SubgraphTimeoutError } from './subgraph-fetch.js';
 
 type FetcherResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
@@ -45,8 +45,6 @@ class SubgraphAnswer extends GraphQLError {
 const isGraphQLResponse = (body: unknown): body is SubgraphResponse =>
   typeof body === 'object' && body !== null && (Array.isArray((body as SubgraphResponse).errors) || 'data' in body);
 
-const isTimeout = (error: Error) => error.name === 'TimeoutError' || (error.cause instanceof Error && error.cause.name === 'TimeoutError');
-
 export class SubgraphDataSource<C extends { log?: Logger }> extends RemoteGraphQLDataSource<C> {
   readonly #name: string;
   readonly #logger: Logger;
@@ -81,7 +79,8 @@ export class SubgraphDataSource<C extends { log?: Logger }> extends RemoteGraphQ
     // Calls outside a client request (composing from the running subgraphs) have no request log.
     const log = context?.log ?? this.#logger;
     log.warn({ err: error, subgraph: this.#name, url: this.url }, 'subgraph call failed');
-    const message = isTimeout(error)
+    const message =
+      error instanceof SubgraphTimeoutError
       ? `the ${this.#name} service did not answer in time, try again later`
       : `the ${this.#name} service is unavailable, try again later`;
     throw serviceUnavailable(message, this.#name);

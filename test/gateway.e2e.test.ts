@@ -264,9 +264,9 @@ describe('routing by the supergraph it serves', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** supergraph.graphql with these routing URLs in place of the local ones. */
-  async function supergraphRoutingTo(urls: Record<ServiceName, string>): Promise<string> {
-    let sdl = await readFile(SUPERGRAPH_PATH, 'utf8');
+  /** supergraph.graphql with these routing URLs in place of the local ones (and `edit` applied). */
+  async function supergraphRoutingTo(urls: Record<ServiceName, string>, edit = (sdl: string) => sdl): Promise<string> {
+    let sdl = edit(await readFile(SUPERGRAPH_PATH, 'utf8'));
     for (const name of SERVICE_NAMES) {
       const local = `url: "${localServiceUrl(name)}"`;
       expect(sdl).toContain(local);
@@ -308,5 +308,29 @@ describe('routing by the supergraph it serves', () => {
     const res = await graphql(misrouted.url, EVERY_SUBGRAPH);
     expect(res.data!.products.edges[0].node).toMatchObject({ category: { name: expect.any(String) }, shippingEstimate: { amount: expect.any(Number) }, reviewCount: null });
     expect(res.errors?.map((e) => e.extensions)).toEqual([{ code: 'SERVICE_UNAVAILABLE', serviceName: 'reviews' }]);
+  });
+
+  it("answers a subgraph's refusal of the gateway's request (a supergraph ahead of the subgraph) as an internal error, not the client's", async () => {
+    // The served supergraph says reviews has Product.badge; the running reviews subgraph does not.
+    const file = await supergraphRoutingTo(stack.urls, (sdl) => {
+      const field = '  reviews(first: Int = 10, after: String): ReviewConnection @join__field(graph: REVIEWS)';
+      expect(sdl).toContain(field);
+      return sdl.replace(field, `${field}\n  badge: String @join__field(graph: REVIEWS)`);
+    });
+    const query = JSON.stringify({ query: '{ products(first: 2) { edges { node { name badge } } } }' });
+    for (const production of [false, true]) {
+      const gateway = await startGateway(gatewayConfig({}, { supergraphPath: file, production }));
+      gateways.push(gateway);
+      const res = await send(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query });
+      expect(res.status).toBe(200);
+      expect(res.body.data.products.edges[0].node).toEqual({ name: expect.any(String), badge: null });
+      expect(res.body.errors).toEqual([
+        {
+          message: production ? 'Internal server error' : expect.stringMatching(/^the reviews service refused the gateway's request: Cannot query field "badge"/),
+          extensions: production ? { code: 'INTERNAL_SERVER_ERROR' } : expect.objectContaining({ code: 'INTERNAL_SERVER_ERROR', serviceName: 'reviews' }),
+        },
+      ]);
+      expect(leaksIn(res.text.replace(/"stacktrace":\[[^\]]*\]/, ''), stack.urls)).toEqual([]);
+    }
   });
 });
