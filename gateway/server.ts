@@ -1,13 +1,14 @@
 // The gateway: serves the composed supergraph, verifies the caller's token, and forwards the
 // Authorization header and the request id to every subgraph it calls.
 import { readFileSync } from 'node:fs';
-import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway, IntrospectAndCompose, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { Tokens } from '../lib/auth.js';
 import type { GatewayConfig } from '../lib/config.js';
 import { startGraphQLServer, type RunningServer } from '../lib/graphql-server.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER } from '../lib/request-id.js';
-import { isServiceName, SERVICE_NAMES } from '../lib/services.js';
+import { isServiceName, localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
+import { SubgraphDataSource } from './subgraph-source.js';
 
 export interface GatewayContext {
   authorization: string | undefined;
@@ -17,7 +18,7 @@ export interface GatewayContext {
   log: Logger;
 }
 
-class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
+class SubgraphSource extends SubgraphDataSource<GatewayContext> {
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
     if (!('requestId' in context)) return; // health checks and introspection have no client context
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
@@ -27,12 +28,6 @@ class SubgraphSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 }
 
-/** Node's own fetch with a deadline: a slow subgraph costs its fields, not the whole response. */
-const fetchWithTimeout = (timeoutMs: number) =>
-  ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as NonNullable<
-    ConstructorParameters<typeof RemoteGraphQLDataSource>[0]
-  >['fetcher'];
-
 function createGateway(config: GatewayConfig, logger: Logger) {
   // @apollo/gateway reads only this variable: unless it is set, it reports usage metrics to Apollo
   // and probes cloud metadata servers at start, which a private deployment should not do unasked.
@@ -41,11 +36,17 @@ function createGateway(config: GatewayConfig, logger: Logger) {
   return new ApolloGateway({
     logger,
     supergraphSdl: config.introspect
-      ? new IntrospectAndCompose({ subgraphs: SERVICE_NAMES.map((name) => ({ name, url: urls[name] })), pollIntervalInMs: 5_000 })
+      ? new IntrospectAndCompose({
+          subgraphs: SERVICE_NAMES.map((name) => ({ name, url: urls[name] ?? localServiceUrl(name) })),
+          pollIntervalInMs: 5_000,
+        })
       : readFileSync(config.supergraphPath, 'utf8'),
-    // The routing URLs in supergraph.graphql are the local defaults; deployments override them.
-    buildService: ({ name, url }) =>
-      new SubgraphSource({ url: isServiceName(name) ? urls[name] : url, fetcher: fetchWithTimeout(config.subgraphTimeoutMs) }),
+    // Routes by the supergraph's routing URLs; a *_URL variable replaces one subgraph's, only when set.
+    buildService: ({ name, url }) => {
+      const routed = (isServiceName(name) ? urls[name] : undefined) ?? url;
+      if (!routed) throw new Error(`subgraph ${name} has no routing URL in the supergraph`);
+      return new SubgraphSource({ name, url: routed, timeoutMs: config.subgraphTimeoutMs, logger });
+    },
   });
 }
 

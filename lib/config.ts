@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.js';
 import { keyVarsOf, parsePrivateKey, parsePublicKeys, resolveTokenKeys, type KeyHolder, type TokenKeys } from './keys.js';
 import { ROOT, SUPERGRAPH_PATH } from './paths.js';
-import { DEFAULT_PORTS, databaseUrlVar, portVar, type ServiceName } from './services.js';
+import { DEFAULT_PORTS, databaseUrlVar, localServiceUrl, portVar, SERVICE_NAMES, type ServiceName } from './services.js';
 
 const DEMO_DATA_REFUSED = 'the demo data has published passwords and is refused in production; create the first administrator with npm run create-admin';
 
@@ -110,7 +110,8 @@ export interface GatewayConfig extends CommonConfig {
   /** Compose from the running subgraphs (development) instead of reading supergraph.graphql. */
   introspect: boolean;
   supergraphPath: string;
-  subgraphUrls: Record<ServiceName, string>;
+  /** Replaces the routing URL the supergraph gives a subgraph; the others are routed as the supergraph says. */
+  subgraphUrls: Partial<Record<ServiceName, string>>;
   /** How long the gateway waits for a subgraph before answering without its fields. */
   subgraphTimeoutMs: number;
   /** @apollo/gateway's anonymous usage metrics to Apollo; off unless APOLLO_TELEMETRY_DISABLED=false. */
@@ -147,12 +148,20 @@ const keyVar = (parseKey: typeof parsePrivateKey | typeof parsePublicKeys) =>
 const keyVarsSchema = (holder: KeyHolder) =>
   z.object(Object.fromEntries(keyVarsOf(holder).map(({ variable, kind }) => [variable, keyVar(kind === 'private' ? parsePrivateKey : parsePublicKeys).optional()])));
 
-const serviceUrl = (name: ServiceName) => z.url().default(`http://localhost:${DEFAULT_PORTS[name]}/graphql`);
+// Subgraphs call each other (orders and reviews call catalog), so they need every URL: local by default.
+const serviceUrl = (name: ServiceName) => z.url().default(localServiceUrl(name));
 const urlsSchema = z.object({
   USERS_URL: serviceUrl('users'),
   CATALOG_URL: serviceUrl('catalog'),
   ORDERS_URL: serviceUrl('orders'),
   REVIEWS_URL: serviceUrl('reviews'),
+});
+// The gateway routes by the supergraph it serves; a variable overrides one subgraph only when it is set.
+const urlOverridesSchema = z.object({
+  USERS_URL: z.url().optional(),
+  CATALOG_URL: z.url().optional(),
+  ORDERS_URL: z.url().optional(),
+  REVIEWS_URL: z.url().optional(),
 });
 
 const subgraphSchema = commonSchema.extend(urlsSchema.shape).extend({
@@ -176,7 +185,7 @@ const subgraphSchema = commonSchema.extend(urlsSchema.shape).extend({
 const ownVarsSchema = (name: ServiceName) =>
   z.object({ [portVar(name)]: port.default(DEFAULT_PORTS[name]), [databaseUrlVar(name)]: postgresUrl.optional() });
 
-const gatewaySchema = commonSchema.extend(urlsSchema.shape).extend({
+const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   GATEWAY_PORT: port.default(DEFAULT_PORTS.gateway),
   SUPERGRAPH: z.enum(['file', 'introspect']).default('file'),
   SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
@@ -207,6 +216,11 @@ const subgraphUrls = (c: z.infer<typeof urlsSchema>): Record<ServiceName, string
   orders: c.ORDERS_URL,
   reviews: c.REVIEWS_URL,
 });
+
+const urlOverrides = (c: z.infer<typeof urlOverridesSchema>): Partial<Record<ServiceName, string>> => {
+  const all = { users: c.USERS_URL, catalog: c.CATALOG_URL, orders: c.ORDERS_URL, reviews: c.REVIEWS_URL };
+  return Object.fromEntries(SERVICE_NAMES.flatMap((name) => (all[name] ? [[name, all[name]]] : [])));
+};
 
 export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): SubgraphConfig {
   const c = parse(subgraphSchema, env);
@@ -251,7 +265,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     trustedProxies: c.TRUSTED_PROXIES,
     introspect: c.SUPERGRAPH === 'introspect',
     supergraphPath: c.SUPERGRAPH_PATH,
-    subgraphUrls: subgraphUrls(c),
+    subgraphUrls: urlOverrides(c),
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
     apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
     limits: limitsOf(c),

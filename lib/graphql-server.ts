@@ -9,8 +9,10 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Request } from 'express';
 import { formatError, landingPage, loggingPlugin } from './apollo.js';
+import { jsonErrors, notFound } from './http-errors.js';
 import type { Logger } from './logger.js';
 import { limitParseOptions, limitRules, limitsPlugin, reportTokenLimit, type OperationLimits } from './operation-limits.js';
+import { operationGuard } from './operation-guard.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 
 /** Larger bodies are refused with 413 before any parsing. */
@@ -94,6 +96,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       loggingPlugin<C>(logger),
+      operationGuard<C>(),
       landingPage(production),
       limitsPlugin<C>(options.limits),
       ...(options.plugins ?? []),
@@ -103,6 +106,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();
   app.use('/graphql', express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: ({ req }) => options.context(req) }));
+  app.use(notFound, jsonErrors(BODY_LIMIT));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -15,8 +15,10 @@ const upper = (name: ServiceName) => name.toUpperCase();
 export const databaseUrlVar = (name: ServiceName) => `${upper(name)}_DATABASE_URL`;
 /** `USERS_PORT`: where this subgraph listens. */
 export const portVar = (name: ServiceName) => `${upper(name)}_PORT`;
-/** `USERS_URL`: where the gateway and other services reach this subgraph's GraphQL endpoint. */
+/** `USERS_URL`: where other services reach this subgraph's GraphQL endpoint; for the gateway, an override of the supergraph's routing URL. */
 export const urlVar = (name: ServiceName) => `${upper(name)}_URL`;
+/** Where a subgraph listens on this machine with the default ports (`npm start`). */
+export const localServiceUrl = (name: ServiceName) => `http://localhost:${DEFAULT_PORTS[name]}/graphql`;
 
 export function isServiceName(value: string): value is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(value);

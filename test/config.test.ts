@@ -48,6 +48,16 @@ describe('configuration', () => {
     expect(loadSubgraphConfig('users', { TRUSTED_PROXIES: 'none' }).trustedProxies).toEqual([]);
   });
 
+  it('routes the gateway by its supergraph: a *_URL variable overrides one subgraph only when set', () => {
+    expect(loadGatewayConfig({}).subgraphUrls).toEqual({});
+    expect(loadGatewayConfig({ REVIEWS_URL: 'http://reviews.internal:8080/graphql' }).subgraphUrls).toEqual({
+      reviews: 'http://reviews.internal:8080/graphql',
+    });
+    expect(() => loadGatewayConfig({ USERS_URL: 'not a url' })).toThrow(/USERS_URL/);
+    // The subgraphs call catalog themselves, so they keep a local default.
+    expect(loadSubgraphConfig('orders', {}).subgraphUrls.catalog).toBe('http://localhost:4002/graphql');
+  });
+
   it('reads the gateway settings', () => {
     expect(loadGatewayConfig({ SUPERGRAPH: 'introspect', GATEWAY_PORT: '8080' })).toMatchObject({ introspect: true, port: 8080 });
     expect(() => loadGatewayConfig({ SUPERGRAPH: 'guess' })).toThrow(/SUPERGRAPH/);

@@ -114,8 +114,8 @@ export function subgraphConfig(name: ServiceName, overrides: Partial<SubgraphCon
   };
 }
 
-/** A development gateway on a free port, routing to the given subgraph URLs. */
-export function gatewayConfig(subgraphUrls: Record<ServiceName, string>, overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+/** A development gateway on a free port; the given URLs override the supergraph's routing URLs of those subgraphs. */
+export function gatewayConfig(subgraphUrls: Partial<Record<ServiceName, string>>, overrides: Partial<GatewayConfig> = {}): GatewayConfig {
   return {
     production: false,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -254,4 +254,29 @@ export function operation(name: string): string {
     }
   }
   throw new Error(`no operation ${name} under operations/`);
+}
+
+/**
+ * What a response body shows a client that it must not: an address (a subgraph's URL, host or
+ * port) or a stack trace. Empty when the body is clean; ports are looked for in `errors` only,
+ * where an address would be, so that ids and prices in `data` cannot match by chance.
+ */
+export function leaksIn(text: string, urls: Partial<Record<ServiceName, string>>): string[] {
+  const found: string[] = [];
+  if (/https?:\/\//.test(text)) found.push('a URL');
+  if (text.includes('localhost') || text.includes('127.0.0.1')) found.push('a host');
+  if (/stacktrace|\bat .+\.[jt]s:\d+/.test(text)) found.push('a stack trace');
+  const parsed = (() => {
+    try {
+      return JSON.parse(text) as { errors?: unknown };
+    } catch {
+      return { errors: text };
+    }
+  })();
+  const errors = JSON.stringify(parsed.errors ?? '');
+  for (const [name, url] of Object.entries(urls)) {
+    const port = url ? new URL(url).port : '';
+    if (port && errors.includes(port)) found.push(`the port of ${name}`);
+  }
+  return found;
 }

@@ -7,9 +7,22 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway } from '../gateway/server.js';
+import type { RunningServer } from '../lib/graphql-server.js';
 import { ROOT } from '../lib/paths.js';
 import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
-import { availableBackends, createPostgresDatabases, graphql, keyEnv, operation, startStack, type Backend, type Stack } from './harness.js';
+import {
+  availableBackends,
+  createPostgresDatabases,
+  gatewayConfig,
+  graphql,
+  keyEnv,
+  leaksIn,
+  operation,
+  startStack,
+  type Backend,
+  type Stack,
+} from './harness.js';
 
 const [admin, alice] = DEMO_ACCOUNTS;
 
@@ -152,14 +165,31 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
   describe('a subgraph that is down', () => {
     let stack: Stack;
     const logs: Record<string, unknown>[] = [];
+    /** A development and a production gateway that wait 2 s (not 5) for a subgraph. */
+    let impatient: { mode: string; gateway: RunningServer }[] = [];
     beforeAll(async () => {
       stack = await startStack(backend, { logs });
+      impatient = await Promise.all(
+        [false, true].map(async (production) => ({
+          mode: production ? 'production' : 'development',
+          gateway: await startGateway(gatewayConfig(stack.urls, { production, subgraphTimeoutMs: 2_000 })),
+        })),
+      );
     });
-    afterAll(() => stack?.stop());
+    afterAll(async () => {
+      for (const { gateway } of impatient) await gateway.close();
+      await stack?.stop();
+    });
 
-    it('finishes the requests in flight when it shuts down', async () => {
-      const query = '{ _entities(representations: [{ __typename: "Product", id: "00000000-0000-4000-8000-000000000000" }]) { ... on Product { reviewCount } } }';
-      // Hold the reviews table until the shutdown has begun, so the requests below wait on the database.
+    /** ProductList as a client sends it, and the raw answer. */
+    async function productList(url: string) {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: operation('ProductList'), variables: { first: 3 } }) });
+      const text = await response.text();
+      return { status: response.status, text, ...(JSON.parse(text) as { data: any; errors?: { message: string; extensions?: Record<string, unknown> }[] }) };
+    }
+
+    /** Holds the reviews table (and with it every reviews request) until the returned function is called. */
+    async function holdReviews(): Promise<() => Promise<void>> {
       let locked = false;
       let unlock!: () => void;
       const gate = new Promise<void>((resolve) => (unlock = resolve));
@@ -172,25 +202,63 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
         { timeout: 30_000 },
       );
       await until(() => Promise.resolve(locked));
+      return async () => {
+        unlock();
+        await hold;
+      };
+    }
+
+    it('costs only its own fields when it answers too late: SERVICE_UNAVAILABLE, naming the service and nothing else', async () => {
+      const release = await holdReviews();
+      try {
+        const answers = await Promise.all(impatient.map(async ({ mode, gateway }) => ({ mode, res: await productList(gateway.url) })));
+        for (const { mode, res } of answers) {
+          expect(res.status, mode).toBe(200);
+          expect(res.data.products.edges).toHaveLength(3);
+          expect(res.data.products.edges[0].node).toMatchObject({ name: expect.any(String), reviewCount: null, averageRating: null });
+          expect(res.errors, mode).toEqual([
+            { message: 'the reviews service did not answer in time, try again later', extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'reviews' } },
+          ]);
+          expect(leaksIn(res.text, stack.urls), mode).toEqual([]);
+        }
+      } finally {
+        await release();
+      }
+      // It answers again once it can.
+      expect((await productList(stack.gatewayUrl)).errors).toBeUndefined();
+    });
+
+    it('finishes the requests in flight when it shuts down', async () => {
+      const query = '{ _entities(representations: [{ __typename: "Product", id: "00000000-0000-4000-8000-000000000000" }]) { ... on Product { reviewCount } } }';
+      // Hold the reviews table until the shutdown has begun, so the requests below wait on the database.
+      const release = await holdReviews();
+      const started = () => logs.filter((l) => l.service === 'reviews' && l.msg === 'operation started').length;
+      const startedBefore = started();
       const inFlight = Array.from({ length: 20 }, () => graphql(stack.reviews.url, query));
       // All 20 are being executed (and wait on the database) before the shutdown starts.
-      await until(() => Promise.resolve(logs.filter((l) => l.service === 'reviews' && l.msg === 'operation started').length === 20));
+      await until(() => Promise.resolve(started() === startedBefore + 20));
       const closed = stack.reviews.close();
       await new Promise((r) => setTimeout(r, 100));
-      unlock();
+      const released = release();
       const answers = await Promise.all(inFlight);
-      await Promise.all([closed, hold]);
+      await Promise.all([closed, released]);
       expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
       expect(answers.every((a) => a.data?._entities?.[0]?.reviewCount === 0)).toBe(true);
       await expect(graphql(stack.reviews.url, query)).rejects.toThrow();
     });
 
-    it('costs only its own fields: the rest of the answer arrives with an error entry', async () => {
+    it('costs only its own fields: the rest of the answer arrives with SERVICE_UNAVAILABLE, naming the service and nothing else', async () => {
       await stack.reviews.close(); // already closed by the test above; closing is idempotent
-      const res = await stack.request(operation('ProductList'), { first: 3 });
-      expect(res.data!.products.edges).toHaveLength(3);
-      expect(res.data!.products.edges[0].node).toMatchObject({ name: expect.any(String), averageRating: null, reviewCount: null });
-      expect(res.errors?.length).toBeGreaterThan(0);
+      for (const url of [stack.gatewayUrl, ...impatient.map((i) => i.gateway.url)]) {
+        const res = await productList(url);
+        expect(res.status).toBe(200);
+        expect(res.data.products.edges).toHaveLength(3);
+        expect(res.data.products.edges[0].node).toMatchObject({ name: expect.any(String), averageRating: null, reviewCount: null });
+        expect(res.errors).toEqual([
+          { message: 'the reviews service is unavailable, try again later', extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'reviews' } },
+        ]);
+        expect(leaksIn(res.text, stack.urls)).toEqual([]);
+      }
       const token = await stack.login(admin.email, admin.password);
       const me = await stack.request('{ me { name reviews { id } } }', {}, token);
       expect(me.data!.me).toEqual({ name: 'Ada Admin', reviews: null });
