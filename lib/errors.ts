@@ -26,6 +26,8 @@ export const forbidden = (message = 'not allowed') => error(ErrorCode.FORBIDDEN,
 export const conflict = (message: string) => error(ErrorCode.CONFLICT, message);
 export const outOfStock = (message: string, field?: string) => error(ErrorCode.OUT_OF_STOCK, message, field ? { field } : {});
 export const serviceUnavailable = (message: string) => error(ErrorCode.SERVICE_UNAVAILABLE, message);
+/** Our fault, not the client's; the message is masked in production like any internal error. */
+export const internalError = (message: string) => error(ErrorCode.INTERNAL_SERVER_ERROR, message);
 
 /** Codes whose messages are meant for clients; anything else is masked in production. */
 export const PUBLIC_CODES = new Set<string>([
