@@ -39,6 +39,24 @@ export interface Database<C> {
   close(): Promise<void>;
 }
 
+/**
+ * The SQLSTATE of a statement the database refused (e.g. `23505`), as Prisma reports it through
+ * either driver adapter, for model queries and raw SQL alike.
+ */
+export function sqlState(err: unknown): string | undefined {
+  const cause = (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } })?.meta?.driverAdapterError?.cause;
+  return typeof cause?.originalCode === 'string' ? cause.originalCode : undefined;
+}
+
+/** A unique index refused the row (Prisma's P2002 for model queries, SQLSTATE 23505 for raw SQL). */
+export const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002' || sqlState(err) === '23505';
+
+/**
+ * The database refused the data itself (SQLSTATE class 22, data exception: a value out of range;
+ * class 23, a constraint): writing the same data again can never succeed.
+ */
+export const isDataError = (err: unknown) => /^2[23]/.test(sqlState(err) ?? '');
+
 /** The driver adapter for a subgraph's database: PostgreSQL when a URL is given, else PGlite. */
 export async function openAdapter(options: Omit<DatabaseOptions, 'logger'>) {
   const { name, url, dataDir } = options;

@@ -2,6 +2,7 @@
 // between the two services' writes, an unreachable catalog holds no stock, and a subgraph that
 // is down costs only its own fields.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import {
   keyEnv,
   leaksIn,
   operation,
+  serviceToken,
   startStack,
   type Backend,
   type Stack,
@@ -139,14 +141,29 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
     });
   });
 
-  describe('a cancellation whose stock could not be returned at once', () => {
+  describe('what could not be finished at once', () => {
     let stack: Stack;
+    const logs: Record<string, unknown>[] = [];
     beforeAll(async () => {
-      stack = await startStack(backend, { orders: { recovery: { minAgeSeconds: 2, intervalMs: 200 } } });
+      stack = await startStack(backend, { orders: { recovery: { minAgeSeconds: 2, intervalMs: 200 } }, logs });
     });
     afterAll(() => stack?.stop());
 
-    it('gets its stock back from recovery', async () => {
+    async function newProduct(stock: number, price = 1250) {
+      const adminToken = await stack.login(admin.email, admin.password);
+      const categoryId = (await stack.request('{ categories { id } }')).data!.categories[0].id;
+      const res = await stack.request(
+        operation('CreateProduct'),
+        { input: { sku: `SETTLE-${backend}-${randomUUID()}`, name: 'Settled', price, stock, weightGrams: 100, categoryId } },
+        adminToken,
+      );
+      return res.data!.createProduct as { id: string };
+    }
+    const stockOf = async (productId: string) => (await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: productId } })).stock;
+    /** The orders that reserved (or tried to reserve) this product, as catalog recorded them. */
+    const reservationsOf = (productId: string) => stack.catalog.db.client.stockReservation.findMany({ where: { lines: { some: { productId } } } });
+
+    it('gets a cancelled order its stock back from recovery', async () => {
       const token = await stack.login(alice.email, alice.password);
       const product = (await stack.request(operation('ProductBySku'), { sku: 'KIT-00008' })).data!.productBySku;
       const stock = async () => (await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } })).stock;
@@ -159,6 +176,95 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       await until(async () => (await stack.orders!.db.client.order.findUniqueOrThrow({ where: { id: order.id } })).stockReleasedAt);
       expect(await stock()).toBe(before);
       expect(await stack.catalog.db.client.stockReservation.findUniqueOrThrow({ where: { orderId: order.id } })).toMatchObject({ status: 'RELEASED' });
+    });
+
+    it('fails an order whose reservation got no definite answer, and makes sure no stock stays held for it', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
+      const p = await newProduct(5);
+      const place = () => stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 2 }], idempotencyKey: `undecided-${backend}` } }, token);
+      // Catalog's database refuses the reservation: catalog answers with an internal error, which
+      // tells orders nothing about what catalog did (like a timeout).
+      const catalogDb = stack.catalog.db.client;
+      await catalogDb.$executeRawUnsafe(`ALTER TABLE "ReservationLine" ADD CONSTRAINT "test_refuses_product" CHECK ("productId" <> '${p.id}')`);
+      let res;
+      try {
+        res = await place();
+      } finally {
+        await catalogDb.$executeRawUnsafe('ALTER TABLE "ReservationLine" DROP CONSTRAINT "test_refuses_product"');
+      }
+      expect(res.errors?.[0]).toMatchObject({ message: 'the order could not be completed; try again', extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      const failed = await stack.orders!.db.client.order.findFirstOrThrow({ where: { status: 'FAILED', userId: aliceId }, orderBy: { createdAt: 'desc' } });
+      expect(failed.idempotencyKey).toBeNull();
+      // Before answering, orders released: catalog holds a RELEASED record and no stock for the order.
+      expect(await catalogDb.stockReservation.findUniqueOrThrow({ where: { orderId: failed.id }, include: { lines: true } })).toMatchObject({ status: 'RELEASED', lines: [] });
+      expect(await stockOf(p.id)).toBe(5);
+      // A reservation for it that arrives late takes nothing.
+      const late = await graphql(
+        stack.catalog.url,
+        'mutation($orderId: ID!, $items: [ReservationItemInput!]!) { reserveStock(orderId: $orderId, items: $items) { status } }',
+        { orderId: failed.id, items: [{ productId: p.id, quantity: 2 }] },
+        await serviceToken(),
+      );
+      expect(late.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      expect(await stockOf(p.id)).toBe(5);
+      // Sending it again with the same key places it anew.
+      const again = await place();
+      expect(again.data!.placeOrder).toMatchObject({ status: 'CONFIRMED', items: [{ quantity: 2 }] });
+      expect(again.data!.placeOrder.id).not.toBe(failed.id);
+      expect(await stockOf(p.id)).toBe(3);
+    });
+
+    it('gives an order up at once, with its stock returned, when confirming it can never succeed', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const p = await newProduct(5);
+      const place = () => stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 2 }], idempotencyKey: `unconfirmable-${backend}` } }, token);
+      // The orders database refuses the order's items: retrying the confirmation cannot help.
+      const ordersDb = stack.orders!.db.client;
+      await ordersDb.$executeRawUnsafe(`ALTER TABLE "OrderItem" ADD CONSTRAINT "test_refuses_product" CHECK ("productId" <> '${p.id}')`);
+      let res;
+      try {
+        res = await place();
+      } finally {
+        await ordersDb.$executeRawUnsafe('ALTER TABLE "OrderItem" DROP CONSTRAINT "test_refuses_product"');
+      }
+      expect(res.errors?.[0]).toMatchObject({
+        message: 'the order could not be completed; nothing was charged and no stock is held',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
+      const [reservation] = await reservationsOf(p.id);
+      expect(reservation!.status).toBe('RELEASED');
+      expect(await ordersDb.order.findUniqueOrThrow({ where: { id: reservation!.orderId } })).toMatchObject({ status: 'FAILED', idempotencyKey: null });
+      expect(await stockOf(p.id)).toBe(5);
+      const again = await place();
+      expect(again.data!.placeOrder).toMatchObject({ status: 'CONFIRMED', total: { amount: 2500 } });
+      expect(await stockOf(p.id)).toBe(3);
+    });
+
+    it('gives up, with one log line, a pending order that recovery can never confirm', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
+      const p = await newProduct(30, 100_000_000);
+      // What an order of 22 units at the highest price left behind before totals were checked up
+      // front: the order PENDING (its total overflowed), 22 units reserved in catalog.
+      const orderId = randomUUID();
+      const catalogDb = stack.catalog.db.client;
+      await catalogDb.$transaction([
+        catalogDb.stockReservation.create({ data: { orderId, lines: { create: [{ productId: p.id, quantity: 22, priceAmount: 100_000_000, currency: 'USD' }] } } }),
+        catalogDb.product.update({ where: { id: p.id }, data: { stock: { decrement: 22 } } }),
+      ]);
+      const ordersDb = stack.orders!.db.client;
+      await ordersDb.order.create({
+        data: { id: orderId, userId: aliceId, status: 'PENDING', totalAmount: 0, currency: 'USD', idempotencyKey: `overflowed-${backend}`, createdAt: new Date(Date.now() - 60_000) },
+      });
+
+      const linesAbout = () => logs.filter((l) => l.orderId === orderId);
+      await until(() => Promise.resolve(linesAbout().length > 0));
+      await new Promise((r) => setTimeout(r, 1_500)); // several more passes: none of them touches the order again
+      expect(linesAbout()).toEqual([expect.objectContaining({ level: 50, msg: 'recovery gave the order up: it cannot be confirmed; marked FAILED, its stock returned' })]);
+      expect(await ordersDb.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({ status: 'FAILED', idempotencyKey: null });
+      expect(await catalogDb.stockReservation.findUniqueOrThrow({ where: { orderId } })).toMatchObject({ status: 'RELEASED' });
+      expect(await stockOf(p.id)).toBe(30);
     });
   });
 

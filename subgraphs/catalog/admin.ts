@@ -1,5 +1,6 @@
 // Catalog administration (ADMIN only): creating and editing products, adjusting stock.
 import { z } from 'zod';
+import { isUniqueViolation } from '../../lib/database.js';
 import { badUserInput, notFound } from '../../lib/errors.js';
 import { parseInput } from '../../lib/validation.js';
 import type { CatalogDb } from './db.js';
@@ -29,8 +30,6 @@ const updateInput = z.object({
   categoryId: fields.categoryId.nullish(),
 });
 const delta = z.number().int().min(-MAX_STOCK).max(MAX_STOCK).refine((d) => d !== 0, 'delta must not be zero');
-
-const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
 
 async function requireCategory(db: CatalogDb, id: string, field: string) {
   if (!(await db.category.findUnique({ where: { id }, select: { id: true } }))) {

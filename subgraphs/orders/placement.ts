@@ -1,10 +1,14 @@
 // Placing and cancelling orders: a saga over two services. The order is written PENDING first,
 // then catalog reserves the stock (at catalog's prices), then the order is confirmed with those
 // prices. Every step is idempotent per order id; `recovery.ts` finishes what a crash interrupted.
-import { GraphQLError } from 'graphql';
+// A step that can never succeed gives the order up at once (FAILED, stock returned) instead of
+// leaving its stock held for recovery to fail on again and again.
+import { randomUUID } from 'node:crypto';
+import { GRAPHQL_MAX_INT, GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { canSee, requireViewer } from '../../lib/auth.js';
-import { badUserInput, ErrorCode, forbidden, notFound, serviceUnavailable } from '../../lib/errors.js';
+import { isDataError, isUniqueViolation } from '../../lib/database.js';
+import { badUserInput, ErrorCode, forbidden, internalError, notFound, serviceUnavailable } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { ServiceError } from '../../lib/service-client.js';
 import { parseInput } from '../../lib/validation.js';
@@ -29,7 +33,33 @@ const placeOrderInput = z.object({
 /** Catalog's refusals that are about the client's order; any other refusal is our fault, not theirs. */
 const ORDER_REFUSALS = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.OUT_OF_STOCK]);
 
-const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
+/** A reservation no order can be confirmed with (catalog refuses to make such ones; older ones may exist). */
+class UnconfirmableReservation extends Error {}
+
+/** The order was given up because confirming it can never succeed; its stock went back to catalog. */
+export class OrderAbandoned extends Error {
+  constructor(orderId: string, cause: unknown) {
+    super(`order ${orderId} cannot be confirmed and was given up`, { cause });
+  }
+}
+
+/** Confirming again cannot help: the reservation is unusable, or the orders database refuses the data. */
+const isPermanent = (err: unknown) => err instanceof UnconfirmableReservation || isDataError(err);
+
+/** What an order is charged for its reservation; the total must fit Money.amount and Order.totalAmount (32-bit). */
+function charge(reservation: Reservation): { total: number; currency: string } {
+  const currencies = new Set(reservation.lines.map((l) => l.unitPrice.currency));
+  const total = reservation.lines.reduce((sum, l) => sum + l.quantity * l.unitPrice.amount, 0);
+  if (currencies.size !== 1) throw new UnconfirmableReservation(`the reservation has ${currencies.size} currencies`);
+  if (total > GRAPHQL_MAX_INT) throw new UnconfirmableReservation(`the total of ${total} is more than an order can hold`);
+  return { total, currency: [...currencies][0]! };
+}
+
+/**
+ * A request that finds its key's order still being placed looks again after 50 ms, then less and
+ * less often, for at most this long; then it answers "send it again" (within the gateway's deadline).
+ */
+const SETTLE_WAIT_MS = 4_000;
 
 export interface PlacementOptions {
   /** Test hook: exit the process right after the reservation, before the order is confirmed. */
@@ -39,35 +69,77 @@ export interface PlacementOptions {
 export type OrderPlacement = ReturnType<typeof orderPlacement>;
 
 export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger, options: PlacementOptions = {}) {
-  /** Writes the reserved lines and prices into the order and confirms it (once). */
+  /**
+   * Writes the reserved lines and prices into the order and confirms it, once: one statement, so
+   * a rush of orders never queues on interactive transactions. A no-op unless the order is PENDING.
+   */
   async function confirm(orderId: string, reservation: Reservation): Promise<Order> {
-    const currency = reservation.lines[0]?.unitPrice.currency ?? 'USD';
-    const total = reservation.lines.reduce((sum, l) => sum + l.quantity * l.unitPrice.amount, 0);
-    return db.$transaction(async (tx) => {
-      const { count } = await tx.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'CONFIRMED', totalAmount: total, currency } });
-      if (count === 1) {
-        await tx.orderItem.createMany({
-          data: reservation.lines.map((l) => ({ orderId, productId: l.productId, quantity: l.quantity, unitPriceAmount: l.unitPrice.amount, currency: l.unitPrice.currency })),
-        });
-      }
-      return tx.order.findUniqueOrThrow({ where: { id: orderId } });
-    });
+    const { total, currency } = charge(reservation);
+    const lines = reservation.lines;
+    await db.$executeRaw`
+      WITH confirmed AS (
+        UPDATE "Order" SET status = 'CONFIRMED', "totalAmount" = ${total}, currency = ${currency}, "updatedAt" = ${new Date()}
+        WHERE id = ${orderId} AND status = 'PENDING'
+        RETURNING id
+      )
+      INSERT INTO "OrderItem" (id, "orderId", "productId", quantity, "unitPriceAmount", currency)
+      SELECT item.id, confirmed.id, item."productId", item.quantity, item."unitPriceAmount", item.currency
+      FROM confirmed, unnest(${lines.map(() => randomUUID())}::text[], ${lines.map((l) => l.productId)}::text[], ${lines.map((l) => l.quantity)}::int[],
+                             ${lines.map((l) => l.unitPrice.amount)}::int[], ${lines.map((l) => l.unitPrice.currency)}::text[])
+        AS item(id, "productId", quantity, "unitPriceAmount", currency)`;
+    return db.order.findUniqueOrThrow({ where: { id: orderId } });
   }
 
-  /** Marks a PENDING order FAILED and frees its idempotency key, so a retry can place it anew. */
-  const fail = (orderId: string) => db.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'FAILED', idempotencyKey: null } });
+  /** Frees a FAILED order's idempotency key, so that sending the order again places it anew. */
+  const freeKey = (orderId: string) => db.order.updateMany({ where: { id: orderId, status: 'FAILED' }, data: { idempotencyKey: null } });
+
+  /**
+   * Gives a PENDING order up and returns whatever stock catalog holds for it. Marking it FAILED is
+   * the gate: only the call that flips it releases, and a placement finishing at this moment can no
+   * longer confirm it. The release also leaves a record that makes a late reservation take nothing.
+   * The idempotency key is freed last, so a retry with it waits until the stock is back instead of
+   * finding it still held. If catalog cannot be reached, recovery releases the stock later.
+   */
+  async function giveUp(orderId: string, requestId?: string): Promise<void> {
+    const { count } = await db.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'FAILED' } });
+    if (count === 0) return;
+    await catalog.release(orderId, requestId).catch((err) => log.warn({ orderId, err }, 'stock release deferred to recovery'));
+    await freeKey(orderId);
+  }
+
+  /**
+   * Confirms the order with its reservation and commits the stock. A failure that retrying cannot
+   * fix gives the order up at once (OrderAbandoned); any other failure leaves it PENDING for recovery.
+   */
+  async function complete(orderId: string, reservation: Reservation, requestId?: string): Promise<Order> {
+    let order: Order;
+    try {
+      order = await confirm(orderId, reservation);
+    } catch (err) {
+      if (!isPermanent(err)) throw err;
+      await giveUp(orderId, requestId);
+      throw new OrderAbandoned(orderId, err);
+    }
+    if (order.status === 'CONFIRMED') {
+      await catalog.commit(orderId, requestId).catch((err) => log.warn({ orderId, err }, 'commit deferred to recovery'));
+    }
+    return order;
+  }
 
   /**
    * A concurrent request with the same key owns the order: wait until it settles. Null when that
-   * order is gone (catalog refused it), so this request places the order itself.
+   * order is gone (catalog refused it) or failed (its key is freed once its stock is back), so
+   * this request places the order anew.
    */
   async function settled(userId: string, key: string): Promise<Order | null> {
-    for (let attempt = 0; attempt < 100; attempt++) {
+    const deadline = Date.now() + SETTLE_WAIT_MS;
+    for (let pause = 50; ; pause = Math.min(2 * pause, 1_000)) {
       const order = await db.order.findUnique({ where: { userId_idempotencyKey: { userId, idempotencyKey: key } } });
-      if (!order || order.status !== 'PENDING') return order;
-      await new Promise((r) => setTimeout(r, 100));
+      if (!order || (order.status !== 'PENDING' && order.status !== 'FAILED')) return order;
+      if (Date.now() + pause > deadline) break;
+      await new Promise((r) => setTimeout(r, pause));
     }
-    throw serviceUnavailable('the order with this idempotencyKey is still being placed; try again');
+    throw serviceUnavailable('the order with this idempotencyKey is still being placed; send it again to learn its outcome');
   }
 
   /** Gives a cancelled order's stock back to catalog and records that it did. */
@@ -77,8 +149,8 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
   }
 
   return {
-    confirm,
-    fail,
+    complete,
+    giveUp,
     releaseCancelled,
 
     async place(ctx: OrdersContext, rawInput: unknown): Promise<Order> {
@@ -87,15 +159,14 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       const key = input.idempotencyKey ?? null;
       let order: Order | undefined;
       while (!order) {
-        if (key) {
-          const existing = await settled(viewer.id, key);
-          if (existing) return existing;
-        }
         try {
           order = await db.order.create({ data: { userId: viewer.id, status: 'PENDING', totalAmount: 0, currency: 'USD', idempotencyKey: key } });
         } catch (err) {
           if (!key || !isUniqueViolation(err)) throw err;
-          // Lost the race for this key: the loop waits for the winner's order.
+          // The key already has an order (sent before, or racing this request): give that one back
+          // once it has settled; if it was refused or failed, the loop places the order anew.
+          const existing = await settled(viewer.id, key);
+          if (existing) return existing;
         }
       }
 
@@ -105,22 +176,32 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       } catch (err) {
         const refusal = err instanceof ServiceError ? err.errors[0] : undefined;
         if (refusal && ORDER_REFUSALS.has(refusal.extensions?.code ?? '')) {
-          // Catalog refused the order (unknown product, out of stock): nothing was reserved, so nothing stays.
+          // Catalog refused the order (unknown product, out of stock, a total too large): nothing was reserved, so nothing stays.
           await db.order.delete({ where: { id: order.id } });
           throw new GraphQLError(refusal.message, { extensions: { ...refusal.extensions } });
         }
-        // Catalog unreachable, too slow, or the placement was already given up: catalog may or may
-        // not hold stock for it. The order fails now; recovery releases whatever catalog holds.
-        await fail(order.id);
+        // No answer, a late one, or the placement was already given up: catalog may or may not
+        // hold stock for it. Make that definite before answering: the order fails and the release
+        // returns whatever was taken, or stops a reservation still on its way from taking anything.
+        await giveUp(order.id, ctx.requestId);
         ctx.log.warn({ orderId: order.id, err }, 'reservation failed, order marked FAILED');
         throw err instanceof ServiceError ? serviceUnavailable('the order could not be completed; try again') : err;
       }
       if (options.crashAfterReserve) process.exit(86);
 
-      const confirmed = await confirm(order.id, reservation);
+      let confirmed: Order;
+      try {
+        confirmed = await complete(order.id, reservation, ctx.requestId);
+      } catch (err) {
+        if (err instanceof OrderAbandoned) {
+          ctx.log.error({ orderId: order.id, err: err.cause }, 'order cannot be confirmed: marked FAILED, its stock returned');
+          throw internalError('the order could not be completed; nothing was charged and no stock is held');
+        }
+        ctx.log.warn({ orderId: order.id, err }, 'confirmation deferred to recovery');
+        throw serviceUnavailable('the order is not confirmed yet; send it again with the same idempotencyKey to learn its outcome');
+      }
       // Recovery gave the order up (and released its stock) while it was being placed.
       if (confirmed.status !== 'CONFIRMED') throw serviceUnavailable('the order could not be completed; try again');
-      await catalog.commit(order.id, ctx.requestId).catch((err) => log.warn({ orderId: order.id, err }, 'commit deferred to recovery'));
       return confirmed;
     },
 

@@ -6,7 +6,7 @@ import { ErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { CatalogStock } from './catalog-stock.js';
 import type { OrdersDb } from './db.js';
-import type { OrderPlacement } from './placement.js';
+import { OrderAbandoned, type OrderPlacement } from './placement.js';
 
 export interface RecoveryOptions {
   minAgeSeconds: number;
@@ -14,12 +14,19 @@ export interface RecoveryOptions {
 }
 
 export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: OrderPlacement, log: Logger, options: RecoveryOptions) {
-  /** Settles one item; a failure is logged and retried on the next pass, never blocking the others. */
+  /**
+   * Settles one item; a failure is logged and retried on the next pass, never blocking the others.
+   * An order that can never be confirmed is given up (FAILED, stock returned) with one log line.
+   */
   async function attempt(orderId: string, step: () => Promise<string>): Promise<number> {
     try {
       log.info({ orderId }, await step());
       return 1;
     } catch (err) {
+      if (err instanceof OrderAbandoned) {
+        log.error({ orderId, err: err.cause }, 'recovery gave the order up: it cannot be confirmed; marked FAILED, its stock returned');
+        return 1;
+      }
       if (err instanceof GraphQLError && err.extensions.code === ErrorCode.SERVICE_UNAVAILABLE) throw err; // catalog is down: stop this pass
       log.warn({ orderId, err }, 'recovery could not settle this order; retrying on the next pass');
       return 0;
@@ -31,20 +38,18 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
     let settled = 0;
     const cutoff = new Date(Date.now() - options.minAgeSeconds * 1000);
 
-    // Orders stuck PENDING: complete them when catalog holds their stock, otherwise fail them.
-    // Failing first (only while still PENDING) means a placement finishing at this moment cannot
-    // confirm it; releasing then leaves a record that stops a late reservation from taking stock.
+    // Orders stuck PENDING: complete them when catalog holds their stock, otherwise give them up
+    // (FAILED first, so a placement finishing at this moment cannot confirm them; the release
+    // then leaves a record that stops a late reservation from taking stock).
     const pending = await db.order.findMany({ where: { status: 'PENDING', createdAt: { lt: cutoff } }, take: 100 });
     for (const order of pending) {
       settled += await attempt(order.id, async () => {
         const reservation = await catalog.find(order.id);
         if (reservation?.status === 'RESERVED' || reservation?.status === 'COMMITTED') {
-          await placement.confirm(order.id, reservation);
-          await catalog.commit(order.id);
-          return 'recovered order: confirmed';
+          const completed = await placement.complete(order.id, reservation);
+          return `recovered order: ${completed.status}`;
         }
-        const { count } = await placement.fail(order.id);
-        if (count === 1) await catalog.release(order.id);
+        await placement.giveUp(order.id);
         return 'recovered order: failed, nothing reserved';
       });
     }
@@ -68,7 +73,16 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
         return `recovered reservation of a ${order?.status ?? 'missing'} order`;
       });
     }
-    return settled;
+
+    // Failed orders that still hold their idempotency key: the service stopped between failing one
+    // and freeing its key (the step above releases what catalog still holds for them). Sending
+    // such an order again then places it anew instead of waiting for it.
+    const { count: freed } = await db.order.updateMany({
+      where: { status: 'FAILED', idempotencyKey: { not: null }, updatedAt: { lt: cutoff } },
+      data: { idempotencyKey: null },
+    });
+    if (freed > 0) log.info({ orders: freed }, 'recovered failed orders: idempotency keys freed');
+    return settled + freed;
   }
 
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { requireViewer } from '../../lib/auth.js';
 import { decodeCursor, pageSize, toConnection } from '../../lib/connection.js';
+import { isUniqueViolation } from '../../lib/database.js';
 import { badUserInput } from '../../lib/errors.js';
 import { newestFirstCursor, newestFirstCursorShape } from '../../lib/paged-query.js';
 import { DateTime } from '../../lib/scalars.js';
@@ -14,8 +15,6 @@ const addReviewInput = z.object({
   rating: z.number().int().min(1, 'rating must be between 1 and 5').max(5, 'rating must be between 1 and 5'),
   body: z.string().trim().max(2000, 'body must be at most 2000 characters').nullish(),
 });
-
-const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
 
 export interface ProductReviewsChecker {
   /** Whether the product exists in the catalog (reviews does not own products). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canSee, type Tokens } from '../../lib/auth.js';
+import { isUniqueViolation } from '../../lib/database.js';
 import { badUserInput, conflict, unauthenticated } from '../../lib/errors.js';
 import { DateTime } from '../../lib/scalars.js';
 import { parseInput } from '../../lib/validation.js';
@@ -14,8 +15,6 @@ const registerInput = z.object({
   password: z.string().min(8, 'password must be at least 8 characters').max(200, 'password must be at most 200 characters'),
   name: z.string().trim().min(1, 'name must not be empty').max(100, 'name must be at most 100 characters'),
 });
-
-const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
 
 export function createResolvers(db: UsersDb, tokens: Tokens, throttle: LoginThrottle): Resolvers {
   // The request that logs in is from then on made by that user (so the payload shows their email).
