@@ -192,7 +192,7 @@ describe('the gateway', () => {
 
     it("refuses an order without a token with the orders subgraph's UNAUTHENTICATED and HTTP 401, and places nothing", async () => {
       const before = await stack.orders!.db.client.order.count();
-      const res = await send(gateway.url, postJson({ query: operation('PlaceOrder'), variables: { input: { items: [{ productId: 'p', quantity: 1 }] } } }));
+      const res = await send(gateway.url, postJson({ query: operation('PlaceOrder'), variables: { input: { items: [{ productId: '00000000-0000-4000-8000-000000000001', quantity: 1 }] } } }));
       expect(res.status).toBe(401);
       expect(res.body.errors).toEqual([
         { message: expect.stringMatching(/^authentication required/), path: ['placeOrder'], extensions: { code: 'UNAUTHENTICATED', serviceName: 'orders' } },

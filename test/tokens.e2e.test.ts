@@ -125,7 +125,7 @@ describe('rotating the user-token key', () => {
   async function deployment(signing: SigningKey, trusted: SigningKey[]) {
     const vars = { USER_TOKEN_PRIVATE_KEY: signing, USER_TOKEN_PUBLIC_KEYS: trusted };
     const usersServer: RunningSubgraph<UsersDb> = await startSubgraph(users, subgraphConfig('users', { keys: resolveTokenKeys('users', vars, true).keys }));
-    const urls = { users: usersServer.url, catalog: '', orders: '', reviews: '' };
+    const urls = { users: usersServer.url };
     const gateway = await startGateway(gatewayConfig(urls, { keys: resolveTokenKeys('gateway', { USER_TOKEN_PUBLIC_KEYS: trusted }, true).keys }));
     servers.push(usersServer, gateway);
     const me = async (token: string) => {
