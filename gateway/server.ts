@@ -45,7 +45,7 @@ function createGateway(config: GatewayConfig, logger: Logger) {
     buildService: ({ name, url }) => {
       const routed = (isServiceName(name) ? urls[name] : undefined) ?? url;
       if (!routed) throw new Error(`subgraph ${name} has no routing URL in the supergraph`);
-      return new SubgraphSource({ name, url: routed, timeoutMs: config.subgraphTimeoutMs, logger });
+      return new SubgraphSource({ name, url: routed, timeoutMs: config.subgraphTimeoutMs, dedupe: config.dedupeSubgraphQueries, logger });
     },
   });
 }

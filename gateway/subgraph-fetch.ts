@@ -1,9 +1,11 @@
 // The gateway's HTTP client for subgraph calls: node:http over kept-alive connections, with one
-// deadline per call that covers the whole answer. Node's fetch (undici behind the WHATWG API)
-// costs about twice the CPU per call, and a signal per call (AbortSignal.timeout) adds to it.
+// deadline per call that covers the whole answer, and identical queries in flight shared
+// (inflight-dedup.ts). Node's fetch (undici behind the WHATWG API) costs about twice the CPU per
+// call, and a signal per call (AbortSignal.timeout) adds to it.
 import http, { type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { dedupeKey, inflight, type SubgraphAnswer } from './inflight-dedup.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherInit = Parameters<Fetcher>[1];
@@ -24,13 +26,20 @@ function headerPairs(raw: string[]): [string, string][] {
   return pairs;
 }
 
-export function subgraphFetcher(timeoutMs: number): Fetcher {
+export interface FetcherOptions {
+  /** How long a call may take, response body included. */
+  timeoutMs: number;
+  /** Share the answer of an identical query in flight (inflight-dedup.ts). */
+  dedupe: boolean;
+}
+
+export function subgraphFetcher({ timeoutMs, dedupe }: FetcherOptions): Fetcher {
   const agents = {
     http: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
     https: new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
   };
-  const fetcher = (url: string, init?: FetcherInit) =>
-    new Promise<Response>((resolve, reject) => {
+  const call = (url: string, init?: FetcherInit) =>
+    new Promise<SubgraphAnswer>((resolve, reject) => {
       const target = new URL(url);
       const secure = target.protocol === 'https:';
       const request = (secure ? https : http).request(target, {
@@ -58,16 +67,23 @@ export function subgraphFetcher(timeoutMs: number): Fetcher {
         });
         response.on('end', () => {
           clearTimeout(deadline);
-          try {
-            const status = response.statusCode ?? 0;
-            const body = status === 204 || status === 304 ? null : Buffer.concat(chunks);
-            resolve(new Response(body, { status, statusText: response.statusMessage ?? '', headers: headerPairs(response.rawHeaders) }));
-          } catch (error) {
-            reject(error as Error); // a status or header the Response API refuses
-          }
+          const status = response.statusCode ?? 0;
+          resolve({
+            status,
+            statusText: response.statusMessage ?? '',
+            headers: headerPairs(response.rawHeaders),
+            body: status === 204 || status === 304 ? null : Buffer.concat(chunks),
+          });
         });
       });
       request.end(init?.body as string | undefined);
     });
+  const shared = inflight<SubgraphAnswer>();
+  const fetcher = async (url: string, init?: FetcherInit) => {
+    const key = dedupe ? dedupeKey(url, init?.method ?? 'POST', (init?.headers ?? {}) as Record<string, string>, init?.body as string | undefined) : undefined;
+    const answer = await shared(key, () => call(url, init));
+    // Each caller reads its own Response; a status or header the Response API refuses rejects.
+    return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+  };
   return fetcher as unknown as Fetcher;
 }

@@ -20,6 +20,8 @@ export interface SubgraphSourceOptions {
   url: string;
   /** How long a call may take, response body included. */
   timeoutMs: number;
+  /** Share the answer of an identical query in flight (inflight-dedup.ts). */
+  dedupe: boolean;
   /** For failures outside a client request (composing from the running subgraphs). */
   logger: Logger;
 }
@@ -49,9 +51,9 @@ export class SubgraphDataSource<C extends { log?: Logger }> extends RemoteGraphQ
   readonly #name: string;
   readonly #logger: Logger;
 
-  constructor({ name, url, timeoutMs, logger }: SubgraphSourceOptions) {
+  constructor({ name, url, timeoutMs, dedupe, logger }: SubgraphSourceOptions) {
     // A deadline per call: a slow subgraph costs its fields, not the whole response.
-    super({ url, fetcher: subgraphFetcher(timeoutMs) });
+    super({ url, fetcher: subgraphFetcher({ timeoutMs, dedupe }) });
     this.#name = name;
     this.#logger = logger;
   }

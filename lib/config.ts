@@ -114,6 +114,8 @@ export interface GatewayConfig extends CommonConfig {
   subgraphUrls: Partial<Record<ServiceName, string>>;
   /** How long the gateway waits for a subgraph before answering without its fields. */
   subgraphTimeoutMs: number;
+  /** Identical subgraph queries in flight share one call (same token, same variables). */
+  dedupeSubgraphQueries: boolean;
   /** @apollo/gateway's anonymous usage metrics to Apollo; off unless APOLLO_TELEMETRY_DISABLED=false. */
   apolloTelemetry: boolean;
   /** Operation limits, checked before a query is planned. */
@@ -190,6 +192,7 @@ const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   SUPERGRAPH: z.enum(['file', 'introspect']).default('file'),
   SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  DEDUPE_SUBGRAPH_QUERIES: flag.default(true),
   APOLLO_TELEMETRY_DISABLED: flag.default(true),
   // The gateway faces the clients: it believes X-Forwarded-For only from proxies it is told about.
   TRUSTED_PROXIES: trustedProxies(''),
@@ -267,6 +270,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     supergraphPath: c.SUPERGRAPH_PATH,
     subgraphUrls: urlOverrides(c),
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
+    dedupeSubgraphQueries: c.DEDUPE_SUBGRAPH_QUERIES,
     apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
     limits: limitsOf(c),
   };

@@ -125,6 +125,7 @@ export function gatewayConfig(subgraphUrls: Partial<Record<ServiceName, string>>
     supergraphPath: SUPERGRAPH_PATH,
     subgraphUrls,
     subgraphTimeoutMs: 5_000,
+    dedupeSubgraphQueries: true,
     apolloTelemetry: false,
     trustedProxies: [],
     limits: DEFAULT_OPERATION_LIMITS,
