@@ -135,29 +135,40 @@ async function checkIdenticalData(gateways: Service[], loads: Workload[], token:
   console.log(`✔ all ${gateways.length} gateways return identical data for all ${loads.length} operations`);
 }
 
-function cpuOf(processes: Service[], postgresProcesses: number[]) {
+/** CPU milliseconds so far of each process, and of each PostgreSQL server process by pid. */
+function cpuOf(processes: Service[]) {
   const figures: Record<string, number> = {};
   for (const p of processes) figures[p.name] = cpuMs(p.pid);
-  figures.postgres = postgresProcesses.reduce((sum, pid) => {
+  const postgres = new Map<number, number>();
+  for (const pid of postgresPids()) {
     try {
-      return sum + cpuMs(pid);
+      postgres.set(pid, cpuMs(pid));
     } catch {
-      return sum; // a backend that ended during the run
+      // the backend ended meanwhile
     }
-  }, 0);
-  return figures;
+  }
+  return { figures, postgres };
+}
+
+/** PostgreSQL's share counts only the processes alive at both ends of a run (backends come and go). */
+function postgresDelta(before: Map<number, number>, after: Map<number, number>) {
+  let sum = 0;
+  for (const [pid, ms] of after) if (before.has(pid)) sum += ms - before.get(pid)!;
+  return sum;
 }
 
 async function measure(gateway: Service, subgraphs: Service[], w: Workload, token: string, seconds: number): Promise<Measurement & LoadResult> {
   const body = JSON.stringify({ query: w.query, variables: w.variables });
   const headers: Record<string, string> = w.authenticated ? { authorization: `Bearer ${token}` } : {};
-  const pgPids = postgresPids();
-  const before = cpuOf([gateway, ...subgraphs], pgPids);
-  const result = await load(gateway.url, body, headers, { connections: settings.connections, seconds });
-  const after = cpuOf([gateway, ...subgraphs], pgPids);
-  const cpuPerRequest = Object.fromEntries(
-    Object.keys(before).map((k) => [k === gateway.name ? 'gateway' : k, (after[k]! - before[k]!) / Math.max(1, result.requests)]),
+  const expectBody = await (await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })).text();
+  const before = cpuOf([gateway, ...subgraphs]);
+  const result = await load(gateway.url, body, headers, { connections: settings.connections, seconds, expectBody });
+  const after = cpuOf([gateway, ...subgraphs]);
+  const perRequest = (ms: number) => ms / Math.max(1, result.requests);
+  const cpuPerRequest: Record<string, number> = Object.fromEntries(
+    Object.keys(before.figures).map((k) => [k === gateway.name ? 'gateway' : k, perRequest(after.figures[k]! - before.figures[k]!)]),
   );
+  cpuPerRequest.postgres = perRequest(postgresDelta(before.postgres, after.postgres));
   return { gateway: gateway.name, workload: w.name, cpuPerRequest, ...result };
 }
 

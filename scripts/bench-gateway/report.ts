@@ -8,6 +8,8 @@ export interface Measurement {
   p99Ms: number;
   /** CPU ms per request: `gateway`, each subgraph by name, `postgres`. */
   cpuPerRequest: Record<string, number>;
+  /** Answers that were not the expected data (or no answer at all). */
+  failures: number;
 }
 
 const median = (values: number[]) => {
@@ -24,15 +26,15 @@ export function printResults(results: Measurement[], subgraphs: string[]) {
   const summary: string[] = [];
   for (const workload of new Set(results.map((r) => r.workload))) {
     console.log(`\n${workload}`);
-    console.log(row(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req gateway', ...subgraphs.map((s) => `${s}`), 'postgres']));
-    console.log(row(Array(6 + subgraphs.length).fill('---')));
+    console.log(row(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'CPU ms/req gateway', ...subgraphs.map((s) => `${s}`), 'postgres']));
+    console.log(row(Array(7 + subgraphs.length).fill('---')));
     const m: Record<string, { rps: number; p99: number; cpu: number }> = {};
     for (const gateway of gateways) {
       const runs = results.filter((r) => r.gateway === gateway && r.workload === workload);
       const cpu = (key: string) => median(runs.map((r) => r.cpuPerRequest[key] ?? NaN));
       m[gateway] = { rps: median(runs.map((r) => r.requestsPerSecond)), p99: median(runs.map((r) => r.p99Ms)), cpu: cpu('gateway') };
       console.log(
-        row([gateway, fixed(m[gateway]!.rps, 0), fixed(median(runs.map((r) => r.p50Ms))), fixed(m[gateway]!.p99), fixed(cpu('gateway'), 2), ...subgraphs.map((s) => fixed(cpu(s), 2)), fixed(cpu('postgres'), 2)]),
+        row([gateway, fixed(m[gateway]!.rps, 0), fixed(median(runs.map((r) => r.p50Ms))), fixed(m[gateway]!.p99), runs.reduce((n, r) => n + r.failures, 0), fixed(cpu('gateway'), 2), ...subgraphs.map((s) => fixed(cpu(s), 2)), fixed(cpu('postgres'), 2)]),
       );
     }
     summary.push(
