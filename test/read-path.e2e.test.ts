@@ -191,4 +191,25 @@ describe.each(await availableBackends())('read path on %s', (backend) => {
     expect(fifty).toEqual(ten);
     expect(fifty.reviews).toBeGreaterThan(0);
   });
+
+  it("reads every category's page of products in one statement, however many categories (no N+1)", async () => {
+    const query = '{ categories { name products(first: 3) { totalCount edges { cursor node { name price { amount } } } } } }';
+    const before = stack.statements().catalog;
+    const res = await stack.request(query);
+    expect(res.errors).toBeUndefined();
+    const categories = res.data!.categories as { products: { totalCount: number; edges: { cursor: string }[] } }[];
+    expect(categories.length).toBeGreaterThan(3);
+    // The categories, their pages, their counts: three statements for all of them.
+    expect(stack.statements().catalog - before).toBe(3);
+    // The next page of one category continues after its cursor, still newest first.
+    const [first] = categories;
+    const slug = (await stack.request('{ categories { slug } }')).data!.categories[0].slug;
+    const next = await stack.request('query($slug: String!, $after: String) { category(slug: $slug) { products(first: 3, after: $after) { edges { node { name } } } } }', {
+      slug,
+      after: first!.products.edges.at(-1)!.cursor,
+    });
+    expect(next.errors).toBeUndefined();
+    const whole = await stack.request('query($slug: String!) { category(slug: $slug) { products(first: 6) { edges { node { name } } } } }', { slug });
+    expect(next.data!.category.products.edges).toEqual(whole.data!.category.products.edges.slice(3));
+  });
 });

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { requireAdmin, requireService } from '../../lib/auth.js';
+import { decodeCursor, pageSize, toConnection } from '../../lib/connection.js';
+import { newestFirstCursor, newestFirstCursorShape } from '../../lib/paged-query.js';
 import { DateTime } from '../../lib/scalars.js';
 import { parseInput } from '../../lib/validation.js';
 import { adjustStock, createProduct, MAX_STOCK, updateProduct } from './admin.js';
@@ -67,8 +69,12 @@ export function createResolvers(db: CatalogDb): Resolvers {
     },
     Category: {
       __resolveReference: (ref, ctx) => ctx.categories.load(ref.id),
-      products: (category, args) =>
-        listProducts(db, { ...args, orderBy: { field: 'CREATED_AT', direction: 'DESC' } }, { categoryId: category.id }),
+      products: async (category, args, ctx) => {
+        const first = pageSize(args.first, 20);
+        const after = args.after ? decodeCursor(args.after, newestFirstCursorShape) : null;
+        const rows = await ctx.productsOfCategory.load({ parentId: category.id, limit: first + 1, after });
+        return toConnection(rows, first, newestFirstCursor, () => ctx.productCountOfCategory.load(category.id));
+      },
     },
     Product: {
       __resolveReference: (ref, ctx) => ('id' in ref ? ctx.products.load(ref.id) : ctx.productsBySku.load(ref.sku)),
