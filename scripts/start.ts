@@ -6,6 +6,8 @@ import { ROOT } from '../lib/paths.js';
 import { DEFAULT_PORTS, portVar, SERVICE_NAMES, urlVar } from '../lib/services.js';
 
 const started = Date.now();
+// `npm run generate`, in this process: it does nothing when its inputs have not changed.
+await import('./generate.js');
 const port = (name: (typeof SERVICE_NAMES)[number]) => Number(process.env[portVar(name)] ?? DEFAULT_PORTS[name]);
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway);
 const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
