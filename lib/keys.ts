@@ -157,6 +157,13 @@ export function keyVarsOf(holder: KeyHolder): { variable: string; kind: 'private
   ]);
 }
 
+/** The environment a service needs for these signing keys: its private key, the public keys it verifies with. */
+export function keyEnvOf(holder: KeyHolder, keys: Record<Issuer, SigningKey>): Record<string, string> {
+  return Object.fromEntries(
+    keyVarsOf(holder).map(({ variable, kind, issuer }) => [variable, kind === 'private' ? privateKeyJson(keys[issuer]) : publicKeysJson([keys[issuer]])]),
+  );
+}
+
 export interface KeyProblem {
   variable: string;
   message: string;

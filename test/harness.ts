@@ -8,7 +8,7 @@ import { startGateway } from '../gateway/server.js';
 import { Tokens, type Viewer } from '../lib/auth.js';
 import type { GatewayConfig, SubgraphConfig } from '../lib/config.js';
 import type { RunningServer } from '../lib/graphql-server.js';
-import { generateSigningKey, keyVarsOf, privateKeyJson, publicKeysJson, resolveTokenKeys, type Issuer, type KeyHolder, type SigningKey, type TokenKeys } from '../lib/keys.js';
+import { generateSigningKey, keyEnvOf, keyVarsOf, resolveTokenKeys, type Issuer, type KeyHolder, type SigningKey, type TokenKeys } from '../lib/keys.js';
 import { createLogger } from '../lib/logger.js';
 import { DEFAULT_OPERATION_LIMITS } from '../lib/operation-limits.js';
 import { ROOT, SUPERGRAPH_PATH } from '../lib/paths.js';
@@ -28,11 +28,7 @@ export type Backend = 'pglite' | 'postgres';
 export const TEST_KEYS: Record<Issuer, SigningKey> = { users: generateSigningKey(), orders: generateSigningKey() };
 
 /** The key variables of one service, for a service the test starts as its own process. */
-export function keyEnv(holder: KeyHolder): Record<string, string> {
-  return Object.fromEntries(
-    keyVarsOf(holder).map(({ variable, kind, issuer }) => [variable, kind === 'private' ? privateKeyJson(TEST_KEYS[issuer]) : publicKeysJson([TEST_KEYS[issuer]])]),
-  );
-}
+export const keyEnv = (holder: KeyHolder): Record<string, string> => keyEnvOf(holder, TEST_KEYS);
 
 /** What a service holds in the tests, as in production: its own private key, the public keys it verifies with. */
 export function testTokenKeys(holder: KeyHolder): TokenKeys {

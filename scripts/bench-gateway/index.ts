@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { generateSigningKey, keyVarsOf, privateKeyJson, publicKeysJson, type KeyHolder } from '../../lib/keys.js';
+import { generateSigningKey, keyEnvOf, type KeyHolder } from '../../lib/keys.js';
 import { SUPERGRAPH_PATH } from '../../lib/paths.js';
 import { databaseUrlVar, portVar, SERVICE_NAMES, urlVar, type ServiceName } from '../../lib/services.js';
 import { load, type LoadResult } from './load.js';
@@ -36,10 +36,6 @@ const settings = {
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 // Keys made for this run: production refuses the committed development keys.
 const keys = { users: generateSigningKey(), orders: generateSigningKey() };
-const keyEnv = (holder: KeyHolder) =>
-  Object.fromEntries(
-    keyVarsOf(holder).map(({ variable, kind, issuer }) => [variable, kind === 'private' ? privateKeyJson(keys[issuer]) : publicKeysJson([keys[issuer]])]),
-  );
 const BASE_PORT = 15_000 + Math.floor(Math.random() * 400) * 10;
 const ports = { users: BASE_PORT + 1, catalog: BASE_PORT + 2, orders: BASE_PORT + 3, reviews: BASE_PORT + 4 } satisfies Record<ServiceName, number>;
 const gatewayPorts = { 'this gateway': BASE_PORT, 'Hive Gateway': BASE_PORT + 5, 'bare Apollo': BASE_PORT + 6 };
@@ -72,7 +68,7 @@ async function postgres(): Promise<{ urls: Record<ServiceName, string>; drop(): 
 
 const sharedEnv = (holder: KeyHolder): NodeJS.ProcessEnv => ({
   LOG_LEVEL: 'warn',
-  ...keyEnv(holder),
+  ...keyEnvOf(holder, keys),
   ...Object.fromEntries(SERVICE_NAMES.map((n) => [urlVar(n), subgraphUrl(n)])),
 });
 
