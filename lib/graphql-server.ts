@@ -89,6 +89,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
+  const format = formatError(production);
   const apollo = new ApolloServer<C>({
     ...options.source,
     validationRules: [...(options.source.validationRules ?? []), ...limitRules(options.limits)],
@@ -101,7 +102,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
       limitsPlugin<C>(options.limits),
       ...(options.plugins ?? []),
     ],
-    formatError: (formatted) => formatError(production)(reportTokenLimit(formatted)),
+    formatError: (formatted) => format(reportTokenLimit(formatted)),
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();
