@@ -162,6 +162,15 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
     const stockOf = async (productId: string) => (await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: productId } })).stock;
     /** The orders that reserved (or tried to reserve) this product, as catalog recorded them. */
     const reservationsOf = (productId: string) => stack.catalog.db.client.stockReservation.findMany({ where: { lines: { some: { productId } } } });
+    /** Runs `action` while `table` of that database refuses rows of this product (a CHECK constraint): a refusal retrying cannot fix. */
+    async function refusingProduct<T>(db: { $executeRawUnsafe(sql: string): Promise<number> }, table: string, productId: string, action: () => Promise<T>): Promise<T> {
+      await db.$executeRawUnsafe(`ALTER TABLE "${table}" ADD CONSTRAINT "test_refuses_product" CHECK ("productId" <> '${productId}')`);
+      try {
+        return await action();
+      } finally {
+        await db.$executeRawUnsafe(`ALTER TABLE "${table}" DROP CONSTRAINT "test_refuses_product"`);
+      }
+    }
 
     it('gets a cancelled order its stock back from recovery', async () => {
       const token = await stack.login(alice.email, alice.password);
@@ -186,13 +195,7 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       // Catalog's database refuses the reservation: catalog answers with an internal error, which
       // tells orders nothing about what catalog did (like a timeout).
       const catalogDb = stack.catalog.db.client;
-      await catalogDb.$executeRawUnsafe(`ALTER TABLE "ReservationLine" ADD CONSTRAINT "test_refuses_product" CHECK ("productId" <> '${p.id}')`);
-      let res;
-      try {
-        res = await place();
-      } finally {
-        await catalogDb.$executeRawUnsafe('ALTER TABLE "ReservationLine" DROP CONSTRAINT "test_refuses_product"');
-      }
+      const res = await refusingProduct(catalogDb, 'ReservationLine', p.id, place);
       expect(res.errors?.[0]).toMatchObject({ message: 'the order could not be completed; try again', extensions: { code: 'SERVICE_UNAVAILABLE' } });
       const failed = await stack.orders!.db.client.order.findFirstOrThrow({ where: { status: 'FAILED', userId: aliceId }, orderBy: { createdAt: 'desc' } });
       expect(failed.idempotencyKey).toBeNull();
@@ -221,13 +224,7 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       const place = () => stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 2 }], idempotencyKey: `unconfirmable-${backend}` } }, token);
       // The orders database refuses the order's items: retrying the confirmation cannot help.
       const ordersDb = stack.orders!.db.client;
-      await ordersDb.$executeRawUnsafe(`ALTER TABLE "OrderItem" ADD CONSTRAINT "test_refuses_product" CHECK ("productId" <> '${p.id}')`);
-      let res;
-      try {
-        res = await place();
-      } finally {
-        await ordersDb.$executeRawUnsafe('ALTER TABLE "OrderItem" DROP CONSTRAINT "test_refuses_product"');
-      }
+      const res = await refusingProduct(ordersDb, 'OrderItem', p.id, place);
       expect(res.errors?.[0]).toMatchObject({
         message: 'the order could not be completed; nothing was charged and no stock is held',
         extensions: { code: 'INTERNAL_SERVER_ERROR' },
