@@ -110,7 +110,7 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of Object.entries(services)) {
       for (const [variable, value] of Object.entries(service.environment ?? {})) {
         if (/KEY|SECRET|PASSWORD/.test(variable)) expect(value, `${name}.${variable}`).toMatch(/^\$\{\w+:\?[^}]+\}$/);
-        if (/DATABASE_URL/.test(variable)) expect(new URL(interpolate(value, dotEnv)).password).toBe(dotEnv.POSTGRES_PASSWORD);
+        if (/DATABASE_URL/.test(variable)) expect(new URL(interpolate(String(value), dotEnv)).password).toBe(dotEnv.POSTGRES_PASSWORD);
       }
       expect(service.environment ?? {}).not.toHaveProperty('SEED');
       expect(service.environment ?? {}).not.toHaveProperty('JWT_SECRET');

@@ -3,10 +3,12 @@
 // strictly: an unknown field is an error, as with kubeconform -strict), and held to
 // docker-compose.yml and to the code: same image, commands, ports and variables, and a
 // configuration each service accepts.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigMap, Namespace, Service as KubeService } from 'kubernetes-models/v1';
+import { promisify } from 'node:util';
+import { ConfigMap, Namespace, Secret, Service as KubeService } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -15,10 +17,11 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { envVarsOf, loadDatabaseConfig, loadGatewayConfig, loadSubgraphConfig } from '../lib/config.js';
-import { generateSigningKey, ISSUERS, keyEnvOf } from '../lib/keys.js';
+import { developmentKey, generateSigningKey, ISSUERS, keyEnvOf, privateKeyJson } from '../lib/keys.js';
 import { ROOT } from '../lib/paths.js';
 import { databaseUrlVar, portVar, SERVICE_NAMES, type ServiceName } from '../lib/services.js';
 import { renderKustomization, type KubeObject } from '../scripts/kustomize.js';
+import { SECRET_NAME, SECRET_VARIABLES } from '../scripts/kubernetes-secret.js';
 
 const SERVICES = ['gateway', ...SERVICE_NAMES] as const;
 type Service = (typeof SERVICES)[number];
@@ -35,6 +38,7 @@ const MODELS: Record<string, { prototype: { validate(): void } }> = {
   'v1/Namespace': Namespace,
   'v1/ConfigMap': ConfigMap,
   'v1/Service': KubeService,
+  'v1/Secret': Secret,
   'apps/v1/Deployment': Deployment,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
@@ -123,7 +127,7 @@ const matches = (selector: Selector | undefined, labels: Record<string, string>)
   Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
 
 const configMaps = new Map(find(app, 'ConfigMap').map((c) => [c.metadata.name, (c as KubeObject & { data: Record<string, string> }).data]));
-const SECRET = 'commerce-secrets';
+const SECRET = SECRET_NAME;
 
 /** The container's environment as Kubernetes gives it: the ConfigMap's entries, its own values, and `secret:<key>` for a Secret's. */
 function environmentOf(container: Container): Record<string, string> {
@@ -271,7 +275,8 @@ describe('deploy/kubernetes', () => {
       expect(ref.name).toBe(SECRET);
       expect(ref.key).toBe(ref.variable);
     }
-    expect([...new Set(refs.map((r) => r.key))].sort()).toEqual(Object.keys(secretData).sort());
+    expect([...new Set(refs.map((r) => r.key))].sort()).toEqual([...SECRET_VARIABLES].sort());
+    expect(Object.keys(secretData).sort()).toEqual([...SECRET_VARIABLES].sort());
     const holders = (key: string) => [...new Set(refs.filter((r) => r.key === key).map((r) => r.container))].sort();
     expect(holders(ISSUERS.users.privateVar)).toEqual(['users']);
     expect(holders(ISSUERS.orders.privateVar)).toEqual(['orders']);
@@ -389,5 +394,45 @@ describe('deploy/kubernetes/migrate', () => {
     const env = environmentOf(container!);
     expect(Object.keys(env).sort()).toEqual(SERVICE_NAMES.map(databaseUrlVar).sort());
     for (const name of SERVICE_NAMES) expect(loadDatabaseConfig(name, withSecrets(env)).databaseUrl).toBe(secretData[databaseUrlVar(name)]);
+  });
+});
+
+describe('npm run k8s:secret', () => {
+  const run = promisify(execFile);
+  const tsx = (script: string, ...args: string[]) => run(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT });
+  const envFile = (text: string) => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'k8s-secret-')), 'production.env');
+    writeFileSync(file, text);
+    return file;
+  };
+  const databaseUrls = SERVICE_NAMES.map((name) => `${databaseUrlVar(name)}=postgresql://${name}:pw@db.internal:5432/${name}`);
+
+  it('makes the Secret the manifests read from npm run keys and the database URLs', async () => {
+    const keys = (await tsx('scripts/keys.ts')).stdout;
+    const { stdout } = await tsx('scripts/kubernetes-secret.ts', envFile([keys, ...databaseUrls].join('\n')));
+    const secret = parse(stdout) as KubeObject & { stringData: Record<string, string> };
+    expect(schemaProblems(secret)).toEqual([]);
+    expect(secret.metadata).toEqual({ name: SECRET, namespace: find(app, 'Namespace')[0]!.metadata.name });
+    expect(Object.keys(secret.stringData).sort()).toEqual([...SECRET_VARIABLES].sort());
+    // Every service accepts what it gets from it, in production.
+    const fromSecret = (env: Record<string, string>) =>
+      Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.startsWith(`secret:${SECRET}/`) ? secret.stringData[v.slice(`secret:${SECRET}/`.length)]! : v]));
+    expect(loadGatewayConfig(fromSecret(environmentOf(containerOf('gateway')))).production).toBe(true);
+    for (const name of SERVICE_NAMES) expect(loadSubgraphConfig(name, fromSecret(environmentOf(containerOf(name)))).production).toBe(true);
+  });
+
+  it('refuses a published key and a missing URL, naming them, and prints nothing', async () => {
+    const keys = (await tsx('scripts/keys.ts')).stdout.replace(/^USER_TOKEN_PRIVATE_KEY=.*$/m, `USER_TOKEN_PRIVATE_KEY='${privateKeyJson(developmentKey('users'))}'`);
+    const failure = await tsx('scripts/kubernetes-secret.ts', envFile([keys, ...databaseUrls.slice(0, 3)].join('\n'))).then(
+      () => undefined,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(failure).toMatchObject({ code: 1, stdout: '' });
+    expect(failure!.stderr).toMatch(/REVIEWS_DATABASE_URL: missing/);
+    const withAllUrls = await tsx('scripts/kubernetes-secret.ts', envFile([keys, ...databaseUrls].join('\n'))).then(
+      () => undefined,
+      (err: { stderr: string }) => err,
+    );
+    expect(withAllUrls!.stderr).toMatch(/USER_TOKEN_PRIVATE_KEY: key \S+ is the development user-token key/);
   });
 });
