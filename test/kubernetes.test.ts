@@ -3,11 +3,11 @@
 // strictly: an unknown field is an error, as with kubeconform -strict), and held to
 // docker-compose.yml and to the code: same image, commands, ports and variables, and a
 // configuration each service accepts.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import { ConfigMap, Namespace, Secret, Service as KubeService } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
@@ -15,7 +15,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { envVarsOf, loadDatabaseConfig, loadGatewayConfig, loadSubgraphConfig } from '../lib/config.js';
 import { developmentKey, generateSigningKey, ISSUERS, keyEnvOf, privateKeyJson } from '../lib/keys.js';
 import { ROOT } from '../lib/paths.js';
@@ -196,6 +196,19 @@ describe('the Kustomize renderer', () => {
     writeFileSync(path.join(d, 'kustomization.yaml'), 'resources: [a.yaml]\n');
     writeFileSync(path.join(d, 'a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n');
     expect(() => renderKustomization(d)).toThrow(/metadata.name/);
+  });
+
+  // Where kubectl is installed, its Kustomize must render exactly the same objects (it orders them by kind).
+  const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+  it.skipIf(!kubectl).each(['deploy/kubernetes', 'deploy/kubernetes/migrate'])('renders %s as kubectl kustomize does', (relative) => {
+    const dir = path.join(ROOT, relative);
+    const rendered = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+    expect(rendered.stderr).toBe('');
+    const byId = (objects: KubeObject[]) => new Map(objects.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+    const theirs = byId(parseAllDocuments(rendered.stdout).map((d) => d.toJS() as KubeObject));
+    const ours = byId(renderKustomization(dir));
+    expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
+    for (const [id, object] of ours) expect(isDeepStrictEqual(object, theirs.get(id)), id).toBe(true);
   });
 
   it('sets the namespace, the labels (on pod templates too) and the image', () => {
