@@ -2,7 +2,8 @@
 // in deploy/kubernetes use: resources (files and directories), namespace, labels (with
 // includeTemplates) and images. Anything else in a kustomization.yaml is refused by name, so this
 // renderer can never silently produce something other than what kubectl would apply. The tests
-// render with it (no kubectl here); `npm run k8s:render -- <dir>` prints the objects.
+// render with it, so they need no kubectl (and compare with kubectl's where it is installed);
+// `npm run k8s:render -- <dir>` prints the objects.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
