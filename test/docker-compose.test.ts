@@ -1,10 +1,12 @@
 // No Docker engine runs here, so the compose file is held to the code instead: it parses, names
 // every service, and its ports, URLs and variables are the ones the services read. The
 // observability profile's configuration files are held to the metric names the services expose.
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { envVarsOf, loadGatewayConfig, loadSubgraphConfig } from '../lib/config.js';
 import { generateSigningKey, privateKeyJson, publicKeysJson } from '../lib/keys.js';
 import { ROOT } from '../lib/paths.js';
@@ -263,5 +265,37 @@ describe('the observability profile', () => {
         expect(queried.has(series), series).toBe(true);
       }
     });
+  });
+});
+
+// Where Prometheus's promtool is installed (CI images, an operator's machine), it checks what the
+// tests above cannot: the expressions parse, the configuration loads, and the alerts fire (and stay
+// quiet) on the series in deploy/observability/alerts.test.yml.
+describe.skipIf(spawnSync('promtool', ['--version']).status !== 0)('promtool', () => {
+  const OBSERVABILITY = path.join(ROOT, 'deploy/observability');
+  const promtool = (...args: string[]) => {
+    const run = spawnSync('promtool', args, { encoding: 'utf8' });
+    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  };
+  const temp = (name: string, text: string) => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'promtool-')), name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('loads prometheus.yml and its rules', () => {
+    const config = readFileSync(path.join(OBSERVABILITY, 'prometheus.yml'), 'utf8').replace('/etc/prometheus/alerts.yml', path.join(OBSERVABILITY, 'alerts.yml'));
+    expect(promtool('check', 'config', temp('prometheus.yml', config))).toMatchObject({ status: 0 });
+  });
+
+  it('fires each tested alert when it should, and only then', () => {
+    expect(promtool('test', 'rules', path.join(OBSERVABILITY, 'alerts.test.yml'))).toMatchObject({ status: 0 });
+  });
+
+  it('parses every query of the dashboard', () => {
+    const dashboard = JSON.parse(readFileSync(path.join(OBSERVABILITY, 'grafana/dashboards/supergraph.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr.replaceAll('$__rate_interval', '5m').replaceAll('$service', 'gateway'));
+    const rules = { groups: [{ name: 'dashboard', rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }] };
+    expect(promtool('check', 'rules', temp('dashboard-rules.yml', stringify(rules)))).toMatchObject({ status: 0 });
   });
 });
