@@ -11,7 +11,7 @@ import { envVarsOf, loadGatewayConfig, loadSubgraphConfig } from '../lib/config.
 import { generateSigningKey, privateKeyJson, publicKeysJson } from '../lib/keys.js';
 import { ROOT } from '../lib/paths.js';
 import { DEFAULT_PORTS, portVar, SERVICE_NAMES, type ServiceName } from '../lib/services.js';
-import { METRICS, SERIES, seriesIn } from './metrics-contract.js';
+import { labelsIn, labelsOf, METRICS, SERIES, seriesIn } from './metrics-contract.js';
 
 interface ComposeService {
   image?: string;
@@ -192,7 +192,15 @@ describe('the observability profile', () => {
   it('finds the series names of a PromQL expression', () => {
     expect(seriesIn('histogram_quantile(0.95, sum by (le, service) (rate(foo_seconds_bucket{code=~"A|B", x="by (y)"}[$__rate_interval])))')).toEqual(['foo_seconds_bucket']);
     expect(seriesIn('sum(rate(a_total[5m])) / sum without (instance) (b_total) > 0.9 * 512 * 1e3 and on (job) up == 0')).toEqual(['a_total', 'b_total', 'up']);
+    expect(labelsIn('sum by (le, service) (rate(x_bucket{code=~"A|B", reason!="by (y)"}[5m])) / on(job) y')).toEqual(['code', 'reason', 'le', 'service', 'job']);
   });
+
+  /** Labels an expression (and its legend or summary, `{{ $labels.x }}` / `{{x}}`) names that its metrics do not have. */
+  const unknownLabels = (expr: string, template = '') => {
+    const allowed = labelsOf(seriesIn(expr));
+    const templated = [...template.matchAll(/\{\{\s*(?:\$labels\.)?(\w+)\s*\}\}/g)].map(([, name]) => name!);
+    return [...labelsIn(expr), ...templated].filter((label) => !allowed.has(label));
+  };
 
   describe('alert rules (deploy/observability/alerts.yml)', () => {
     const rules = readYaml<{ groups: { rules: { alert: string; expr: string; labels: { severity: string }; annotations: { summary: string } }[] }[] }>(
@@ -203,6 +211,7 @@ describe('the observability profile', () => {
       const series = seriesIn(rule.expr);
       expect(series.length).toBeGreaterThan(0);
       expect(series.filter((s) => !SERIES.has(s))).toEqual([]);
+      expect(unknownLabels(rule.expr, rule.annotations.summary.replace(/\{\{\s*\$value[^}]*\}\}/g, ''))).toEqual([]);
       expect(['critical', 'warning']).toContain(rule.labels.severity);
       expect(rule.annotations.summary.length).toBeGreaterThan(10);
       expect(mentionedInReadme.includes(`\`${name}\``), `README explains ${name}`).toBe(true);
@@ -210,7 +219,7 @@ describe('the observability profile', () => {
   });
 
   describe('Grafana', () => {
-    type Panel = { type: string; title: string; datasource?: { uid: string }; targets?: { expr: string; datasource: { uid: string } }[]; panels?: Panel[] };
+    type Panel = { type: string; title: string; datasource?: { uid: string }; targets?: { expr: string; legendFormat: string; datasource: { uid: string } }[]; panels?: Panel[] };
     const dashboardsDir = mounted('grafana', '/var/lib/grafana/dashboards');
     const provisioning = mounted('grafana', '/etc/grafana/provisioning');
     const datasources = readYaml<{ datasources: { uid: string; type: string; url: string }[] }>(path.join(provisioning, 'datasources/datasources.yml')).datasources;
@@ -238,6 +247,7 @@ describe('the observability profile', () => {
         for (const target of panel.targets!) {
           expect(target.datasource.uid, panel.title).toBe(prometheus);
           expect(seriesIn(target.expr).filter((s) => !SERIES.has(s)), `${panel.title}: ${target.expr}`).toEqual([]);
+          expect(unknownLabels(target.expr, target.legendFormat), `${panel.title}: ${target.expr}`).toEqual([]);
         }
       }
       for (const variable of dashboard.templating.list) {
