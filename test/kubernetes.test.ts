@@ -324,6 +324,8 @@ describe('deploy/kubernetes', () => {
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
     expect(hpa.spec.metrics.map((m) => m.resource?.name)).toContain('cpu');
+    // The autoscaler owns the replica count; a count in the Deployment would be reset by every apply.
+    expect(deployment(service).spec).not.toHaveProperty('replicas');
     const pdb = one(app, 'PodDisruptionBudget', service) as KubeObject & { spec: { selector: Selector; maxUnavailable: number } };
     expect(matches(pdb.spec.selector, deployment(service).spec.template.metadata.labels)).toBe(true);
     // A voluntary disruption always leaves a replica serving.
