@@ -1,8 +1,8 @@
-// No cluster and no kubectl here, so the manifests in deploy/kubernetes are rendered with the
-// repository's Kustomize renderer, validated against the Kubernetes schemas (kubernetes-models,
-// strictly: an unknown field is an error, as with kubeconform -strict), and held to
-// docker-compose.yml and to the code: same image, commands, ports and variables, and a
-// configuration each service accepts.
+// No cluster here, so the manifests in deploy/kubernetes are rendered with the repository's
+// Kustomize renderer (compared with kubectl's where it is installed), validated against the
+// Kubernetes schemas (kubernetes-models, strictly: an unknown field is an error, as with
+// kubeconform -strict), and held to docker-compose.yml and to the code: same image, commands,
+// ports and variables, and a configuration each service accepts.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
