@@ -125,6 +125,7 @@ export function gatewayConfig(subgraphUrls: Partial<Record<ServiceName, string>>
     apolloTelemetry: false,
     trustedProxies: [],
     limits: DEFAULT_OPERATION_LIMITS,
+    trustedDocuments: { policy: 'any', manifestPath: path.join(ROOT, 'operations', 'persisted-query-manifest.json'), adminKey: undefined },
     ...overrides,
   };
 }
