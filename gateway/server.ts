@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER } from '../lib/request-id.js';
 import { isServiceName, localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
 import { SubgraphDataSource } from './subgraph-source.js';
+import { responseCache } from './response-cache.js';
 import { trustedDocuments } from './trusted-documents.js';
 
 export interface GatewayContext {
@@ -54,6 +55,7 @@ function createGateway(config: GatewayConfig, logger: Logger) {
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.logLevel)): Promise<RunningServer> {
   const tokens = new Tokens(config.keys);
   const documents = trustedDocuments<GatewayContext>(config.trustedDocuments);
+  const cache = responseCache<GatewayContext>(config.responseCache, logger);
   const running = await startGraphQLServer<GatewayContext>({
     source: { gateway: createGateway(config, logger), introspection: !config.production },
     port: config.port,
@@ -61,7 +63,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     logger,
     production: config.production,
     limits: config.limits,
-    plugins: [documents.plugin],
+    plugins: [documents.plugin, ...cache.plugins],
+    onClose: cache.close,
     persistedQueries: documents.persistedQueries,
     context: async (req) => {
       // Rejects a forged or expired token here, before any subgraph is called (they check again).

@@ -122,6 +122,14 @@ export interface GatewayConfig extends CommonConfig {
   limits: OperationLimits;
   /** Which operations run (gateway/trusted-documents.ts). */
   trustedDocuments: TrustedDocumentsConfig;
+  /** The response cache for public reads (gateway/response-cache.ts). */
+  responseCache: ResponseCacheConfig;
+}
+
+export interface ResponseCacheConfig {
+  enabled: boolean;
+  /** Shared by the replicas; undefined keeps the cache in the gateway's memory. */
+  redis: { url: string; keyPrefix: string } | undefined;
 }
 
 export type OperationsPolicy = 'any' | 'persisted' | 'manifest';
@@ -212,6 +220,9 @@ const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   OPERATIONS: z.enum(['any', 'persisted', 'manifest']).optional(),
   OPERATIONS_MANIFEST: z.string().default(path.join(ROOT, 'operations', 'persisted-query-manifest.json')),
   OPERATIONS_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+  RESPONSE_CACHE: flag.default(true),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().default('commerce:'),
 });
 
 /** Every environment variable a service reads (the docker-compose test holds the compose file to it). */
@@ -295,5 +306,6 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       manifestPath: c.OPERATIONS_MANIFEST,
       adminKey: c.OPERATIONS_ADMIN_KEY,
     },
+    responseCache: { enabled: c.RESPONSE_CACHE, redis: c.REDIS_URL ? { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX } : undefined },
   };
 }
