@@ -220,7 +220,8 @@ const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   OPERATIONS: z.enum(['any', 'persisted', 'manifest']).optional(),
   OPERATIONS_MANIFEST: z.string().default(path.join(ROOT, 'operations', 'persisted-query-manifest.json')),
   OPERATIONS_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
-  RESPONSE_CACHE: flag.default(true),
+  // Default: on in production, off in development (where data is often changed by hand).
+  RESPONSE_CACHE: flag.optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   REDIS_KEY_PREFIX: z.string().default('commerce:'),
 });
@@ -306,6 +307,6 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       manifestPath: c.OPERATIONS_MANIFEST,
       adminKey: c.OPERATIONS_ADMIN_KEY,
     },
-    responseCache: { enabled: c.RESPONSE_CACHE, redis: c.REDIS_URL ? { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX } : undefined },
+    responseCache: { enabled: c.RESPONSE_CACHE ?? base.production, redis: c.REDIS_URL ? { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX } : undefined },
   };
 }

@@ -1,4 +1,4 @@
-// The OPERATIONS settings: the manifest only in production unless told otherwise, clear errors
+// The OPERATIONS and RESPONSE_CACHE settings: the manifest only in production unless told otherwise, clear errors
 // naming the variable, and a manifest whose ids are not its bodies' hashes refused at start.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,14 @@ describe('the trusted-documents settings', () => {
     expect(loadGatewayConfig({}).trustedDocuments.policy).toBe('any');
     expect(loadGatewayConfig({ ...production, OPERATIONS: 'persisted' }).trustedDocuments.policy).toBe('persisted');
     expect(loadGatewayConfig({ OPERATIONS: 'manifest' }).trustedDocuments.policy).toBe('manifest');
+  });
+
+  it('keep a response cache in production, in Redis when REDIS_URL is set, and none in development unless asked', () => {
+    expect(loadGatewayConfig(production).responseCache).toEqual({ enabled: true, redis: undefined });
+    expect(loadGatewayConfig({ ...production, REDIS_URL: 'redis://cache:6379' }).responseCache).toEqual({ enabled: true, redis: { url: 'redis://cache:6379', keyPrefix: 'commerce:' } });
+    expect(loadGatewayConfig({}).responseCache.enabled).toBe(false);
+    expect(loadGatewayConfig({ RESPONSE_CACHE: 'true' }).responseCache.enabled).toBe(true);
+    expect(() => loadGatewayConfig({ REDIS_URL: 'cache:6379' })).toThrow(/REDIS_URL: must be a redis/);
   });
 
   it('refuse an unknown policy and a short admin key, naming the variable', () => {
