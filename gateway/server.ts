@@ -53,6 +53,7 @@ function createGateway(config: GatewayConfig, logger: Logger) {
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.logLevel)): Promise<RunningServer> {
   const tokens = new Tokens(config.keys);
   const running = await startGraphQLServer<GatewayContext>({
+    service: 'gateway',
     source: { gateway: createGateway(config, logger), introspection: !config.production },
     port: config.port,
     trustedProxies: config.trustedProxies,
