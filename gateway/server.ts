@@ -8,7 +8,9 @@ import { startGraphQLServer, type RunningServer } from '../lib/graphql-server.js
 import { createLogger, type Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER } from '../lib/request-id.js';
 import { isServiceName, localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
+import { countedQueryPlanCache } from './metrics.js';
 import { SubgraphDataSource } from './subgraph-source.js';
+import { UsageRecorder } from './usage.js';
 
 export interface GatewayContext {
   authorization: string | undefined;
@@ -35,6 +37,8 @@ function createGateway(config: GatewayConfig, logger: Logger) {
   const urls = config.subgraphUrls;
   return new ApolloGateway({
     logger,
+    // The default plan cache, counted (gateway_query_plan_cache_total).
+    queryPlannerConfig: { cache: countedQueryPlanCache() },
     supergraphSdl: config.introspect
       ? new IntrospectAndCompose({
           subgraphs: SERVICE_NAMES.map((name) => ({ name, url: urls[name] ?? localServiceUrl(name) })),
@@ -52,6 +56,7 @@ function createGateway(config: GatewayConfig, logger: Logger) {
 
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.logLevel)): Promise<RunningServer> {
   const tokens = new Tokens(config.keys);
+  const usage = new UsageRecorder(); // usage by client: metrics and GET /usage (gateway/usage.ts)
   const running = await startGraphQLServer<GatewayContext>({
     service: 'gateway',
     source: { gateway: createGateway(config, logger), introspection: !config.production },
@@ -60,6 +65,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     logger,
     production: config.production,
     limits: config.limits,
+    plugins: [usage.plugin()],
+    routes: (app) => app.get('/usage', usage.route(tokens)),
     context: async (req) => {
       // Rejects a forged or expired token here, before any subgraph is called (they check again).
       await tokens.fromAuthorization(req.headers.authorization);
