@@ -8,7 +8,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { RequestHandler } from 'express';
 import { TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Tokens } from '../lib/auth.js';
-import { BoundedLabel } from '../lib/telemetry/metrics.js';
+import { BoundedLabel, VERSION_LIKE } from '../lib/telemetry/metrics.js';
 import type { UsageReport } from '../lib/schema-check/usage.js';
 import { gatewayMetrics, type GatewayMetrics } from './metrics.js';
 
@@ -46,7 +46,7 @@ const MAX_CACHED_DOCUMENTS = 1_000;
 export class UsageRecorder {
   readonly #clients = new Map<string, ClientUsage>();
   readonly #names = new BoundedLabel(50, 'unknown');
-  readonly #versions = new BoundedLabel(200, 'unknown');
+  readonly #versions = new BoundedLabel(200, 'unknown', VERSION_LIKE);
   readonly #operations = new BoundedLabel(500);
   /** Fields per (query hash, operation name): walking a document once is enough. */
   readonly #fieldsByDocument = new Map<string, string[]>();

@@ -13,7 +13,10 @@ const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const STATEMENT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 export const SUBGRAPH_FETCH_BUCKETS = REQUEST_BUCKETS;
 
-const SANE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+/** A GraphQL name, or a client name such as `web-shop`. */
+export const NAME_LIKE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+/** A version such as `2.4.0`, `1.0.0-rc.1+build.5`. */
+export const VERSION_LIKE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
 
 /**
  * Keeps a client-chosen label value bounded: well-formed values are kept until `max` distinct
@@ -24,12 +27,13 @@ export class BoundedLabel {
   constructor(
     readonly max: number,
     readonly empty = 'anonymous',
+    readonly wellFormed = NAME_LIKE,
   ) {}
 
   of(value: string | null | undefined): string {
     if (!value) return this.empty;
     if (this.#seen.has(value)) return value;
-    if (!SANE.test(value) || this.#seen.size >= this.max) return 'other';
+    if (!this.wellFormed.test(value) || this.#seen.size >= this.max) return 'other';
     this.#seen.add(value);
     return value;
   }
