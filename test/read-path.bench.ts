@@ -1,11 +1,37 @@
 // `npm run bench`: figures for the read path, each pair compared in one run (these machines are
 // noisy; read the ratios vitest prints, not the absolute numbers).
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { afterAll, bench, describe } from 'vitest';
-import { graphql, startStack } from './harness.js';
+import { graphql, operation, startStack } from './harness.js';
+import { startOtlpReceiver } from './otlp-receiver.js';
+
+/** A stack in a process of its own (test/stack-process.ts) with these variables: tracing is per process. */
+async function spawnStack(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./stack-process.ts', import.meta.url).pathname], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the stack process exited (${code}) before it was ready`)));
+  });
+  const stopped = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { gatewayUrl: (JSON.parse(first) as { gatewayUrl: string }).gatewayUrl, stop: () => (child.kill('SIGTERM'), stopped) };
+}
 
 const stack = await startStack('pglite');
+// Tracing off (no OTEL_* variable) and on (every request sampled, exported over OTLP/HTTP to a receiver here).
+const receiver = await startOtlpReceiver();
+const [untraced, traced] = await Promise.all([
+  spawnStack({ OTEL_SDK_DISABLED: 'true' }),
+  spawnStack({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'bench' }),
+]);
 const options = { time: 3_000, warmupIterations: 5 };
-afterAll(() => stack.stop());
+afterAll(async () => {
+  await Promise.all([stack.stop(), untraced.stop(), traced.stop()]);
+  await receiver.close();
+});
 
 const page = (first: number) => `{ products(first: ${first}, orderBy: { field: PRICE, direction: ASC }) {
   edges { node { name price { amount } averageRating reviewCount
@@ -27,5 +53,15 @@ describe('the gateway\'s cost over asking catalog directly', () => {
   }, options);
   bench('catalog subgraph directly', async () => {
     await graphql(stack.catalog.url, query);
+  }, options);
+});
+
+describe('tracing: the web ProductList with tracing off (no OTEL_* variable) and on (every request exported)', () => {
+  const productList = operation('ProductList');
+  bench('tracing off', async () => {
+    await graphql(untraced.gatewayUrl, productList, { first: 20 });
+  }, options);
+  bench('tracing on, OTLP export', async () => {
+    await graphql(traced.gatewayUrl, productList, { first: 20 });
   }, options);
 });
