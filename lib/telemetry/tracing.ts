@@ -96,10 +96,18 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   })());
 }
 
-/** Sends the spans still buffered (a stopping service); a no-op when tracing is off. */
-export const flushTracing = async () => {
-  await active?.flush().catch(() => {});
-};
+const FLUSH_LIMIT_MS = 2_000;
+
+/**
+ * Sends the spans still buffered (a stopping service); a no-op when tracing is off. Waits at most
+ * 2 s: an unreachable collector must not hold up a shutdown that has its own deadline.
+ */
+export async function flushTracing() {
+  if (!active) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([active.flush().catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_LIMIT_MS)))]);
+  clearTimeout(timer);
+}
 
 /** Stops the SDK (tests, or the end of a process). */
 export async function stopTracing() {
