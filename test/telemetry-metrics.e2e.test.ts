@@ -13,6 +13,7 @@ import { runSchemaCheck } from '../lib/schema-check/run.js';
 import { readUsageReport, type UsageReport } from '../lib/schema-check/usage.js';
 import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
 import { gatewayConfig, operation, startStack, type Stack } from './harness.js';
+import { METRICS } from './metrics-contract.js';
 
 type Labels = Record<string, string>;
 interface Sample {
@@ -23,10 +24,13 @@ interface Sample {
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = `([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\\\\n]|\\\\[\\\\"n])*)"`;
-const SAMPLE = new RegExp(`^(${NAME})(?:\\{((?:${LABEL.replace(/\((?!\?)/g, '(?:')},?)*)\\})? (-?(?:[0-9.e+-]+|NaN|\\+?Inf))(?: -?[0-9]+)?$`);
+const SAMPLE = new RegExp(`^(${NAME})(?:\\{((?:${LABEL.replace(/\((?!\?)/g, '(?:')},?)*)\\})? (-?(?:[0-9.e+-]+|[Nn]a[Nn]|\\+?Inf))(?: -?[0-9]+)?$`);
 
-/** The Prometheus text exposition format (0.0.4), strictly: any other line fails the test. */
-function parsePrometheus(text: string): Sample[] {
+/**
+ * The Prometheus text exposition format (0.0.4), strictly: any other line fails the test. NaN in
+ * any case, as Prometheus reads it (prom-client writes `Nan` for an empty event-loop histogram).
+ */
+function parsePrometheus(text: string): Sample[] & { types: Map<string, string> } {
   const samples: Sample[] = [];
   const typed = new Map<string, string>();
   for (const line of text.split('\n')) {
@@ -48,7 +52,7 @@ function parsePrometheus(text: string): Sample[] {
     expect(typed.has(name) || typed.has(family), `${name} has no # TYPE line`).toBe(true);
     samples.push({ name, labels, value: Number(match![3]!.replace('+Inf', 'Infinity')) });
   }
-  return samples;
+  return Object.assign(samples, { types: typed });
 }
 
 const metricsUrl = (graphqlUrl: string) => graphqlUrl.replace(/\/graphql$/, '/metrics');
@@ -84,6 +88,21 @@ describe('GET /metrics', () => {
         expect(samples.some((s) => s.name === name && s.labels.service === service), `${service}: ${name}`).toBe(true);
       }
       if (service !== 'gateway') expect(value('db_statement_duration_seconds_count', { service }), service).toBeGreaterThan(0);
+    }
+  });
+
+  it('exposes every metric of the dashboards\' and alerts\' contract (test/metrics-contract.ts) with its type and labels', async () => {
+    const scrapes = await Promise.all([stack.gatewayUrl, ...Object.values(stack.urls)].map(scrape));
+    for (const [name, { type, labels }] of Object.entries(METRICS)) {
+      if (name === 'gateway_subscriptions_active') continue; // exists once the gateway serves subscriptions
+      const exposing = scrapes.filter((s) => s.samples.types.get(name) === type);
+      expect(exposing.length, `${name} (${type}) on some service`).toBeGreaterThan(0);
+      const allowed = new Set([...labels, 'service', ...(type === 'histogram' ? ['le'] : [])]);
+      for (const { samples } of exposing) {
+        for (const sample of samples.filter((s) => s.name === name || s.name.startsWith(`${name}_`))) {
+          for (const label of Object.keys(sample.labels)) expect(allowed, `${sample.name} label ${label}`).toContain(label);
+        }
+      }
     }
   });
 

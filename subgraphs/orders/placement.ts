@@ -14,7 +14,7 @@ import { ServiceError } from '../../lib/service-client.js';
 import { parseInput } from '../../lib/validation.js';
 import type { CatalogStock, Reservation } from './catalog-stock.js';
 import type { Order, OrdersDb } from './db.js';
-import { countOutcome } from './metrics.js';
+import { countOutcome, ordersMetrics } from './metrics.js';
 import type { OrdersContext } from './loaders.js';
 
 const placeOrderInput = z.object({
@@ -70,6 +70,7 @@ export interface PlacementOptions {
 export type OrderPlacement = ReturnType<typeof orderPlacement>;
 
 export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger, options: PlacementOptions = {}) {
+  ordersMetrics(); // registered now: /metrics lists the saga's counters before the first order
   /**
    * Writes the reserved lines and prices into the order and confirms it, once: one statement, so
    * a rush of orders never queues on interactive transactions. A no-op unless the order is PENDING.
