@@ -15,6 +15,8 @@ import type { Logger } from './logger.js';
 import { limitParseOptions, limitRules, limitsPlugin, reportTokenLimit, type OperationLimits } from './operation-limits.js';
 import { operationGuard } from './operation-guard.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
+import { metricsHandler, metricsPlugin, serviceMetrics } from './telemetry/metrics.js';
+import { flushTracing, startTracing, traceRequests, traceRootResolvers, tracingPlugin } from './telemetry/tracing.js';
 
 /** Larger bodies are refused with 413 before any parsing. */
 export const BODY_LIMIT = '1mb';
@@ -38,6 +40,8 @@ type Source<C extends BaseContext> =
   | Pick<ApolloServerOptionsWithGateway<C>, 'gateway' | 'validationRules' | 'introspection'>;
 
 export interface GraphQLServerOptions<C extends BaseContext> {
+  /** gateway, users, catalog...: the `service` label of its metrics, its traces' service.name. */
+  service: string;
   /** The schema (a subgraph) or the gateway to serve, with their own validation settings. */
   source: Source<C>;
   port: number;
@@ -59,10 +63,14 @@ export interface GraphQLServerOptions<C extends BaseContext> {
   ready(): Promise<void>;
   /** Releases resources after the last in-flight request finished. */
   onClose?(): Promise<void>;
+  /** Adds routes of this service's own (e.g. the gateway's usage report) before /graphql. */
+  routes?(app: express.Express): void;
 }
 
 export async function startGraphQLServer<C extends BaseContext & { log: Logger }>(options: GraphQLServerOptions<C>): Promise<RunningServer> {
   const { logger, production } = options;
+  await startTracing(options.service); // only when the OTEL_* variables ask for it (lib/telemetry/tracing.ts)
+  const metrics = serviceMetrics(options.service);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustedProxies);
@@ -86,6 +94,9 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     }
   });
 
+  app.get('/metrics', metricsHandler(metrics));
+  options.routes?.(app);
+
   const server = http.createServer(app);
   // Longer than the gateway's idle-socket timeout, so the gateway never reuses a socket the
   // subgraph has just closed (ECONNRESET, apollographql/federation#2313).
@@ -95,6 +106,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   const format = formatError(production);
   const apollo = new ApolloServer<C>({
     ...options.source,
+    ...('schema' in options.source && options.source.schema ? { schema: traceRootResolvers(options.source.schema) } : {}),
     validationRules: [...(options.source.validationRules ?? []), ...limitRules(options.limits)],
     parseOptions: limitParseOptions(options.limits),
     plugins: [
@@ -104,6 +116,8 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
       landingPage(production),
       limitsPlugin<C>(options.limits),
       mutationsAreNotCached<C>(),
+      metricsPlugin<C>(metrics),
+      ...[tracingPlugin<C>()].filter((p) => p !== undefined),
       ...(options.plugins ?? []),
     ],
     ...(options.persistedQueries !== undefined ? { persistedQueries: options.persistedQueries } : {}),
@@ -111,7 +125,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();
-  app.use('/graphql', express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: ({ req }) => options.context(req) }));
+  app.use('/graphql', ...traceRequests(options.service), express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: ({ req }) => options.context(req) }));
   app.use(notFound, jsonErrors(BODY_LIMIT));
 
   await new Promise<void>((resolve, reject) => {
@@ -128,6 +142,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
       (closing ??= (async () => {
         await apollo.stop(); // the drain plugin stops accepting, then waits for in-flight requests
         await options.onClose?.();
+        await flushTracing();
       })()),
   };
 }
