@@ -17,6 +17,7 @@ const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVE
 // Services find each other on the ports chosen here, unless told otherwise.
 for (const name of SERVICE_NAMES) env[urlVar(name)] ??= `http://localhost:${port(name)}/graphql`;
 const children = new Map<string, ChildProcess>();
+const startedSignal = new Map<string, Promise<void>>();
 let stopping = false;
 
 const entries = [...SERVICE_NAMES.map((name) => `subgraphs/${name}/index.ts`), 'gateway/index.ts'];
@@ -29,8 +30,13 @@ const bundles = await serviceBundles(entries).catch((err: unknown) => {
 function run(name: string, entry: string) {
   const bundle = bundles?.[entry];
   const args = bundle ? ['--enable-source-maps', bundle] : ['--import', 'tsx', path.join(ROOT, entry)];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: 'inherit' });
+  // The IPC channel carries one message, 'started' (lib/main.ts), so readiness is checked only then.
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
   children.set(name, child);
+  startedSignal.set(name, new Promise<void>((resolve) => {
+    child.on('message', (m) => m === 'started' && resolve());
+    child.once('exit', () => resolve());
+  }));
   child.on('exit', (code, signal) => {
     children.delete(name);
     if (!stopping) {
@@ -42,6 +48,7 @@ function run(name: string, entry: string) {
 
 async function waitReady(name: string, port: number, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
+  await Promise.race([startedSignal.get(name), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   while (Date.now() < deadline) {
     if (stopping) return;
     const ok = await fetch(`http://localhost:${port}/ready`).then((r) => r.ok, () => false);
