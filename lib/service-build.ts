@@ -11,8 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ROOT } from './paths.js';
 
-const BUILD_DIR = path.join(ROOT, '.cache', 'build');
-const MANIFEST = path.join(BUILD_DIR, 'manifest.json');
+const DEFAULT_BUILD_DIR = path.join(ROOT, '.cache', 'build');
 
 interface Manifest {
   /** What else decides the output: esbuild's version and these options. */
@@ -31,9 +30,9 @@ const loadEsbuild = () => createRequire(createRequire(import.meta.url).resolve('
 const OPTIONS_VERSION = 'esm node20 packages-external linked-sourcemap v1';
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-function readManifest(): Manifest | undefined {
+function readManifest(manifestPath: string): Manifest | undefined {
   try {
-    return JSON.parse(readFileSync(MANIFEST, 'utf8')) as Manifest;
+    return JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
   } catch {
     return undefined;
   }
@@ -50,7 +49,8 @@ function current(manifest: Manifest | undefined, entries: string[], key: string)
   return manifest;
 }
 
-async function build(entries: string[], key: string): Promise<Manifest> {
+async function build(entries: string[], key: string, BUILD_DIR: string): Promise<Manifest> {
+  const MANIFEST = path.join(BUILD_DIR, 'manifest.json');
   const esbuild = loadEsbuild();
   const staging = path.join(BUILD_DIR, `staging-${process.pid}-${Date.now()}`);
   const result = await esbuild.build({
@@ -72,7 +72,10 @@ async function build(entries: string[], key: string): Promise<Manifest> {
     logLevel: 'error',
   });
   const inputs: Record<string, string> = {};
-  for (const file of Object.keys(result.metafile.inputs)) inputs[file] = sha256(await readFile(path.join(ROOT, file)));
+  // esbuild also reads tsconfig.json (and package.json decides the module type).
+  for (const file of [...Object.keys(result.metafile.inputs), 'tsconfig.json', 'package.json']) {
+    inputs[file] = sha256(await readFile(path.join(ROOT, file)));
+  }
   const id = sha256(JSON.stringify(inputs) + key).slice(0, 16);
   const folder = path.join(BUILD_DIR, id);
   await rm(folder, { recursive: true, force: true });
@@ -96,11 +99,12 @@ async function build(entries: string[], key: string): Promise<Manifest> {
 
 /**
  * The plain-JavaScript bundle of each entry point (relative .ts paths, e.g. `gateway/index.ts`),
- * as absolute paths: reused when its sources are unchanged, else built now.
+ * as absolute paths: reused when its sources are unchanged, else built now. `buildDir` is
+ * .cache/build/ unless a test chooses another.
  */
-export async function serviceBundles(entries: string[]): Promise<Record<string, string>> {
+export async function serviceBundles(entries: string[], buildDir = DEFAULT_BUILD_DIR): Promise<Record<string, string>> {
   const key = `${OPTIONS_VERSION} esbuild ${loadEsbuild().version}`;
-  await mkdir(BUILD_DIR, { recursive: true });
-  const manifest = current(readManifest(), entries, key) ?? (await build(entries, key));
+  await mkdir(buildDir, { recursive: true });
+  const manifest = current(readManifest(path.join(buildDir, 'manifest.json')), entries, key) ?? (await build(entries, key, buildDir));
   return Object.fromEntries(entries.map((e) => [e, path.join(ROOT, manifest.outputs[e]!)]));
 }
