@@ -98,12 +98,14 @@ async function measure(dir: string, env: NodeJS.ProcessEnv, label: string): Prom
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   // CPU is read from /proc while the processes live, so every process counts until it ends.
-  const cpu = new Map<string, number>();
+  const cpu = new Map<number, { role: string; ms: number }>();
   const sample = () => {
     for (const { pid, command } of processTree(child.pid!)) {
       try {
-        const role = roleOf(command);
-        cpu.set(`${role}\0${pid}`, cpuMs(pid));
+        // A process that has exited but not been reaped has no command line: keep its earlier name.
+        const role = cpu.get(pid)?.role ?? roleOf(command);
+        if (!command) continue;
+        cpu.set(pid, { role, ms: cpuMs(pid) });
       } catch {
         // ended between listing and reading
       }
@@ -132,10 +134,7 @@ async function measure(dir: string, env: NodeJS.ProcessEnv, label: string): Prom
   await stopped;
   const banner = /ready in ([\d.]+) s/.exec(output)?.[1];
   const byRole = new Map<string, number>();
-  for (const [key, ms] of cpu) {
-    const role = key.split('\0')[0]!;
-    byRole.set(role, (byRole.get(role) ?? 0) + ms);
-  }
+  for (const { role, ms } of cpu.values()) byRole.set(role, (byRole.get(role) ?? 0) + ms);
   return { seconds, banner, cpu: byRole };
 }
 
