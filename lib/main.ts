@@ -9,6 +9,9 @@ export async function runUntilSignal(start: () => Promise<RunningServer>): Promi
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   }
+  // Tells a launcher that spawned this process (`npm start`) to check readiness now, instead of
+  // polling while this process starts; then lets go of the channel.
+  process.send?.('started', () => process.disconnect());
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;

@@ -1,9 +1,18 @@
 // Where the project's files live, independent of the current directory.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { ServiceName } from './services.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The nearest folder above `dir` with a package.json: the project root, from lib/ or from a build in .cache/. */
+function projectRoot(dir: string): string {
+  for (let at = dir; ; at = path.dirname(at)) {
+    if (existsSync(path.join(at, 'package.json'))) return at;
+    if (path.dirname(at) === at) return path.resolve(dir, '..');
+  }
+}
+
+export const ROOT = projectRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const prismaDir = (name: ServiceName) => path.join(ROOT, 'prisma', name);
 export const schemaPath = (name: ServiceName) => path.join(prismaDir(name), 'schema.prisma');
 export const migrationsDir = (name: ServiceName) => path.join(prismaDir(name), 'migrations');

@@ -1,18 +1,20 @@
 // `npm run generate`: the Prisma client of every subgraph database and the resolver types of every
-// subgraph schema, offline. `npm start` and `npm test` run it first; it does nothing when none of its
-// inputs changed since the last run (a fingerprint of them is kept in .cache/), so a later start
-// does not pay for it.
-import { execFileSync } from 'node:child_process';
+// subgraph schema, offline. `npm test` runs it first; `npm start` runs the part it needs (the Prisma
+// clients: resolver types only serve the type-check). Each part does nothing when none of its inputs
+// changed since it last ran (a fingerprint of them is kept in .cache/), so a later start does not pay
+// for it; the four Prisma clients are generated side by side.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { prismaDir, ROOT, schemaPath, subgraphSchemaPath } from '../lib/paths.js';
 import { SERVICE_NAMES } from '../lib/services.js';
 
 const require = createRequire(import.meta.url);
-const run = (script: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
-  execFileSync(process.execPath, [require.resolve(script), ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env });
+const execFileAsync = promisify(execFile);
 
 // Resolver types are needed only to type-check, and the code generator is a development tool:
 // an install without dev dependencies (a slim production image) runs without them.
@@ -25,40 +27,68 @@ const hasCodegen = (() => {
   }
 })();
 
-const inputs = [
-  ...SERVICE_NAMES.flatMap((name) => [schemaPath(name), subgraphSchemaPath(name)]),
-  path.join(ROOT, 'codegen.ts'),
-  path.join(ROOT, 'package-lock.json'),
-  path.join(ROOT, 'scripts', 'generate.ts'),
-];
-const outputs = SERVICE_NAMES.flatMap((name) => [
-  path.join(prismaDir(name), 'generated', 'client.ts'),
-  ...(hasCodegen ? [path.join(ROOT, 'subgraphs', name, 'generated', 'graphql.ts')] : []),
-]);
-const fingerprint = createHash('sha256');
-for (const file of inputs) fingerprint.update(file).update(existsSync(file) ? readFileSync(file) : '');
-fingerprint.update(hasCodegen ? 'with resolver types' : 'without resolver types');
-const digest = fingerprint.digest('hex');
-const stamp = path.join(ROOT, '.cache', 'generate.sha256');
+const common = [path.join(ROOT, 'package-lock.json'), path.join(ROOT, 'scripts', 'generate.ts')];
 
-if (process.argv.includes('--force') || !outputs.every(existsSync) || (existsSync(stamp) && readFileSync(stamp, 'utf8')) !== digest) {
-  for (const name of SERVICE_NAMES) {
-    // `prisma generate` never runs the schema engine but insists that its binary exists; pointing
-    // it at any existing file keeps it from trying to download one (there may be no internet).
-    run('prisma/build/index.js', ['generate', '--schema', schemaPath(name)], {
-      ...process.env,
-      PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
-      PRISMA_HIDE_UPDATE_MESSAGE: '1',
-    });
-  }
-  console.log(`generated the Prisma clients of ${SERVICE_NAMES.join(', ')}`);
-  if (hasCodegen) {
-    const codegen = await import('@graphql-codegen/cli');
-    const { default: config } = await import('../codegen.js');
-    process.chdir(ROOT); // codegen.ts names files relative to the project root
-    await codegen.generate(config, true);
-    console.log('generated the resolver types of every subgraph');
-  }
+/** Runs `make` unless the fingerprint of `inputs` is the one it last ran with and `outputs` exist. */
+async function unlessUnchanged(part: string, inputs: string[], outputs: string[], force: boolean, make: () => Promise<void>) {
+  const fingerprint = createHash('sha256');
+  for (const file of inputs) fingerprint.update(file).update(existsSync(file) ? readFileSync(file) : '');
+  const digest = fingerprint.digest('hex');
+  const stamp = path.join(ROOT, '.cache', `generate-${part}.sha256`);
+  if (!force && outputs.every(existsSync) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  await make();
   mkdirSync(path.dirname(stamp), { recursive: true });
   writeFileSync(stamp, digest);
+}
+
+const prismaClients = (force: boolean) =>
+  unlessUnchanged(
+    'clients',
+    [...SERVICE_NAMES.map(schemaPath), ...common],
+    SERVICE_NAMES.map((name) => path.join(prismaDir(name), 'generated', 'client.ts')),
+    force,
+    async () => {
+      await Promise.all(
+        SERVICE_NAMES.map(async (name) => {
+          // `prisma generate` never runs the schema engine but insists that its binary exists; pointing
+          // it at any existing file keeps it from trying to download one (there may be no internet).
+          const child = execFileAsync(process.execPath, [require.resolve('prisma/build/index.js'), 'generate', '--schema', schemaPath(name)], {
+            cwd: ROOT,
+            env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+          });
+          child.child.stdin?.end();
+          try {
+            await child;
+          } catch (err) {
+            const stderr = (err as { stderr?: string }).stderr;
+            throw new Error(`prisma generate failed for ${name}${stderr ? `:\n${stderr}` : ''}`, { cause: err });
+          }
+        }),
+      );
+      console.log(`generated the Prisma clients of ${SERVICE_NAMES.join(', ')}`);
+    },
+  );
+
+const resolverTypes = (force: boolean) =>
+  unlessUnchanged(
+    'types',
+    [...SERVICE_NAMES.map(subgraphSchemaPath), path.join(ROOT, 'codegen.ts'), ...common],
+    SERVICE_NAMES.map((name) => path.join(ROOT, 'subgraphs', name, 'generated', 'graphql.ts')),
+    force,
+    async () => {
+      const codegen = await import('@graphql-codegen/cli');
+      const { default: config } = await import('../codegen.js');
+      process.chdir(ROOT); // codegen.ts names files relative to the project root
+      await codegen.generate(config, true);
+      console.log('generated the resolver types of every subgraph');
+    },
+  );
+
+/** Generates what is out of date: the Prisma clients, and the resolver types when `types` is set. */
+export async function generate({ types, force = false }: { types: boolean; force?: boolean }): Promise<void> {
+  await Promise.all([prismaClients(force), types && hasCodegen ? resolverTypes(force) : undefined]);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await generate({ types: true, force: process.argv.includes('--force') });
 }

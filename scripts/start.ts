@@ -3,22 +3,40 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../lib/paths.js';
+import { serviceBundles } from '../lib/service-build.js';
+import { generate } from './generate.js';
 import { DEFAULT_PORTS, portVar, SERVICE_NAMES, urlVar } from '../lib/services.js';
 
 const started = Date.now();
-// `npm run generate`, in this process: it does nothing when its inputs have not changed.
-await import('./generate.js');
+// The Prisma clients (`npm run generate` without the resolver types, which only the type-check
+// reads), in this process: it does nothing when its inputs have not changed.
+await generate({ types: false });
 const port = (name: (typeof SERVICE_NAMES)[number]) => Number(process.env[portVar(name)] ?? DEFAULT_PORTS[name]);
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway);
 const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
 // Services find each other on the ports chosen here, unless told otherwise.
 for (const name of SERVICE_NAMES) env[urlVar(name)] ??= `http://localhost:${port(name)}/graphql`;
 const children = new Map<string, ChildProcess>();
+const startedSignal = new Map<string, Promise<void>>();
 let stopping = false;
 
+const entries = [...SERVICE_NAMES.map((name) => `subgraphs/${name}/index.ts`), 'gateway/index.ts'];
+// Plain JavaScript compiled once (see lib/service-build.ts); through tsx if that cannot be built.
+const bundles = await serviceBundles(entries).catch((err: unknown) => {
+  console.error(`running the TypeScript sources through tsx (could not compile them: ${err instanceof Error ? err.message : err})`);
+  return undefined;
+});
+
 function run(name: string, entry: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env, stdio: 'inherit' });
+  const bundle = bundles?.[entry];
+  const args = bundle ? ['--enable-source-maps', bundle] : ['--import', 'tsx', path.join(ROOT, entry)];
+  // The IPC channel carries one message, 'started' (lib/main.ts), so readiness is checked only then.
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
   children.set(name, child);
+  startedSignal.set(name, new Promise<void>((resolve) => {
+    child.on('message', (m) => m === 'started' && resolve());
+    child.once('exit', () => resolve());
+  }));
   child.on('exit', (code, signal) => {
     children.delete(name);
     if (!stopping) {
@@ -30,11 +48,12 @@ function run(name: string, entry: string) {
 
 async function waitReady(name: string, port: number, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
+  await Promise.race([startedSignal.get(name), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   while (Date.now() < deadline) {
     if (stopping) return;
     const ok = await fetch(`http://localhost:${port}/ready`).then((r) => r.ok, () => false);
     if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${name} did not become ready on port ${port}`);
 }
