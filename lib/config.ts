@@ -120,6 +120,8 @@ export interface GatewayConfig extends CommonConfig {
   apolloTelemetry: boolean;
   /** Operation limits, checked before a query is planned. */
   limits: OperationLimits;
+  /** A built web shop (web/dist) to serve at /; none by default. */
+  webRoot?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -196,6 +198,7 @@ const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   APOLLO_TELEMETRY_DISABLED: flag.default(true),
   // The gateway faces the clients: it believes X-Forwarded-For only from proxies it is told about.
   TRUSTED_PROXIES: trustedProxies(''),
+  WEB_ROOT: z.string().min(1).optional(),
 });
 
 /** Every environment variable a service reads (the docker-compose test holds the compose file to it). */
@@ -273,5 +276,6 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     dedupeSubgraphQueries: c.DEDUPE_SUBGRAPH_QUERIES,
     apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
     limits: limitsOf(c),
+    webRoot: c.WEB_ROOT,
   };
 }

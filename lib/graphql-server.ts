@@ -7,7 +7,7 @@ import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo
 import type { ApolloServerOptionsWithGateway, ApolloServerOptionsWithSchema } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Request } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import { formatError, landingPage, loggingPlugin } from './apollo.js';
 import { jsonErrors, notFound } from './http-errors.js';
 import type { Logger } from './logger.js';
@@ -56,6 +56,8 @@ export interface GraphQLServerOptions<C extends BaseContext> {
   ready(): Promise<void>;
   /** Releases resources after the last in-flight request finished. */
   onClose?(): Promise<void>;
+  /** Static files served outside /graphql (the gateway's web shop), before the 404 handler. */
+  staticFiles?: RequestHandler;
 }
 
 export async function startGraphQLServer<C extends BaseContext & { log: Logger }>(options: GraphQLServerOptions<C>): Promise<RunningServer> {
@@ -107,6 +109,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();
   app.use('/graphql', express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: ({ req }) => options.context(req) }));
+  if (options.staticFiles) app.use(options.staticFiles);
   app.use(notFound, jsonErrors(BODY_LIMIT));
 
   await new Promise<void>((resolve, reject) => {

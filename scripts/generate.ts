@@ -1,13 +1,13 @@
-// `npm run generate`: the Prisma client of every subgraph database and the resolver types of every
-// subgraph schema, offline. `npm start` and `npm test` run it first; it does nothing when none of its
+// `npm run generate`: the Prisma client of every subgraph database, the resolver types of every
+// subgraph schema and the typed client operations (operations/**/*.graphql), offline. `npm start` and `npm test` run it first; it does nothing when none of its
 // inputs changed since the last run (a fingerprint of them is kept in .cache/), so a later start
 // does not pay for it.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { prismaDir, ROOT, schemaPath, subgraphSchemaPath } from '../lib/paths.js';
+import { prismaDir, ROOT, schemaPath, subgraphSchemaPath, SUPERGRAPH_PATH } from '../lib/paths.js';
 import { SERVICE_NAMES } from '../lib/services.js';
 
 const require = createRequire(import.meta.url);
@@ -16,6 +16,15 @@ const run = (script: string, args: string[], env: NodeJS.ProcessEnv = process.en
 
 // Resolver types are needed only to type-check, and the code generator is a development tool:
 // an install without dev dependencies (a slim production image) runs without them.
+/** operations/<client>/*.graphql, sorted so that the fingerprint does not depend on directory order. */
+function clientOperationFiles(): string[] {
+  const dir = path.join(ROOT, 'operations');
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.graphql'))
+    .sort()
+    .map((file) => path.join(dir, file));
+}
+
 const hasCodegen = (() => {
   try {
     require.resolve('@graphql-codegen/cli');
@@ -30,11 +39,16 @@ const inputs = [
   path.join(ROOT, 'codegen.ts'),
   path.join(ROOT, 'package-lock.json'),
   path.join(ROOT, 'scripts', 'generate.ts'),
+  SUPERGRAPH_PATH,
+  ...clientOperationFiles(),
 ];
-const outputs = SERVICE_NAMES.flatMap((name) => [
-  path.join(prismaDir(name), 'generated', 'client.ts'),
-  ...(hasCodegen ? [path.join(ROOT, 'subgraphs', name, 'generated', 'graphql.ts')] : []),
-]);
+const outputs = [
+  ...SERVICE_NAMES.flatMap((name) => [
+    path.join(prismaDir(name), 'generated', 'client.ts'),
+    ...(hasCodegen ? [path.join(ROOT, 'subgraphs', name, 'generated', 'graphql.ts')] : []),
+  ]),
+  ...(hasCodegen ? [path.join(ROOT, 'clients', 'generated', 'graphql.ts')] : []),
+];
 const fingerprint = createHash('sha256');
 for (const file of inputs) fingerprint.update(file).update(existsSync(file) ? readFileSync(file) : '');
 fingerprint.update(hasCodegen ? 'with resolver types' : 'without resolver types');
@@ -54,10 +68,15 @@ if (process.argv.includes('--force') || !outputs.every(existsSync) || (existsSyn
   console.log(`generated the Prisma clients of ${SERVICE_NAMES.join(', ')}`);
   if (hasCodegen) {
     const codegen = await import('@graphql-codegen/cli');
-    const { default: config } = await import('../codegen.js');
+    const { default: config, API_SCHEMA_PATH } = await import('../codegen.js');
+    // Client operations are typed against what clients see: the supergraph's API schema.
+    const { apiSchemaOf } = await import('../lib/schema-check/api-schema.js');
+    const { printSchema } = await import('graphql');
+    mkdirSync(path.join(ROOT, '.cache'), { recursive: true });
+    writeFileSync(path.join(ROOT, API_SCHEMA_PATH), printSchema(apiSchemaOf(readFileSync(SUPERGRAPH_PATH, 'utf8'))));
     process.chdir(ROOT); // codegen.ts names files relative to the project root
     await codegen.generate(config, true);
-    console.log('generated the resolver types of every subgraph');
+    console.log('generated the resolver types of every subgraph and the typed client operations');
   }
   mkdirSync(path.dirname(stamp), { recursive: true });
   writeFileSync(stamp, digest);

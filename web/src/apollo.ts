@@ -1,0 +1,24 @@
+// The shop's Apollo Client: the gateway's /graphql on this origin, the session's token as
+// Authorization, and an expired or forged token ends the session instead of failing every page.
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
+import { CombinedGraphQLErrors } from '@apollo/client/errors';
+import { ErrorLink } from '@apollo/client/link/error';
+import { SetContextLink } from '@apollo/client/link/context';
+import { session } from './session.js';
+
+export function createClient(): ApolloClient {
+  const auth = new SetContextLink((prev) => {
+    const token = session.get()?.token;
+    return token ? { headers: { ...prev.headers, authorization: `Bearer ${token}` } } : {};
+  });
+  const expired = new ErrorLink(({ error }) => {
+    if (CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED') && session.get()) session.clear();
+  });
+  return new ApolloClient({
+    link: ApolloLink.from([expired, auth, new HttpLink({ uri: new URL('graphql', document.baseURI).pathname })]),
+    cache: new InMemoryCache({
+      // Pages are fetched by cursor, one page per query; a connection is not a list to merge into.
+      typePolicies: { Query: { fields: { products: { keyArgs: false, merge: false } } } },
+    }),
+  });
+}
