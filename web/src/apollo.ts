@@ -16,9 +16,7 @@ export function createClient(): ApolloClient {
   });
   return new ApolloClient({
     link: ApolloLink.from([expired, auth, new HttpLink({ uri: new URL('graphql', document.baseURI).pathname })]),
-    cache: new InMemoryCache({
-      // Pages are fetched by cursor, one page per query; a connection is not a list to merge into.
-      typePolicies: { Query: { fields: { products: { keyArgs: false, merge: false } } } },
-    }),
+    // Each page of a list is its own query (its arguments key it in the cache), not merged into one list.
+    cache: new InMemoryCache(),
   });
 }
