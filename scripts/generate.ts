@@ -47,7 +47,7 @@ const outputs = [
     path.join(prismaDir(name), 'generated', 'client.ts'),
     ...(hasCodegen ? [path.join(ROOT, 'subgraphs', name, 'generated', 'graphql.ts')] : []),
   ]),
-  ...(hasCodegen ? [path.join(ROOT, 'clients', 'generated', 'graphql.ts')] : []),
+  ...(hasCodegen ? [path.join(ROOT, 'clients', 'generated', 'graphql.ts'), path.join(ROOT, '.cache', 'api-schema.graphql')] : []),
 ];
 const fingerprint = createHash('sha256');
 for (const file of inputs) fingerprint.update(file).update(existsSync(file) ? readFileSync(file) : '');
