@@ -10,6 +10,8 @@ import { REQUEST_ID_HEADER } from '../lib/request-id.js';
 import { webStatic } from '../lib/web-static.js';
 import { isServiceName, localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
 import { SubgraphDataSource } from './subgraph-source.js';
+import { responseCache } from './response-cache.js';
+import { trustedDocuments } from './trusted-documents.js';
 
 export interface GatewayContext {
   authorization: string | undefined;
@@ -53,6 +55,8 @@ function createGateway(config: GatewayConfig, logger: Logger) {
 
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.logLevel)): Promise<RunningServer> {
   const tokens = new Tokens(config.keys);
+  const documents = trustedDocuments<GatewayContext>(config.trustedDocuments);
+  const cache = responseCache<GatewayContext>(config.responseCache, logger);
   const running = await startGraphQLServer<GatewayContext>({
     source: { gateway: createGateway(config, logger), introspection: !config.production },
     port: config.port,
@@ -60,9 +64,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     logger,
     production: config.production,
     limits: config.limits,
+    plugins: [documents.plugin, ...cache.plugins],
+    onClose: cache.close,
+    persistedQueries: documents.persistedQueries,
     context: async (req) => {
       // Rejects a forged or expired token here, before any subgraph is called (they check again).
-      await tokens.fromAuthorization(req.headers.authorization);
+      const viewer = await tokens.fromAuthorization(req.headers.authorization);
+      documents.admit(req, viewer);
       return { authorization: req.headers.authorization, clientAddress: req.ip, requestId: req.requestId, log: req.log };
     },
     // Listening means the supergraph is loaded and the query planner ready.

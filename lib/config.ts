@@ -122,6 +122,26 @@ export interface GatewayConfig extends CommonConfig {
   limits: OperationLimits;
   /** A built web shop (web/dist) to serve at /; none by default. */
   webRoot?: string;
+  /** Which operations run (gateway/trusted-documents.ts). */
+  trustedDocuments: TrustedDocumentsConfig;
+  /** The response cache for public reads (gateway/response-cache.ts). */
+  responseCache: ResponseCacheConfig;
+}
+
+export interface ResponseCacheConfig {
+  enabled: boolean;
+  /** Shared by the replicas; undefined keeps the cache in the gateway's memory. */
+  redis: { url: string; keyPrefix: string } | undefined;
+}
+
+export type OperationsPolicy = 'any' | 'persisted' | 'manifest';
+export interface TrustedDocumentsConfig {
+  /** any: everything; persisted: by hash only (manifest ids and APQ); manifest: the manifest's operations only. */
+  policy: OperationsPolicy;
+  /** Apollo's persisted query manifest (npm run operations:manifest). */
+  manifestPath: string;
+  /** A secret that lets its holder send any operation (header x-operations-key), besides ADMIN tokens. */
+  adminKey: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -199,6 +219,14 @@ const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   // The gateway faces the clients: it believes X-Forwarded-For only from proxies it is told about.
   TRUSTED_PROXIES: trustedProxies(''),
   WEB_ROOT: z.string().min(1).optional(),
+  // Default: `manifest` in production, `any` otherwise.
+  OPERATIONS: z.enum(['any', 'persisted', 'manifest']).optional(),
+  OPERATIONS_MANIFEST: z.string().default(path.join(ROOT, 'operations', 'persisted-query-manifest.json')),
+  OPERATIONS_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+  // Default: on in production, off in development (where data is often changed by hand).
+  RESPONSE_CACHE: flag.optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().default('commerce:'),
 });
 
 /** Every environment variable a service reads (the docker-compose test holds the compose file to it). */
@@ -265,8 +293,9 @@ export function loadDatabaseConfig(name: ServiceName, env: Env = process.env): P
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const c = parse(gatewaySchema, env);
+  const base = common(c, 'gateway', env);
   return {
-    ...common(c, 'gateway', env),
+    ...base,
     port: c.GATEWAY_PORT,
     trustedProxies: c.TRUSTED_PROXIES,
     introspect: c.SUPERGRAPH === 'introspect',
@@ -277,5 +306,11 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
     limits: limitsOf(c),
     webRoot: c.WEB_ROOT,
+    trustedDocuments: {
+      policy: c.OPERATIONS ?? (base.production ? 'manifest' : 'any'),
+      manifestPath: c.OPERATIONS_MANIFEST,
+      adminKey: c.OPERATIONS_ADMIN_KEY,
+    },
+    responseCache: { enabled: c.RESPONSE_CACHE ?? base.production, redis: c.REDIS_URL ? { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX } : undefined },
   };
 }

@@ -9,6 +9,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Request, type RequestHandler } from 'express';
 import { formatError, landingPage, loggingPlugin } from './apollo.js';
+import { mutationsAreNotCached } from './cache-policy.js';
 import { jsonErrors, notFound } from './http-errors.js';
 import type { Logger } from './logger.js';
 import { limitParseOptions, limitRules, limitsPlugin, reportTokenLimit, type OperationLimits } from './operation-limits.js';
@@ -50,6 +51,8 @@ export interface GraphQLServerOptions<C extends BaseContext> {
   /** Refused before execution (and, in the gateway, before planning). */
   limits: OperationLimits;
   plugins?: ApolloServerPlugin<C>[];
+  /** Apollo Server's automatic persisted queries (on by default; the gateway's trusted-documents policy decides). */
+  persistedQueries?: ApolloServerOptionsWithSchema<C>['persistedQueries'];
   /** Builds the request context; may throw (e.g. UNAUTHENTICATED) to refuse the request. */
   context(req: Request): Promise<C>;
   /** Throws when the service cannot serve (readiness probe). */
@@ -102,8 +105,10 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
       operationGuard<C>(),
       landingPage(production),
       limitsPlugin<C>(options.limits),
+      mutationsAreNotCached<C>(),
       ...(options.plugins ?? []),
     ],
+    ...(options.persistedQueries !== undefined ? { persistedQueries: options.persistedQueries } : {}),
     formatError: (formatted) => format(reportTokenLimit(formatted)),
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);

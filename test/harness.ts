@@ -125,6 +125,9 @@ export function gatewayConfig(subgraphUrls: Partial<Record<ServiceName, string>>
     apolloTelemetry: false,
     trustedProxies: [],
     limits: DEFAULT_OPERATION_LIMITS,
+    trustedDocuments: { policy: 'any', manifestPath: path.join(ROOT, 'operations', 'persisted-query-manifest.json'), adminKey: undefined },
+    // Off: tests change the databases directly and read the change back at once.
+    responseCache: { enabled: false, redis: undefined },
     ...overrides,
   };
 }

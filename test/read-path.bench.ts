@@ -1,7 +1,9 @@
 // `npm run bench`: figures for the read path, each pair compared in one run (these machines are
 // noisy; read the ratios vitest prints, not the absolute numbers).
 import { afterAll, bench, describe } from 'vitest';
-import { graphql, startStack } from './harness.js';
+import { startGateway } from '../gateway/server.js';
+import { gatewayConfig, graphql, startStack } from './harness.js';
+import { byHash, persisted, send } from './persisted-requests.js';
 
 const stack = await startStack('pglite');
 const options = { time: 3_000, warmupIterations: 5 };
@@ -27,5 +29,19 @@ describe('the gateway\'s cost over asking catalog directly', () => {
   }, options);
   bench('catalog subgraph directly', async () => {
     await graphql(stack.catalog.url, query);
+  }, options);
+});
+
+describe('a product page by persisted id (GET): the gateway\'s response cache against none', async () => {
+  const cached = await startGateway(gatewayConfig(stack.urls, { responseCache: { enabled: true, redis: undefined } }));
+  afterAll(() => cached.close());
+  const { data } = await stack.request('{ products(first: 1) { edges { node { id } } } }');
+  const request = { operationName: 'ProductDetail', variables: { id: data!.products.edges[0].node.id }, extensions: byHash(persisted('ProductDetail').id) };
+  const get = (url: string) => send(url, request, { method: 'GET', headers: { 'content-type': 'application/json' } });
+  bench('response cache', async () => {
+    await get(cached.url);
+  }, options);
+  bench('no response cache', async () => {
+    await get(stack.gatewayUrl);
   }, options);
 });

@@ -76,7 +76,7 @@ describe('schema:check', () => {
   it('fails a subgraph edit that breaks composition, naming the subgraph, type and field', async () => {
     const root = copyOfRepo();
     // reviews now defines PageInfo as its own, which the other subgraphs share.
-    edit(root, 'subgraphs/reviews/schema.graphql', 'type PageInfo @shareable {', 'type PageInfo {');
+    edit(root, 'subgraphs/reviews/schema.graphql', 'type PageInfo @shareable', 'type PageInfo');
     const { ok, output } = await check(root);
     expect(ok).toBe(false);
     expect(output).toMatch(/^✘ composition/m);

@@ -9,6 +9,7 @@ import { defaultBaseRevision, readBaseSupergraph } from './base-revision.js';
 import { ACKNOWLEDGEMENTS_FILE, changePath, classifyChanges, readAcknowledgements } from './changes.js';
 import { describeCompositionErrors, formatProblem } from './composition-report.js';
 import { validateOperations } from './operations.js';
+import { checkManifest } from './persisted-manifest-check.js';
 
 export interface SchemaCheckOptions {
   root: string;
@@ -79,5 +80,8 @@ export async function runSchemaCheck({ root, base, print = console.log }: Schema
       : `${invalid} of ${operations.checked} operations invalid: a client would break`,
     operations.problems.map((p) => `${p.client}: ${p.operation} (${p.file})${p.field ? `, field ${p.field}` : ''}: ${p.message}`),
   );
+
+  const manifest = checkManifest(root);
+  report(manifest.ok, 'manifest', manifest.summary, manifest.details);
   return ok;
 }

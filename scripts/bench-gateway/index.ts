@@ -95,7 +95,8 @@ async function startSubgraphs(databases: Record<ServiceName, string> | undefined
 
 async function startGateways(supergraphFile: string): Promise<Record<string, Service>> {
   const url = (port: number) => `http://localhost:${port}/graphql`;
-  const production = { ...sharedEnv('gateway'), NODE_ENV: 'production' };
+  // Free-form operations and no response cache, as the other gateways run: the gateway's own work is measured.
+  const production = { ...sharedEnv('gateway'), NODE_ENV: 'production', OPERATIONS: 'any', RESPONSE_CACHE: 'false' };
   const [ours, hive, apollo] = await Promise.all([
     startService('this gateway', ['--import', 'tsx', 'gateway/index.ts'], { ...production, GATEWAY_PORT: String(gatewayPorts['this gateway']), SUPERGRAPH_PATH: supergraphFile }, url(gatewayPorts['this gateway'])),
     startService(

@@ -1,0 +1,9 @@
+// `npm run operations:manifest`: rewrites operations/persisted-query-manifest.json from operations/.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../lib/paths.js';
+import { buildManifest, MANIFEST_FILE, manifestText } from '../lib/schema-check/persisted-manifest.js';
+
+const manifest = buildManifest(ROOT);
+writeFileSync(path.join(ROOT, MANIFEST_FILE), manifestText(manifest));
+console.log(`wrote ${MANIFEST_FILE}: ${manifest.operations.length} operations`);

@@ -1,0 +1,48 @@
+// The OPERATIONS and RESPONSE_CACHE settings: the manifest only in production unless told otherwise, clear errors
+// naming the variable, and a manifest whose ids are not its bodies' hashes refused at start.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../gateway/trusted-documents.js';
+import { loadGatewayConfig } from '../lib/config.js';
+import { keyEnv } from './harness.js';
+import { manifest } from './persisted-requests.js';
+
+const production = { ...keyEnv('gateway'), NODE_ENV: 'production' };
+const dir = mkdtempSync(path.join(tmpdir(), 'operations-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the trusted-documents settings', () => {
+  it('run the manifest only in production, anything in development, unless OPERATIONS says otherwise', () => {
+    expect(loadGatewayConfig(production).trustedDocuments.policy).toBe('manifest');
+    expect(loadGatewayConfig({}).trustedDocuments.policy).toBe('any');
+    expect(loadGatewayConfig({ ...production, OPERATIONS: 'persisted' }).trustedDocuments.policy).toBe('persisted');
+    expect(loadGatewayConfig({ OPERATIONS: 'manifest' }).trustedDocuments.policy).toBe('manifest');
+  });
+
+  it('keep a response cache in production, in Redis when REDIS_URL is set, and none in development unless asked', () => {
+    expect(loadGatewayConfig(production).responseCache).toEqual({ enabled: true, redis: undefined });
+    expect(loadGatewayConfig({ ...production, REDIS_URL: 'redis://cache:6379' }).responseCache).toEqual({ enabled: true, redis: { url: 'redis://cache:6379', keyPrefix: 'commerce:' } });
+    expect(loadGatewayConfig({}).responseCache.enabled).toBe(false);
+    expect(loadGatewayConfig({ RESPONSE_CACHE: 'true' }).responseCache.enabled).toBe(true);
+    expect(() => loadGatewayConfig({ REDIS_URL: 'cache:6379' })).toThrow(/REDIS_URL: must be a redis/);
+  });
+
+  it('refuse an unknown policy and a short admin key, naming the variable', () => {
+    expect(() => loadGatewayConfig({ OPERATIONS: 'some' })).toThrow(/OPERATIONS:/);
+    expect(() => loadGatewayConfig({ OPERATIONS_ADMIN_KEY: 'secret' })).toThrow(/OPERATIONS_ADMIN_KEY: must be at least 32 characters/);
+    expect(loadGatewayConfig({ OPERATIONS_ADMIN_KEY: 'k'.repeat(32) }).trustedDocuments.adminKey).toBe('k'.repeat(32));
+  });
+
+  it('refuse a manifest that is not Apollo\'s format, or whose id is not the hash of its body', () => {
+    const file = path.join(dir, 'manifest.json');
+    writeFileSync(file, JSON.stringify(manifest));
+    expect(readManifest(file).size).toBe(manifest.operations.length);
+    const [first, ...rest] = manifest.operations;
+    writeFileSync(file, JSON.stringify({ ...manifest, operations: [{ ...first!, body: `${first!.body} ` }, ...rest] }));
+    expect(() => readManifest(file)).toThrow(new RegExp(`the id of ${first!.name} is not the SHA-256 of its body`));
+    writeFileSync(file, JSON.stringify({ operations: [] }));
+    expect(() => readManifest(file)).toThrow(/not an Apollo persisted query manifest/);
+  });
+});
