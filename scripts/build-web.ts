@@ -23,7 +23,12 @@ function files(dir: string): string[] {
 
 function fingerprint(): string {
   const hash = createHash('sha256');
-  const inputs = [...files(WEB_DIR), ...files(path.join(ROOT, 'clients', 'generated')), path.join(ROOT, 'package-lock.json')];
+  const inputs = [
+    ...files(WEB_DIR),
+    ...files(path.join(ROOT, 'clients', 'generated')),
+    path.join(ROOT, 'operations', 'persisted-query-manifest.json'),
+    path.join(ROOT, 'package-lock.json'),
+  ];
   for (const file of inputs) hash.update(file).update(readFileSync(file));
   return hash.digest('hex');
 }

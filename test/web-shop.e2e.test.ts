@@ -17,12 +17,16 @@ describe('the web shop in Chromium', () => {
   let shopUrl: string;
   let adminToken: string;
   const customer = { name: 'Wendy Web', email: `wendy-${randomUUID().slice(0, 8)}@example.com`, password: 'wendy-web-1' };
+  // Registered through the API; the tests after the first log in as her through the shop.
+  const regular = { name: 'Rita Regular', email: `rita-${randomUUID().slice(0, 8)}@example.com`, password: 'rita-regular-1' };
 
   beforeAll(async () => {
     await buildWeb(); // skipped when web/dist is the build of the current sources
     stack = await startStack('pglite', { gateway: { webRoot: WEB_DIST } });
     shopUrl = new URL('/', stack.gatewayUrl).href;
     adminToken = await stack.login(admin.email, admin.password);
+    const registered = await stack.request(operation('Register'), { input: regular });
+    expect(registered.errors).toBeUndefined();
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -47,6 +51,19 @@ describe('the web shop in Chromium', () => {
     const user = await stack.users.db.client.user.findUniqueOrThrow({ where: { email } });
     return stack.orders!.db.client.order.findMany({ where: { userId: user.id }, include: { items: true }, orderBy: { createdAt: 'asc' } });
   };
+
+  /** Logs in through the shop's form (after logging out whoever is logged in). */
+  async function logInAs(page: Page, user: { name: string; email: string; password: string }) {
+    await page.goto(shopUrl);
+    const logOut = page.getByRole('button', { name: 'Log out' });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Products' }).waitFor();
+    if (await logOut.isVisible()) await logOut.click();
+    await page.getByRole('link', { name: 'Log in' }).click();
+    await page.getByRole('textbox', { name: 'Email' }).fill(user.email);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByText(user.name).waitFor();
+  }
 
   /** Searches the shop for the product, opens its page and puts `quantity` of it in the cart. */
   async function addToCart(page: Page, name: string, quantity: number, screenshots = false) {
@@ -110,7 +127,8 @@ describe('the web shop in Chromium', () => {
     const name = `Browser Kettle ${randomUUID().slice(0, 6)}`;
     const productId = await newProduct(name, 5);
     const { page } = browser;
-    const before = await ordersOf(customer.email); // logged in since the first test
+    await logInAs(page, regular);
+    const before = await ordersOf(regular.email);
 
     await addToCart(page, name, 1);
     // Whatever reaches the server: the shop may send the attempt once or twice, never with two keys.
@@ -126,7 +144,7 @@ describe('the web shop in Chromium', () => {
     expect(keys.length).toBeGreaterThanOrEqual(1);
     expect(new Set(keys).size).toBe(1);
 
-    const after = await ordersOf(customer.email);
+    const after = await ordersOf(regular.email);
     const fresh = after.filter((o) => !before.some((b) => b.id === o.id));
     expect(fresh).toHaveLength(1);
     expect(fresh[0]).toMatchObject({ status: 'CONFIRMED', items: [{ productId, quantity: 1 }] });
@@ -139,6 +157,7 @@ describe('the web shop in Chromium', () => {
     const name = `Browser Mug ${randomUUID().slice(0, 6)}`;
     const productId = await newProduct(name, 3);
     const { page } = browser;
+    await logInAs(page, regular);
     await page.goto(`${shopUrl}#/products/${productId}`);
     await page.getByText('No reviews yet.').waitFor();
     await page.getByRole('combobox', { name: 'Rating' }).selectOption('4');

@@ -86,7 +86,9 @@ type ProductReviews = NonNullable<ProductDetailQuery['product']>['reviews'];
 function Reviews({ productId, reviews }: { productId: string; reviews: ProductReviews }) {
   const viewer = useSession();
   const [addReview, { loading, error, data }] = useMutation(AddReviewDocument, {
-    refetchQueries: [ProductDetailDocument],
+    // The product page is a public read the browser may hold for a minute (Cache-Control): the
+    // shopper's own review must show at once, so this read skips the browser's HTTP cache.
+    refetchQueries: [{ query: ProductDetailDocument, variables: { id: productId }, context: { fetchOptions: { cache: 'no-cache' } } }],
     awaitRefetchQueries: true,
   });
   const submit = async (event: FormEvent<HTMLFormElement>) => {
