@@ -1,33 +1,60 @@
 // The web shop in a real browser against a real stack: a new customer registers, finds a product,
 // checks out and cancels; the databases are read afterwards. A double click on "Place order"
-// places one order. Screenshots of the main pages go to test-results/screenshots/.
+// places one order. The journey runs again against a production gateway that runs only the
+// manifest's operations (and caches public reads), where the shop must send nothing but ids.
+// Screenshots of the main pages go to test-results/screenshots/.
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GatewayConfig } from '../lib/config.js';
+import { ROOT } from '../lib/paths.js';
+import { MANIFEST_FILE } from '../lib/schema-check/persisted-manifest.js';
 import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
 import { buildWeb, WEB_DIST } from '../scripts/build-web.js';
 import { launchBrowser, type Browser } from './browser.js';
-import { operation, startStack, type Stack } from './harness.js';
+import { graphql, operation, startStack, userToken, type Stack } from './harness.js';
+import { manifest } from './persisted-requests.js';
 
 const [admin] = DEMO_ACCOUNTS;
 
-describe('the web shop in Chromium', () => {
+const MODES: [string, Partial<GatewayConfig>][] = [
+  ['a development gateway', {}],
+  [
+    'a production gateway with trusted documents enforced',
+    {
+      production: true,
+      trustedDocuments: { policy: 'manifest', manifestPath: path.join(ROOT, MANIFEST_FILE), adminKey: undefined },
+      responseCache: { enabled: true, redis: undefined },
+    },
+  ],
+];
+
+describe.each(MODES)('the web shop in Chromium, on %s', (mode, gateway) => {
+  const production = gateway.production === true;
   let stack: Stack;
   let browser: Browser;
   let shopUrl: string;
   let adminToken: string;
+  /** Every request the shop sent to /graphql. */
+  const sent: Request[] = [];
   const customer = { name: 'Wendy Web', email: `wendy-${randomUUID().slice(0, 8)}@example.com`, password: 'wendy-web-1' };
   // Registered through the API; the tests after the first log in as her through the shop.
   const regular = { name: 'Rita Regular', email: `rita-${randomUUID().slice(0, 8)}@example.com`, password: 'rita-regular-1' };
 
   beforeAll(async () => {
     await buildWeb(); // skipped when web/dist is the build of the current sources
-    stack = await startStack('pglite', { gateway: { webRoot: WEB_DIST } });
+    stack = await startStack('pglite', { gateway: { ...gateway, webRoot: WEB_DIST } });
     shopUrl = new URL('/', stack.gatewayUrl).href;
-    adminToken = await stack.login(admin.email, admin.password);
-    const registered = await stack.request(operation('Register'), { input: regular });
+    // An administrator's token: the test's own free-form operations pass any OPERATIONS policy.
+    const adminUser = await stack.users.db.client.user.findUniqueOrThrow({ where: { email: admin.email } });
+    adminToken = await userToken({ id: adminUser.id, role: 'ADMIN' });
+    const registered = await stack.request(operation('Register'), { input: regular }, adminToken);
     expect(registered.errors).toBeUndefined();
     browser = await launchBrowser();
+    browser.page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/graphql') sent.push(request);
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -36,7 +63,7 @@ describe('the web shop in Chromium', () => {
 
   /** A product only this test sells, so that stock and orders can be checked exactly. */
   async function newProduct(name: string, stock: number) {
-    const categoryId = (await stack.request('{ categories { id } }')).data!.categories[0].id as string;
+    const categoryId = (await stack.request('{ categories { id } }', {}, adminToken)).data!.categories[0].id as string;
     const res = await stack.request(
       operation('CreateProduct'),
       { input: { sku: `WEB-${randomUUID().slice(0, 8)}`, name, description: 'Made for the browser test.', price: 2450, stock, weightGrams: 900, categoryId } },
@@ -87,21 +114,21 @@ describe('the web shop in Chromium', () => {
     const productId = await newProduct(name, 5);
     const { page } = browser;
 
-    await addToCart(page, name, 2, true);
-    await browser.screenshot('cart');
+    await addToCart(page, name, 2, !production);
+    if (!production) await browser.screenshot('cart');
     // Checking out needs an account: register, and come back to the cart.
     await page.getByRole('main').getByRole('link', { name: 'register', exact: true }).click();
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill(customer.name);
     await page.getByRole('textbox', { name: 'Email', exact: true }).fill(customer.email);
     await page.getByLabel('Password').fill(customer.password);
-    await browser.screenshot('register');
+    if (!production) await browser.screenshot('register');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('heading', { name: 'Cart' }).waitFor();
     await page.getByText(customer.name).waitFor();
 
     await page.getByRole('button', { name: 'Place order' }).click();
     await page.getByRole('heading', { name: 'Order confirmed' }).waitFor();
-    await browser.screenshot('order-confirmed');
+    if (!production) await browser.screenshot('order-confirmed');
     expect(await stockOf(productId)).toBe(3);
     const [placed] = await ordersOf(customer.email);
     expect(placed).toMatchObject({ status: 'CONFIRMED', totalAmount: 4900, items: [{ productId, quantity: 2, unitPriceAmount: 2450 }] });
@@ -113,7 +140,7 @@ describe('the web shop in Chromium', () => {
     await page.getByRole('heading', { name: 'My orders' }).waitFor();
     await page.getByText('1 order', { exact: true }).waitFor();
     await page.getByText('CANCELLED', { exact: true }).waitFor();
-    await browser.screenshot('my-orders');
+    if (!production) await browser.screenshot('my-orders');
 
     // The databases: the order is cancelled, its stock back, and the reservation released.
     const orders = await ordersOf(customer.email);
@@ -166,8 +193,26 @@ describe('the web shop in Chromium', () => {
     await page.getByRole('status').getByText('Thank you for your review.').waitFor();
     await page.getByText('Keeps the tea warm.').waitFor();
     await page.getByText('4.0 / 5 from 1 review').waitFor();
-    await browser.screenshot('product-reviewed');
+    if (!production) await browser.screenshot('product-reviewed');
     const reviews = await stack.reviews.db.client.review.findMany({ where: { productId } });
     expect(reviews).toMatchObject([{ rating: 4, body: 'Keeps the tea warm.' }]);
   });
+
+  if (production)
+    it('sent every operation by its manifest id, queries as GET; free-form operations are refused', async () => {
+      const ids = new Set(manifest.operations.map((o) => o.id));
+      expect(sent.length).toBeGreaterThan(10);
+      for (const request of sent) {
+        const body = request.method() === 'GET'
+          ? Object.fromEntries([...new URL(request.url()).searchParams].map(([k, v]) => [k, k === 'operationName' ? v : JSON.parse(v)]))
+          : (request.postDataJSON() as Record<string, any>);
+        expect(body.query, `${body.operationName} was sent as text`).toBeUndefined();
+        expect(ids.has(body.extensions?.persistedQuery?.sha256Hash), `${body.operationName} has no manifest id`).toBe(true);
+        const type = manifest.operations.find((o) => o.name === body.operationName)?.type;
+        expect(request.method()).toBe(type === 'query' ? 'GET' : 'POST');
+      }
+      // The same gateway refuses an operation that is not in the manifest, even one of the shop's own as edited text.
+      const refused = await graphql(stack.gatewayUrl, '{ products(first: 1) { totalCount } }');
+      expect(refused.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+    });
 });
