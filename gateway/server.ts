@@ -9,8 +9,8 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER } from '../lib/request-id.js';
 import { webStatic } from '../lib/web-static.js';
 import { isServiceName, localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
-import { SubgraphDataSource } from './subgraph-source.js';
 import { responseCache } from './response-cache.js';
+import { SubgraphDataSource } from './subgraph-source.js';
 import { trustedDocuments } from './trusted-documents.js';
 
 export interface GatewayContext {
@@ -70,6 +70,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     context: async (req) => {
       // Rejects a forged or expired token here, before any subgraph is called (they check again).
       const viewer = await tokens.fromAuthorization(req.headers.authorization);
+      // Trusted documents: a refused operation is not even parsed.
       documents.admit(req, viewer);
       return { authorization: req.headers.authorization, clientAddress: req.ip, requestId: req.requestId, log: req.log };
     },

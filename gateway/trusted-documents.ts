@@ -68,9 +68,23 @@ function operationOf(req: Request): { query: string | undefined; hash: string | 
   };
 }
 
+/** What the policy looks at: the operation's text and hash, and the sender's credentials. */
+export interface OperationSent {
+  query: string | undefined;
+  hash: string | undefined;
+  viewer: Viewer | null;
+  /** The x-operations-key header, if sent. */
+  operationsKey: string | undefined;
+}
+
 export interface TrustedDocuments<C extends BaseContext> {
   /** Throws the refusal (with its code and HTTP status) when the policy does not let this request's operation run. */
   admit(req: Request, viewer: Viewer | null): void;
+  /**
+   * The same decision for an operation that arrives by another path (a subscription over
+   * WebSocket): throws the refusal, else returns the text to run (undefined: an id nobody knows).
+   */
+  check(sent: OperationSent): string | undefined;
   /** Serves the manifest's ids from the manifest. */
   plugin: ApolloServerPlugin<C>;
   /** Apollo Server's APQ setting: its cache registers operations, except under `manifest`, where nothing registers. */
@@ -81,31 +95,37 @@ export function trustedDocuments<C extends BaseContext>(config: TrustedDocuments
   const { policy } = config;
   const bodies = readManifest(config.manifestPath);
   const adminKey = config.adminKey === undefined ? undefined : createHash('sha256').update(config.adminKey).digest();
-  const holdsAdminKey = (req: Request) => {
-    const sent = req.headers[OPERATIONS_KEY_HEADER];
-    // Compared as digests of equal length, in constant time.
-    return adminKey !== undefined && typeof sent === 'string' && timingSafeEqual(createHash('sha256').update(sent).digest(), adminKey);
+  // Compared as digests of equal length, in constant time.
+  const holdsAdminKey = (sent: string | undefined) =>
+    adminKey !== undefined && sent !== undefined && timingSafeEqual(createHash('sha256').update(sent).digest(), adminKey);
+
+  const check = ({ query, hash, viewer, operationsKey }: OperationSent): string | undefined => {
+    // The text to run: the manifest's for one of its ids, else what was sent.
+    const body = (hash === undefined ? undefined : bodies.get(hash)) ?? query;
+    if (policy === 'any') return body;
+    // Nothing registers under `manifest`: an unknown id is final (hence 404, not APQ's 200), for
+    // everyone; Apollo Client then sends the operation's text, which an administrator may.
+    if (policy === 'manifest' && query === undefined && hash !== undefined && !bodies.has(hash)) {
+      throw refuse(TrustedDocumentCode.NOT_FOUND, 'PersistedQueryNotFound', 404);
+    }
+    if (viewer?.role === 'ADMIN' || holdsAdminKey(operationsKey)) return body;
+    if (policy === 'persisted') {
+      if (query !== undefined && hash === undefined) {
+        throw refuse(TrustedDocumentCode.ID_REQUIRED, 'this gateway runs operations sent by hash only (automatic persisted queries): send extensions.persistedQuery.sha256Hash', 400);
+      }
+      return body;
+    }
+    if (query !== undefined && !bodies.has(sha256(query))) {
+      throw refuse(TrustedDocumentCode.NOT_IN_LIST, 'this operation is not in the persisted operation manifest: only the clients\' registered operations run here', 400);
+    }
+    return body;
   };
 
   return {
+    check,
     admit(req, viewer) {
-      if (policy === 'any') return;
-      const { query, hash } = operationOf(req);
-      // Nothing registers under `manifest`: an unknown id is final (hence 404, not APQ's 200), for
-      // everyone; Apollo Client then sends the operation's text, which an administrator may.
-      if (policy === 'manifest' && query === undefined && hash !== undefined && !bodies.has(hash)) {
-        throw refuse(TrustedDocumentCode.NOT_FOUND, 'PersistedQueryNotFound', 404);
-      }
-      if (viewer?.role === 'ADMIN' || holdsAdminKey(req)) return;
-      if (policy === 'persisted') {
-        if (query !== undefined && hash === undefined) {
-          throw refuse(TrustedDocumentCode.ID_REQUIRED, 'this gateway runs operations sent by hash only (automatic persisted queries): send extensions.persistedQuery.sha256Hash', 400);
-        }
-        return;
-      }
-      if (query !== undefined && !bodies.has(sha256(query))) {
-        throw refuse(TrustedDocumentCode.NOT_IN_LIST, 'this operation is not in the persisted operation manifest: only the clients\' registered operations run here', 400);
-      }
+      const key = req.headers[OPERATIONS_KEY_HEADER];
+      check({ ...operationOf(req), viewer, operationsKey: typeof key === 'string' ? key : undefined });
     },
     plugin: {
       async requestDidStart({ request }) {

@@ -4,10 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readManifest } from '../gateway/trusted-documents.js';
+import { readManifest, trustedDocuments } from '../gateway/trusted-documents.js';
 import { loadGatewayConfig } from '../lib/config.js';
+import { ROOT } from '../lib/paths.js';
+import { MANIFEST_FILE } from '../lib/schema-check/persisted-manifest.js';
 import { keyEnv } from './harness.js';
-import { manifest } from './persisted-requests.js';
+import { manifest, persisted } from './persisted-requests.js';
 
 const production = { ...keyEnv('gateway'), NODE_ENV: 'production' };
 const dir = mkdtempSync(path.join(tmpdir(), 'operations-'));
@@ -44,5 +46,33 @@ describe('the trusted-documents settings', () => {
     expect(() => readManifest(file)).toThrow(new RegExp(`the id of ${first!.name} is not the SHA-256 of its body`));
     writeFileSync(file, JSON.stringify({ operations: [] }));
     expect(() => readManifest(file)).toThrow(/not an Apollo persisted query manifest/);
+  });
+});
+
+describe('the policy for an operation that arrives by another path (a subscription over WebSocket)', () => {
+  const manifestPath = path.join(ROOT, MANIFEST_FILE);
+  const sent = { query: undefined, hash: undefined, viewer: null, operationsKey: undefined };
+  const codeOf = (run: () => unknown) => {
+    try {
+      run();
+      return 'ran';
+    } catch (err) {
+      return String((err as { extensions?: { code?: string } }).extensions?.code);
+    }
+  };
+
+  it('gives the manifest\'s text for its id and refuses the rest under OPERATIONS=manifest', () => {
+    const { check } = trustedDocuments({ policy: 'manifest', manifestPath, adminKey: 'k'.repeat(32) });
+    const me = persisted('Me');
+    expect(check({ ...sent, hash: me.id })).toBe(me.body);
+    expect(codeOf(() => check({ ...sent, query: 'subscription { anything }' }))).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+    expect(codeOf(() => check({ ...sent, hash: 'f'.repeat(64) }))).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect(check({ ...sent, query: 'subscription { anything }', viewer: { id: 'a', role: 'ADMIN' } })).toBe('subscription { anything }');
+    expect(check({ ...sent, query: 'subscription { anything }', operationsKey: 'k'.repeat(32) })).toBe('subscription { anything }');
+  });
+
+  it('asks for a hash under OPERATIONS=persisted and takes anything under OPERATIONS=any', () => {
+    expect(codeOf(() => trustedDocuments({ policy: 'persisted', manifestPath, adminKey: undefined }).check({ ...sent, query: '{ a }' }))).toBe('PERSISTED_QUERY_ID_REQUIRED');
+    expect(trustedDocuments({ policy: 'any', manifestPath, adminKey: undefined }).check({ ...sent, query: '{ a }' })).toBe('{ a }');
   });
 });
