@@ -10,6 +10,7 @@ import { generate } from '@graphql-codegen/cli';
 import { afterAll, describe, expect, it } from 'vitest';
 import config, { API_SCHEMA_PATH, CLIENT_OPERATIONS_DIR } from '../codegen.js';
 import { ROOT } from '../lib/paths.js';
+import { MANIFEST_FILE } from '../lib/schema-check/persisted-manifest.js';
 
 const require = createRequire(import.meta.url);
 // Inside the project, so that the copy finds node_modules as the shop does.
@@ -22,6 +23,7 @@ async function typecheckShopAgainst(schema: string, name: string): Promise<strin
   cpSync(path.join(ROOT, 'web', 'src'), path.join(dir, 'web', 'src'), { recursive: true });
   cpSync(path.join(ROOT, 'web', 'tsconfig.json'), path.join(dir, 'web', 'tsconfig.json'));
   cpSync(path.join(ROOT, 'tsconfig.json'), path.join(dir, 'tsconfig.json'));
+  cpSync(path.join(ROOT, MANIFEST_FILE), path.join(dir, MANIFEST_FILE)); // the shop imports the manifest's ids
   const entry = config.generates[CLIENT_OPERATIONS_DIR] as Exclude<(typeof config.generates)[string], string | string[]>;
   const files = await generate(
     { silent: true, cwd: ROOT, generates: { [path.join(dir, CLIENT_OPERATIONS_DIR)]: { ...entry, schema } } },

@@ -55,7 +55,8 @@ describe.each(MODES)('the web shop in Chromium, on %s', (mode, gateway) => {
     browser.page.on('request', (request) => {
       if (new URL(request.url()).pathname === '/graphql') sent.push(request);
     });
-  });
+    // A build, a whole stack and a browser: more than the suite's default on a busy machine.
+  }, 300_000);
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
