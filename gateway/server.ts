@@ -9,9 +9,11 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER } from '../lib/request-id.js';
 import { webStatic } from '../lib/web-static.js';
 import { isServiceName, localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
+import { countedQueryPlanCache } from './metrics.js';
 import { responseCache } from './response-cache.js';
 import { SubgraphDataSource } from './subgraph-source.js';
 import { trustedDocuments } from './trusted-documents.js';
+import { UsageRecorder } from './usage.js';
 
 export interface GatewayContext {
   authorization: string | undefined;
@@ -38,6 +40,8 @@ function createGateway(config: GatewayConfig, logger: Logger) {
   const urls = config.subgraphUrls;
   return new ApolloGateway({
     logger,
+    // The default plan cache, counted (gateway_query_plan_cache_total).
+    queryPlannerConfig: { cache: countedQueryPlanCache() },
     supergraphSdl: config.introspect
       ? new IntrospectAndCompose({
           subgraphs: SERVICE_NAMES.map((name) => ({ name, url: urls[name] ?? localServiceUrl(name) })),
@@ -57,16 +61,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   const tokens = new Tokens(config.keys);
   const documents = trustedDocuments<GatewayContext>(config.trustedDocuments);
   const cache = responseCache<GatewayContext>(config.responseCache, logger);
+  const usage = new UsageRecorder(); // usage by client: metrics and GET /usage (gateway/usage.ts)
   const running = await startGraphQLServer<GatewayContext>({
+    service: 'gateway',
     source: { gateway: createGateway(config, logger), introspection: !config.production },
     port: config.port,
     trustedProxies: config.trustedProxies,
     logger,
     production: config.production,
     limits: config.limits,
-    plugins: [documents.plugin, ...cache.plugins],
+    plugins: [documents.plugin, ...cache.plugins, usage.plugin()],
     onClose: cache.close,
     persistedQueries: documents.persistedQueries,
+    routes: (app) => app.get('/usage', usage.route(tokens)),
     context: async (req) => {
       // Rejects a forged or expired token here, before any subgraph is called (they check again).
       const viewer = await tokens.fromAuthorization(req.headers.authorization);

@@ -5,6 +5,7 @@
 import http, { type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { traceHeaders } from '../lib/telemetry/tracing.js';
 import { dedupeKey, inflight, type SubgraphAnswer } from './inflight-dedup.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -44,7 +45,9 @@ export function subgraphFetcher({ timeoutMs, dedupe }: FetcherOptions): Fetcher 
       const secure = target.protocol === 'https:';
       const request = (secure ? https : http).request(target, {
         method: init?.method ?? 'POST',
-        headers: init?.headers as OutgoingHttpHeaders | undefined,
+        // The active span is gateway.fetch (Apollo Gateway's): the subgraph continues its trace.
+        // Added here, after the dedupe key was taken, so that traced calls still share answers.
+        headers: { ...(init?.headers as OutgoingHttpHeaders | undefined), ...traceHeaders() },
         agent: secure ? agents.https : agents.http,
       });
       let timedOut: SubgraphTimeoutError | undefined;

@@ -8,6 +8,7 @@ import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, serviceUnavailable } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { gatewayMetrics, type FetchFailure } from './metrics.js';
 import { subgraphFetcher, SubgraphTimeoutError } from './subgraph-fetch.js';
 
 type FetcherResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
@@ -47,6 +48,13 @@ class SubgraphAnswer extends GraphQLError {
 const isGraphQLResponse = (body: unknown): body is SubgraphResponse =>
   typeof body === 'object' && body !== null && (Array.isArray((body as SubgraphResponse).errors) || 'data' in body);
 
+/** The metric's reason: no answer in time, no connection, an HTTP error without GraphQL, or a 2xx that is not GraphQL JSON. */
+function failureOf(error: Error, response: FetcherResponse | undefined): FetchFailure {
+  if (error instanceof SubgraphTimeoutError) return 'timeout';
+  if (!response) return 'unreachable';
+  return response.ok ? 'invalid_response' : 'http_error';
+}
+
 export class SubgraphDataSource<C extends { log?: Logger }> extends RemoteGraphQLDataSource<C> {
   readonly #name: string;
   readonly #logger: Logger;
@@ -59,11 +67,14 @@ export class SubgraphDataSource<C extends { log?: Logger }> extends RemoteGraphQ
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<C>): Promise<SubgraphResponse> {
+    const started = performance.now();
     try {
       return await super.process(options);
     } catch (error) {
       if (error instanceof SubgraphAnswer) return error.response;
       throw error;
+    } finally {
+      gatewayMetrics().subgraphFetchDuration.observe({ subgraph: this.#name }, (performance.now() - started) / 1000);
     }
   }
 
@@ -76,8 +87,9 @@ export class SubgraphDataSource<C extends { log?: Logger }> extends RemoteGraphQ
   }
 
   /** Every failed call (refused, reset, timed out, not GraphQL) ends here: logged with its cause, answered without it. */
-  override didEncounterError(error: Error, _request: unknown, _response?: FetcherResponse, context?: C): never {
+  override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse, context?: C): never {
     if (error instanceof SubgraphAnswer) throw error;
+    gatewayMetrics().subgraphFetchFailures.inc({ subgraph: this.#name, reason: failureOf(error, response) });
     // Calls outside a client request (composing from the running subgraphs) have no request log.
     const log = context?.log ?? this.#logger;
     log.warn({ err: error, subgraph: this.#name, url: this.url }, 'subgraph call failed');

@@ -10,10 +10,11 @@ import type { Logger } from './logger.js';
 import { applyMigrations, migrationsUpToDate } from './migrations.js';
 import { openPGlite } from './pglite.js';
 import type { ServiceName } from './services.js';
+import { serviceMetrics } from './telemetry/metrics.js';
 
 /** What every generated Prisma client offers, so this module serves all four. */
 export interface PrismaLike {
-  $on(event: 'query', callback: (event: { query: string }) => void): void;
+  $on(event: 'query', callback: (event: { query: string; duration: number }) => void): void;
   $queryRawUnsafe(query: string): Promise<unknown>;
   $disconnect(): Promise<void>;
 }
@@ -78,8 +79,10 @@ export async function openDatabase<C extends PrismaLike>(options: DatabaseOption
     if (applied.length > 0) options.logger.info({ migrations: applied }, 'applied migrations');
   }
   let statements = 0;
-  client.$on('query', () => {
+  const latency = serviceMetrics(options.name).dbStatementDuration;
+  client.$on('query', ({ duration }) => {
     statements += 1;
+    latency.observe(duration / 1000); // Prisma gives milliseconds
   });
   return {
     client,

@@ -15,6 +15,8 @@ import type { Logger } from './logger.js';
 import { limitParseOptions, limitRules, limitsPlugin, reportTokenLimit, type OperationLimits } from './operation-limits.js';
 import { operationGuard } from './operation-guard.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
+import { metricsHandler, metricsPlugin, serviceMetrics } from './telemetry/metrics.js';
+import { flushTracing, startTracing, traceRequests, traceRootResolvers, tracingPlugin } from './telemetry/tracing.js';
 
 /** Larger bodies are refused with 413 before any parsing. */
 export const BODY_LIMIT = '1mb';
@@ -38,6 +40,8 @@ type Source<C extends BaseContext> =
   | Pick<ApolloServerOptionsWithGateway<C>, 'gateway' | 'validationRules' | 'introspection'>;
 
 export interface GraphQLServerOptions<C extends BaseContext> {
+  /** gateway, users, catalog...: the `service` label of its metrics, its traces' service.name. */
+  service: string;
   /** The schema (a subgraph) or the gateway to serve, with their own validation settings. */
   source: Source<C>;
   port: number;
@@ -61,10 +65,14 @@ export interface GraphQLServerOptions<C extends BaseContext> {
   onClose?(): Promise<void>;
   /** Static files served outside /graphql (the gateway's web shop), before the 404 handler. */
   staticFiles?: RequestHandler;
+  /** Adds routes of this service's own (e.g. the gateway's usage report) before /graphql. */
+  routes?(app: express.Express): void;
 }
 
 export async function startGraphQLServer<C extends BaseContext & { log: Logger }>(options: GraphQLServerOptions<C>): Promise<RunningServer> {
   const { logger, production } = options;
+  await startTracing(options.service); // only when the OTEL_* variables ask for it (lib/telemetry/tracing.ts)
+  const metrics = serviceMetrics(options.service);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustedProxies);
@@ -88,6 +96,9 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     }
   });
 
+  app.get('/metrics', metricsHandler(metrics));
+  options.routes?.(app);
+
   const server = http.createServer(app);
   // Longer than the gateway's idle-socket timeout, so the gateway never reuses a socket the
   // subgraph has just closed (ECONNRESET, apollographql/federation#2313).
@@ -97,6 +108,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   const format = formatError(production);
   const apollo = new ApolloServer<C>({
     ...options.source,
+    ...('schema' in options.source && options.source.schema ? { schema: traceRootResolvers(options.source.schema) } : {}),
     validationRules: [...(options.source.validationRules ?? []), ...limitRules(options.limits)],
     parseOptions: limitParseOptions(options.limits),
     plugins: [
@@ -106,6 +118,8 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
       landingPage(production),
       limitsPlugin<C>(options.limits),
       mutationsAreNotCached<C>(),
+      metricsPlugin<C>(metrics),
+      ...[tracingPlugin<C>()].filter((p) => p !== undefined),
       ...(options.plugins ?? []),
     ],
     ...(options.persistedQueries !== undefined ? { persistedQueries: options.persistedQueries } : {}),
@@ -113,7 +127,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();
-  app.use('/graphql', express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: ({ req }) => options.context(req) }));
+  app.use('/graphql', ...traceRequests(options.service), express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: ({ req }) => options.context(req) }));
   if (options.staticFiles) app.use(options.staticFiles);
   app.use(notFound, jsonErrors(BODY_LIMIT));
 
@@ -131,6 +145,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
       (closing ??= (async () => {
         await apollo.stop(); // the drain plugin stops accepting, then waits for in-flight requests
         await options.onClose?.();
+        await flushTracing();
       })()),
   };
 }

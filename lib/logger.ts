@@ -1,5 +1,6 @@
-// Structured JSON logs; every line of a request carries its request id.
+// Structured JSON logs; every line of a request carries its request id (and its trace id when traced).
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { logTraceFields } from './telemetry/tracing.js';
 
 export type { Logger };
 
@@ -8,6 +9,8 @@ export function createLogger(service: string, level: string, destination?: Desti
   const options = {
     level,
     base: { service },
+    // trace_id and span_id of the active span, when tracing is on: a log line leads to its trace.
+    mixin: logTraceFields,
     // Credentials must never reach a log line, whatever a caller passes in.
     redact: ['req.headers.authorization', '*.password', '*.passwordHash', 'password', 'passwordHash'],
   };

@@ -3,6 +3,7 @@
 import DataLoader from 'dataloader';
 import { z } from 'zod';
 import { cursorPart, type CursorValue } from './connection.js';
+import { tracedBatch } from './loaders.js';
 
 export interface RawQueryable {
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
@@ -58,7 +59,7 @@ export interface PageKey {
  */
 export function pageLoader<T extends { createdAt: Date; id: string }>(db: RawQueryable, table: string, parentColumn: keyof T & string) {
   return new DataLoader<PageKey, T[], string>(
-    async (keys) => {
+    tracedBatch(async (keys) => {
       const groups = new Map<string, PageKey[]>();
       for (const key of keys) {
         const group = JSON.stringify([key.limit, key.after]);
@@ -71,7 +72,7 @@ export function pageLoader<T extends { createdAt: Date; id: string }>(db: RawQue
         for (const key of group) rowsByKey.set(key, rows.filter((r) => r[parentColumn] === key.parentId));
       }
       return keys.map((k) => rowsByKey.get(k) ?? []);
-    },
+    }),
     { cacheKeyFn: (k) => JSON.stringify([k.parentId, k.limit, k.after]) },
   );
 }

@@ -2,6 +2,7 @@
 // the gateway's entity resolution), with a timeout and errors that say which service failed.
 import { serviceUnavailable } from './errors.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
+import { inSpan, traceHeaders } from './telemetry/tracing.js';
 
 export interface ServiceCall {
   query: string;
@@ -22,11 +23,17 @@ export class ServiceError extends Error {
 
 /** POSTs a GraphQL operation; throws SERVICE_UNAVAILABLE when the service cannot be reached in time. */
 export async function callService<T>(service: string, url: string, call: ServiceCall): Promise<T> {
+  // A CLIENT span per call (when traced), whose context the callee continues through `traceparent`.
+  return inSpan(`call ${service}`, { 'server.address': service }, () => post<T>(service, url, call));
+}
+
+async function post<T>(service: string, url: string, call: ServiceCall): Promise<T> {
   let response: Response;
   try {
     response = await fetch(url, {
       method: 'POST',
       headers: {
+        ...traceHeaders(),
         'content-type': 'application/json',
         ...(call.authorization ? { authorization: call.authorization } : {}),
         ...(call.requestId ? { [REQUEST_ID_HEADER]: call.requestId } : {}),

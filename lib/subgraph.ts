@@ -64,6 +64,7 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
     definition = subgraph;
     const typeDefs = parse(readFileSync(subgraphSchemaPath(config.name), 'utf8'));
     const server = await startGraphQLServer<C>({
+      service: config.name,
       // Every argument is checked before its resolver runs (ids, text), whichever field it is.
       source: { schema: guardArguments(buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as GraphQLResolverMap<unknown> })) },
       port: config.port,

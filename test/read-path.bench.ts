@@ -1,13 +1,47 @@
 // `npm run bench`: figures for the read path, each pair compared in one run (these machines are
 // noisy; read the ratios vitest prints, not the absolute numbers).
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { afterAll, bench, describe } from 'vitest';
 import { startGateway } from '../gateway/server.js';
-import { gatewayConfig, graphql, startStack } from './harness.js';
+import { gatewayConfig, graphql, operation, startStack } from './harness.js';
+import { startOtlpReceiver } from './otlp-receiver.js';
 import { byHash, persisted, send } from './persisted-requests.js';
 
+/** A stack in a process of its own (test/stack-process.ts) with these variables: tracing is per process. */
+async function spawnStack(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./stack-process.ts', import.meta.url).pathname], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the stack process exited (${code}) before it was ready`)));
+  });
+  const stopped = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { gatewayUrl: (JSON.parse(first) as { gatewayUrl: string }).gatewayUrl, stop: () => (child.kill('SIGTERM'), stopped) };
+}
+
 const stack = await startStack('pglite');
+// Tracing off (no OTEL_* variable) and on (every request sampled, exported over OTLP/HTTP to a receiver here).
+const receiver = await startOtlpReceiver();
+const [untraced, traced] = await Promise.all([
+  spawnStack({ OTEL_SDK_DISABLED: 'true' }),
+  spawnStack({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'bench' }),
+]);
 const options = { time: 3_000, warmupIterations: 5 };
-afterAll(() => stack.stop());
+// On a busy machine the two tracing runs see different loads; alternating one request of each
+// gives both the same conditions. Printed when the file ends: the medians and their ratio.
+const paired = { off: [] as number[], on: [] as number[] };
+afterAll(async () => {
+  if (paired.on.length > 0) {
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const [off, on] = [median(paired.off), median(paired.on)];
+    console.log(`tracing, ${paired.on.length} alternated pairs: median off ${off.toFixed(1)} ms, on ${on.toFixed(1)} ms, on/off ${(on / off).toFixed(2)}`);
+  }
+  await Promise.all([stack.stop(), untraced.stop(), traced.stop()]);
+  await receiver.close();
+});
 
 const page = (first: number) => `{ products(first: ${first}, orderBy: { field: PRICE, direction: ASC }) {
   edges { node { name price { amount } averageRating reviewCount
@@ -43,5 +77,25 @@ describe('a product page by persisted id (GET): the gateway\'s response cache ag
   }, options);
   bench('no response cache', async () => {
     await get(stack.gatewayUrl);
+  }, options);
+});
+
+describe('tracing: the web ProductList with tracing off (no OTEL_* variable) and on (every request exported)', () => {
+  const productList = operation('ProductList');
+  const ask = (url: string) => graphql(url, productList, { first: 20 });
+  bench('tracing off', async () => {
+    await ask(untraced.gatewayUrl);
+  }, options);
+  bench('tracing on, OTLP export', async () => {
+    await ask(traced.gatewayUrl);
+  }, options);
+  const timed = async (url: string, into: number[]) => {
+    const started = performance.now();
+    await ask(url);
+    into.push(performance.now() - started);
+  };
+  bench('alternating off and on (see the printed ratio)', async () => {
+    await timed(untraced.gatewayUrl, paired.off);
+    await timed(traced.gatewayUrl, paired.on);
   }, options);
 });

@@ -10,15 +10,18 @@ import { ACKNOWLEDGEMENTS_FILE, changePath, classifyChanges, readAcknowledgement
 import { describeCompositionErrors, formatProblem } from './composition-report.js';
 import { validateOperations } from './operations.js';
 import { checkManifest } from './persisted-manifest-check.js';
+import { clientsUsing, type UsageReport } from './usage.js';
 
 export interface SchemaCheckOptions {
   root: string;
   /** Git revision whose supergraph.graphql is the baseline; default: see base-revision.ts. */
   base?: string | undefined;
   print?: (line: string) => void;
+  /** Usage by client (`--usage FILE`): breaking changes name the clients that used what they break. */
+  usage?: UsageReport | undefined;
 }
 
-export async function runSchemaCheck({ root, base, print = console.log }: SchemaCheckOptions): Promise<boolean> {
+export async function runSchemaCheck({ root, base, print = console.log, usage }: SchemaCheckOptions): Promise<boolean> {
   let ok = true;
   const report = (passed: boolean, check: string, summary: string, details: string[] = []) => {
     ok &&= passed;
@@ -53,8 +56,13 @@ export async function runSchemaCheck({ root, base, print = console.log }: Schema
   else {
     const changes = await classifyChanges(apiSchemaOf(baseline.sdl), api, readAcknowledgements(root));
     const acks = new Map(readAcknowledgements(root).map((a) => [a.change, a.reason]));
+    const usedBy = (c: Parameters<typeof changePath>[0]) => {
+      if (!usage) return '';
+      const clients = clientsUsing(usage, changePath(c));
+      return clients.length ? ` (used from ${usage.from} to ${usage.to} by ${clients.join(', ')})` : ` (no client used it from ${usage.from} to ${usage.to})`;
+    };
     const details = [
-      ...changes.breaking.map((c) => `BREAKING      ${changePath(c)}: ${c.message}`),
+      ...changes.breaking.map((c) => `BREAKING      ${changePath(c)}: ${c.message}${usedBy(c)}`),
       ...changes.acknowledged.map((c) => `acknowledged  ${changePath(c)}: ${c.message} (reason: ${acks.get(changePath(c))})`),
       ...changes.dangerous.map((c) => `dangerous     ${changePath(c)}: ${c.message}`),
       ...changes.safe.map((c) => `safe          ${changePath(c)}: ${c.message}`),

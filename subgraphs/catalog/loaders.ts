@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { loaderById } from '../../lib/loaders.js';
+import { loaderById, tracedBatch } from '../../lib/loaders.js';
 import { pageLoader } from '../../lib/paged-query.js';
 import type { BaseContext } from '../../lib/subgraph.js';
 import type { CatalogDb, Product } from './db.js';
@@ -12,11 +12,13 @@ export function createContext(db: CatalogDb, base: BaseContext) {
     categories: loaderById((ids) => db.category.findMany({ where: { id: { in: [...ids] } } }), (c) => c.id),
     /** Each category's newest products, one statement for every category in the request. */
     productsOfCategory: pageLoader<Product>(db, 'Product', 'categoryId'),
-    productCountOfCategory: new DataLoader<string, number>(async (categoryIds) => {
-      const groups = await db.product.groupBy({ by: ['categoryId'], where: { categoryId: { in: [...categoryIds] } }, _count: { _all: true } });
-      const counts = new Map(groups.map((g) => [g.categoryId, g._count._all]));
-      return categoryIds.map((id) => counts.get(id) ?? 0);
-    }),
+    productCountOfCategory: new DataLoader<string, number>(
+      tracedBatch(async (categoryIds) => {
+        const groups = await db.product.groupBy({ by: ['categoryId'], where: { categoryId: { in: [...categoryIds] } }, _count: { _all: true } });
+        const counts = new Map(groups.map((g) => [g.categoryId, g._count._all]));
+        return categoryIds.map((id) => counts.get(id) ?? 0);
+      }),
+    ),
   };
 }
 export type CatalogContext = ReturnType<typeof createContext>;

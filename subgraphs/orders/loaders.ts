@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { loaderById, loaderGroupedBy } from '../../lib/loaders.js';
+import { loaderById, loaderGroupedBy, tracedBatch } from '../../lib/loaders.js';
 import { pageLoader } from '../../lib/paged-query.js';
 import type { BaseContext } from '../../lib/subgraph.js';
 import type { Order, OrdersDb } from './db.js';
@@ -10,11 +10,13 @@ export function createContext(db: OrdersDb, base: BaseContext) {
     orders: loaderById((ids) => db.order.findMany({ where: { id: { in: [...ids] } } }), (o) => o.id),
     itemsOfOrder: loaderGroupedBy((ids) => db.orderItem.findMany({ where: { orderId: { in: [...ids] } }, orderBy: { id: 'asc' } }), (i) => i.orderId),
     ordersOfUser: pageLoader<Order>(db, 'Order', 'userId'),
-    orderCountOfUser: new DataLoader<string, number>(async (userIds) => {
-      const groups = await db.order.groupBy({ by: ['userId'], where: { userId: { in: [...userIds] } }, _count: { _all: true } });
-      const counts = new Map(groups.map((g) => [g.userId, g._count._all]));
-      return userIds.map((id) => counts.get(id) ?? 0);
-    }),
+    orderCountOfUser: new DataLoader<string, number>(
+      tracedBatch(async (userIds) => {
+        const groups = await db.order.groupBy({ by: ['userId'], where: { userId: { in: [...userIds] } }, _count: { _all: true } });
+        const counts = new Map(groups.map((g) => [g.userId, g._count._all]));
+        return userIds.map((id) => counts.get(id) ?? 0);
+      }),
+    ),
   };
 }
 export type OrdersContext = ReturnType<typeof createContext>;

@@ -14,6 +14,7 @@ import { ServiceError } from '../../lib/service-client.js';
 import { parseInput } from '../../lib/validation.js';
 import type { CatalogStock, Reservation } from './catalog-stock.js';
 import type { Order, OrdersDb } from './db.js';
+import { countOutcome, ordersMetrics } from './metrics.js';
 import type { OrdersContext } from './loaders.js';
 
 const placeOrderInput = z.object({
@@ -69,6 +70,7 @@ export interface PlacementOptions {
 export type OrderPlacement = ReturnType<typeof orderPlacement>;
 
 export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger, options: PlacementOptions = {}) {
+  ordersMetrics(); // registered now: /metrics lists the saga's counters before the first order
   /**
    * Writes the reserved lines and prices into the order and confirms it, once: one statement, so
    * a rush of orders never queues on interactive transactions. A no-op unless the order is PENDING.
@@ -178,12 +180,14 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
         if (refusal && ORDER_REFUSALS.has(refusal.extensions?.code ?? '')) {
           // Catalog refused the order (unknown product, out of stock, a total too large): nothing was reserved, so nothing stays.
           await db.order.delete({ where: { id: order.id } });
+          countOutcome(refusal.extensions?.code === ErrorCode.OUT_OF_STOCK ? 'out_of_stock' : 'refused');
           throw new GraphQLError(refusal.message, { extensions: { ...refusal.extensions } });
         }
         // No answer, a late one, or the placement was already given up: catalog may or may not
         // hold stock for it. Make that definite before answering: the order fails and the release
         // returns whatever was taken, or stops a reservation still on its way from taking anything.
         await giveUp(order.id, ctx.requestId);
+        countOutcome('failed');
         ctx.log.warn({ orderId: order.id, err }, 'reservation failed, order marked FAILED');
         throw err instanceof ServiceError ? serviceUnavailable('the order could not be completed; try again') : err;
       }
@@ -194,6 +198,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
         confirmed = await complete(order.id, reservation, ctx.requestId);
       } catch (err) {
         if (err instanceof OrderAbandoned) {
+          countOutcome('failed');
           ctx.log.error({ orderId: order.id, err: err.cause }, 'order cannot be confirmed: marked FAILED, its stock returned');
           throw internalError('the order could not be completed; nothing was charged and no stock is held');
         }
@@ -202,6 +207,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       }
       // Recovery gave the order up (and released its stock) while it was being placed.
       if (confirmed.status !== 'CONFIRMED') throw serviceUnavailable('the order could not be completed; try again');
+      countOutcome('confirmed');
       return confirmed;
     },
 

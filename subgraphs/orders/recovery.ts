@@ -6,6 +6,7 @@ import { ErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { CatalogStock } from './catalog-stock.js';
 import type { OrdersDb } from './db.js';
+import { countOutcome, countRecovery } from './metrics.js';
 import { OrderAbandoned, type OrderPlacement } from './placement.js';
 
 export interface RecoveryOptions {
@@ -24,6 +25,8 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
       return 1;
     } catch (err) {
       if (err instanceof OrderAbandoned) {
+        countRecovery('fail_order');
+        countOutcome('released');
         log.error({ orderId, err: err.cause }, 'recovery gave the order up: it cannot be confirmed; marked FAILED, its stock returned');
         return 1;
       }
@@ -47,9 +50,13 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
         const reservation = await catalog.find(order.id);
         if (reservation?.status === 'RESERVED' || reservation?.status === 'COMMITTED') {
           const completed = await placement.complete(order.id, reservation);
+          countRecovery('complete_order');
+          countOutcome(completed.status === 'CONFIRMED' ? 'recovered' : 'released');
           return `recovered order: ${completed.status}`;
         }
         await placement.giveUp(order.id);
+        countRecovery('fail_order');
+        countOutcome('released');
         return 'recovered order: failed, nothing reserved';
       });
     }
@@ -59,6 +66,7 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
     for (const order of unreleased) {
       settled += await attempt(order.id, async () => {
         await placement.releaseCancelled(order.id);
+        countRecovery('release_cancelled');
         return 'recovered cancellation: stock returned';
       });
     }
@@ -70,6 +78,7 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
       settled += await attempt(reservation.orderId, async () => {
         if (order?.status === 'CONFIRMED') await catalog.commit(reservation.orderId);
         else await catalog.release(reservation.orderId);
+        countRecovery(order?.status === 'CONFIRMED' ? 'commit_reservation' : 'release_reservation');
         return `recovered reservation of a ${order?.status ?? 'missing'} order`;
       });
     }
@@ -81,6 +90,7 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
       where: { status: 'FAILED', idempotencyKey: { not: null }, updatedAt: { lt: cutoff } },
       data: { idempotencyKey: null },
     });
+    if (freed > 0) countRecovery('free_key', freed);
     if (freed > 0) log.info({ orders: freed }, 'recovered failed orders: idempotency keys freed');
     return settled + freed;
   }

@@ -1,0 +1,70 @@
+// The gateway's own metrics, next to the shared ones (lib/telemetry/metrics.ts) in its registry:
+// per-subgraph fetch latency and failures, query-plan cache hits, and usage by client
+// (gateway/usage.ts). Names are a contract with the dashboards and alert rules.
+import type { QueryPlan, QueryPlanCache } from '@apollo/query-planner';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import { Counter, Histogram } from 'prom-client';
+import { serviceMetrics, SUBGRAPH_FETCH_BUCKETS } from '../lib/telemetry/metrics.js';
+
+/** Why a subgraph call produced no GraphQL answer. */
+export type FetchFailure = 'timeout' | 'unreachable' | 'http_error' | 'invalid_response';
+
+export interface GatewayMetrics {
+  subgraphFetchDuration: Histogram<'subgraph'>;
+  subgraphFetchFailures: Counter<'subgraph' | 'reason'>;
+  queryPlanCache: Counter<'result'>;
+  clientOperations: Counter<'client_name' | 'client_version' | 'operation_name'>;
+  fieldUsage: Counter<'client_name' | 'type' | 'field'>;
+}
+
+let created: GatewayMetrics | undefined;
+
+export function gatewayMetrics(): GatewayMetrics {
+  if (created) return created;
+  const registers = [serviceMetrics('gateway').registry];
+  created = {
+    subgraphFetchDuration: new Histogram({
+      name: 'gateway_subgraph_fetch_duration_seconds',
+      help: 'Time of one subgraph call, answer read, failures included',
+      labelNames: ['subgraph'],
+      buckets: SUBGRAPH_FETCH_BUCKETS,
+      registers,
+    }),
+    subgraphFetchFailures: new Counter({
+      name: 'gateway_subgraph_fetch_failures_total',
+      help: 'Subgraph calls without a GraphQL answer: timeout, unreachable, http_error, invalid_response',
+      labelNames: ['subgraph', 'reason'],
+      registers,
+    }),
+    queryPlanCache: new Counter({ name: 'gateway_query_plan_cache_total', help: 'Query-plan cache lookups, by hit or miss', labelNames: ['result'], registers }),
+    clientOperations: new Counter({
+      name: 'gateway_client_operations_total',
+      help: 'Operations by client (apollographql-client-name / -version headers) and operation name',
+      labelNames: ['client_name', 'client_version', 'operation_name'],
+      registers,
+    }),
+    fieldUsage: new Counter({
+      name: 'gateway_schema_field_usage_total',
+      help: 'Operations that selected a schema field (Type.field), by client',
+      labelNames: ['client_name', 'type', 'field'],
+      registers,
+    }),
+  };
+  return created;
+}
+
+/** Apollo Gateway's default plan cache (an LRU of about 30 MiB), counting its hits and misses. */
+export function countedQueryPlanCache(metrics: GatewayMetrics = gatewayMetrics()): QueryPlanCache {
+  const cache = new InMemoryLRUCache<QueryPlan>({ maxSize: 30 * 2 ** 20, sizeCalculation: (plan) => JSON.stringify(plan).length });
+  return {
+    async get(key) {
+      const plan = await cache.get(key);
+      metrics.queryPlanCache.inc({ result: plan ? 'hit' : 'miss' });
+      return plan;
+    },
+    set: (key, value, options) => cache.set(key, value, options),
+    delete: (key) => cache.delete(key),
+    // A new supergraph makes every plan stale.
+    clear: () => cache.clear(),
+  };
+}
