@@ -4,7 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run generate
+RUN npm run generate && npm run build:web
 ENV NODE_ENV=production
 USER node
 CMD ["node", "--import", "tsx", "gateway/index.ts"]

@@ -7,6 +7,7 @@ import type { GatewayConfig } from '../lib/config.js';
 import { startGraphQLServer, type RunningServer } from '../lib/graphql-server.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER } from '../lib/request-id.js';
+import { webStatic } from '../lib/web-static.js';
 import { isServiceName, localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
 import { countedQueryPlanCache } from './metrics.js';
 import { responseCache } from './response-cache.js';
@@ -82,6 +83,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     },
     // Listening means the supergraph is loaded and the query planner ready.
     ready: async () => {},
+    staticFiles: config.webRoot ? webStatic(config.webRoot) : undefined,
   });
   logger.info({ url: running.url, supergraph: config.introspect ? 'introspect' : config.supergraphPath }, 'gateway ready');
   return running;

@@ -120,6 +120,8 @@ export interface GatewayConfig extends CommonConfig {
   apolloTelemetry: boolean;
   /** Operation limits, checked before a query is planned. */
   limits: OperationLimits;
+  /** A built web shop (web/dist) to serve at /; none by default. */
+  webRoot?: string;
   /** Which operations run (gateway/trusted-documents.ts). */
   trustedDocuments: TrustedDocumentsConfig;
   /** The response cache for public reads (gateway/response-cache.ts). */
@@ -216,6 +218,7 @@ const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   APOLLO_TELEMETRY_DISABLED: flag.default(true),
   // The gateway faces the clients: it believes X-Forwarded-For only from proxies it is told about.
   TRUSTED_PROXIES: trustedProxies(''),
+  WEB_ROOT: z.string().min(1).optional(),
   // Default: `manifest` in production, `any` otherwise.
   OPERATIONS: z.enum(['any', 'persisted', 'manifest']).optional(),
   OPERATIONS_MANIFEST: z.string().default(path.join(ROOT, 'operations', 'persisted-query-manifest.json')),
@@ -302,6 +305,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     dedupeSubgraphQueries: c.DEDUPE_SUBGRAPH_QUERIES,
     apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
     limits: limitsOf(c),
+    webRoot: c.WEB_ROOT,
     trustedDocuments: {
       policy: c.OPERATIONS ?? (base.production ? 'manifest' : 'any'),
       manifestPath: c.OPERATIONS_MANIFEST,

@@ -7,7 +7,7 @@ import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo
 import type { ApolloServerOptionsWithGateway, ApolloServerOptionsWithSchema } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Request } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import { formatError, landingPage, loggingPlugin } from './apollo.js';
 import { mutationsAreNotCached } from './cache-policy.js';
 import { jsonErrors, notFound } from './http-errors.js';
@@ -63,6 +63,8 @@ export interface GraphQLServerOptions<C extends BaseContext> {
   ready(): Promise<void>;
   /** Releases resources after the last in-flight request finished. */
   onClose?(): Promise<void>;
+  /** Static files served outside /graphql (the gateway's web shop), before the 404 handler. */
+  staticFiles?: RequestHandler;
   /** Adds routes of this service's own (e.g. the gateway's usage report) before /graphql. */
   routes?(app: express.Express): void;
 }
@@ -126,6 +128,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();
   app.use('/graphql', ...traceRequests(options.service), express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: ({ req }) => options.context(req) }));
+  if (options.staticFiles) app.use(options.staticFiles);
   app.use(notFound, jsonErrors(BODY_LIMIT));
 
   await new Promise<void>((resolve, reject) => {

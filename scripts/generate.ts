@@ -1,16 +1,17 @@
-// `npm run generate`: the Prisma client of every subgraph database and the resolver types of every
-// subgraph schema, offline. `npm test` runs it first; `npm start` runs the part it needs (the Prisma
-// clients: resolver types only serve the type-check). Each part does nothing when none of its inputs
+// `npm run generate`: the Prisma client of every subgraph database, the resolver types of every
+// subgraph schema and the typed client operations (operations/**/*.graphql), offline. `npm test`
+// runs it first; `npm start` runs the part it needs (the Prisma clients: the types only serve the
+// type-check). Each part does nothing when none of its inputs
 // changed since it last ran (a fingerprint of them is kept in .cache/), so a later start does not pay
 // for it; the four Prisma clients are generated side by side.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { prismaDir, ROOT, schemaPath, subgraphSchemaPath } from '../lib/paths.js';
+import { prismaDir, ROOT, schemaPath, subgraphSchemaPath, SUPERGRAPH_PATH } from '../lib/paths.js';
 import { SERVICE_NAMES } from '../lib/services.js';
 
 const require = createRequire(import.meta.url);
@@ -26,6 +27,15 @@ const hasCodegen = (() => {
     return false;
   }
 })();
+
+/** operations/<client>/*.graphql, sorted so that the fingerprint does not depend on directory order. */
+function clientOperationFiles(): string[] {
+  const dir = path.join(ROOT, 'operations');
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.graphql'))
+    .sort()
+    .map((file) => path.join(dir, file));
+}
 
 const common = [path.join(ROOT, 'package-lock.json'), path.join(ROOT, 'scripts', 'generate.ts')];
 
@@ -72,15 +82,24 @@ const prismaClients = (force: boolean) =>
 const resolverTypes = (force: boolean) =>
   unlessUnchanged(
     'types',
-    [...SERVICE_NAMES.map(subgraphSchemaPath), path.join(ROOT, 'codegen.ts'), ...common],
-    SERVICE_NAMES.map((name) => path.join(ROOT, 'subgraphs', name, 'generated', 'graphql.ts')),
+    [...SERVICE_NAMES.map(subgraphSchemaPath), path.join(ROOT, 'codegen.ts'), SUPERGRAPH_PATH, ...clientOperationFiles(), ...common],
+    [
+      ...SERVICE_NAMES.map((name) => path.join(ROOT, 'subgraphs', name, 'generated', 'graphql.ts')),
+      path.join(ROOT, 'clients', 'generated', 'graphql.ts'),
+      path.join(ROOT, '.cache', 'api-schema.graphql'),
+    ],
     force,
     async () => {
       const codegen = await import('@graphql-codegen/cli');
-      const { default: config } = await import('../codegen.js');
+      const { default: config, API_SCHEMA_PATH } = await import('../codegen.js');
+      // Client operations are typed against what clients see: the supergraph's API schema.
+      const { apiSchemaOf } = await import('../lib/schema-check/api-schema.js');
+      const { printSchema } = await import('graphql');
+      mkdirSync(path.join(ROOT, '.cache'), { recursive: true });
+      writeFileSync(path.join(ROOT, API_SCHEMA_PATH), printSchema(apiSchemaOf(readFileSync(SUPERGRAPH_PATH, 'utf8'))));
       process.chdir(ROOT); // codegen.ts names files relative to the project root
       await codegen.generate(config, true);
-      console.log('generated the resolver types of every subgraph');
+      console.log('generated the resolver types of every subgraph and the typed client operations');
     },
   );
 

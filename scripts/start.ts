@@ -6,6 +6,7 @@ import { ROOT } from '../lib/paths.js';
 import { serviceBundles } from '../lib/service-build.js';
 import { generate } from './generate.js';
 import { DEFAULT_PORTS, portVar, SERVICE_NAMES, urlVar } from '../lib/services.js';
+import { buildWeb, WEB_DIST } from './build-web.js';
 
 const started = Date.now();
 // The Prisma clients (`npm run generate` without the resolver types, which only the type-check
@@ -16,6 +17,9 @@ const gatewayPort = Number(process.env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway);
 const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
 // Services find each other on the ports chosen here, unless told otherwise.
 for (const name of SERVICE_NAMES) env[urlVar(name)] ??= `http://localhost:${port(name)}/graphql`;
+// The gateway serves the web shop; it is built (only when its sources changed) while services start.
+env.WEB_ROOT ??= WEB_DIST;
+const webBuild = buildWeb().catch((err: unknown) => console.error(`the web shop could not be built: ${err}`));
 const children = new Map<string, ChildProcess>();
 const startedSignal = new Map<string, Promise<void>>();
 let stopping = false;
@@ -74,6 +78,7 @@ try {
   await Promise.all([
     ...SERVICE_NAMES.map((name) => waitReady(name, port(name))),
     waitReady('gateway', gatewayPort),
+    webBuild,
   ]);
 } catch (err) {
   console.error(String(err));
@@ -83,6 +88,7 @@ const gatewayUrl = `http://localhost:${gatewayPort}/graphql`;
 console.log(`
   Commerce supergraph ready in ${((Date.now() - started) / 1000).toFixed(1)} s
 
+  Web shop                    http://localhost:${gatewayPort}/
   Gateway and Apollo Sandbox  ${gatewayUrl}
 ${SERVICE_NAMES.map((n) => `  ${n.padEnd(26)}  http://localhost:${port(n)}/graphql`).join('\n')}
 

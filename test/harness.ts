@@ -170,6 +170,8 @@ export interface StackOptions {
   orders?: Partial<SubgraphConfig>;
   /** Collects every service's log lines (at debug level) here. */
   logs?: Record<string, unknown>[];
+  /** Gateway settings of this stack (e.g. `webRoot` to serve the web shop). */
+  gateway?: Partial<GatewayConfig>;
 }
 
 export async function startStack(backend: Backend, options: StackOptions = {}): Promise<Stack> {
@@ -195,7 +197,7 @@ export async function startStack(backend: Backend, options: StackOptions = {}): 
     servers.push(r);
     urls.orders = o?.url ?? urls.orders;
     urls.reviews = r.url;
-    const gateway = await startGateway(gatewayConfig(urls), logger('gateway'));
+    const gateway = await startGateway(gatewayConfig(urls, options.gateway), logger('gateway'));
     servers.unshift(gateway);
     const request: Stack['request'] = <T,>(query: string, variables: Record<string, unknown> = {}, token?: string) =>
       graphql<T>(gateway.url, query, variables, token);

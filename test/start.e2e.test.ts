@@ -53,6 +53,12 @@ describe('npm start', () => {
     expect(answer.data!.products.totalCount).toBe(320);
     console.log(`npm start: first answer ${seconds.toFixed(1)} s after launch, on fresh databases`);
     expect(first.output()).toContain(gateway);
+    // The web shop, served by the gateway at its root.
+    const shop = new URL('/', gateway).href;
+    expect(first.output()).toContain(shop);
+    const page = await fetch(shop);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root"></div>');
     const token = (await graphql(gateway, 'mutation { register(input: { email: "kept@example.com", password: "kept-password", name: "Kept" }) { token } }')).data!.register.token;
     expect(token).toEqual(expect.any(String));
 

@@ -1,0 +1,32 @@
+// The shop's Apollo Client: the gateway's /graphql on this origin, the session's token as
+// Authorization, and an expired or forged token ends the session instead of failing every page.
+// Operations go by their id in the persisted-operation manifest (operations/persisted-query-
+// manifest.json), never as text: a production gateway runs only the manifest's operations, and
+// queries go as GET, so the gateway's Cache-Control lets the browser and a CDN keep public reads.
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
+import { CombinedGraphQLErrors } from '@apollo/client/errors';
+import { ErrorLink } from '@apollo/client/link/error';
+import { SetContextLink } from '@apollo/client/link/context';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
+import { generatePersistedQueryIdsFromManifest } from '@apollo/persisted-query-lists';
+import manifest from '../../operations/persisted-query-manifest.json';
+import { session } from './session.js';
+
+export function createClient(): ApolloClient {
+  const auth = new SetContextLink((prev) => {
+    const token = session.get()?.token;
+    return token ? { headers: { ...prev.headers, authorization: `Bearer ${token}` } } : {};
+  });
+  const expired = new ErrorLink(({ error }) => {
+    if (CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED') && session.get()) session.clear();
+  });
+  const persisted = new PersistedQueryLink({
+    ...generatePersistedQueryIdsFromManifest({ loadManifest: () => manifest }),
+    useGETForHashedQueries: true,
+  });
+  return new ApolloClient({
+    link: ApolloLink.from([expired, auth, persisted, new HttpLink({ uri: new URL('graphql', document.baseURI).pathname })]),
+    // Each page of a list is its own query (its arguments key it in the cache), not merged into one list.
+    cache: new InMemoryCache(),
+  });
+}
