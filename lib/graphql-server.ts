@@ -56,6 +56,11 @@ export interface GraphQLServerOptions<C extends BaseContext> {
   ready(): Promise<void>;
   /** Releases resources after the last in-flight request finished. */
   onClose?(): Promise<void>;
+  /**
+   * Long-lived transports on the same port (subscriptions: WebSocket upgrades, Server-Sent
+   * Events), mounted before /graphql; closed first on stop, so their clients reconnect elsewhere.
+   */
+  attach?(server: http.Server, app: express.Express): { close(): Promise<void> };
 }
 
 export async function startGraphQLServer<C extends BaseContext & { log: Logger }>(options: GraphQLServerOptions<C>): Promise<RunningServer> {
@@ -73,8 +78,10 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  let closing: Promise<void> | undefined;
   app.get('/ready', async (req, res) => {
     try {
+      if (closing) throw new Error('shutting down');
       await options.ready();
       res.json({ status: 'ready' });
     } catch (err) {
@@ -106,6 +113,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();
+  const attached = options.attach?.(server, app);
   app.use('/graphql', express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: ({ req }) => options.context(req) }));
   app.use(notFound, jsonErrors(BODY_LIMIT));
 
@@ -114,13 +122,13 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     server.listen(options.port, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
   return {
     port,
     url: `http://localhost:${port}/graphql`,
     // Idempotent: a signal handler and a test teardown may both ask.
     close: () =>
       (closing ??= (async () => {
+        await attached?.close();
         await apollo.stop(); // the drain plugin stops accepting, then waits for in-flight requests
         await options.onClose?.();
       })()),
