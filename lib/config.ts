@@ -120,6 +120,8 @@ export interface GatewayConfig extends CommonConfig {
   apolloTelemetry: boolean;
   /** Operation limits, checked before a query is planned. */
   limits: OperationLimits;
+  /** Bounds on subscriptions (gateway/subscriptions/service.ts); its defaults when absent. */
+  subscriptions?: { perConnection: number; perUser: number; maxBufferedBytes: number };
 }
 
 type Env = Record<string, string | undefined>;
