@@ -1,14 +1,14 @@
 // Federated subscriptions, whatever the transport (graphql-ws or graphql-sse): the operation is
 // checked like a query (validation, the operation limits, cost), planned, subscribed to at the
 // owning subgraph, and every event completed through the query plan (plan.ts).
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { Gauge } from 'prom-client';
 import type { Viewer } from '../../lib/auth.js';
-import { ErrorCode, operationRefused, serviceUnavailable, tooManyRequests } from '../../lib/errors.js';
+import { ErrorCode, internalError, operationRefused, serviceUnavailable, tooManyRequests } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { estimateOperation, exceededLimit, limitParseOptions, limitRules, type OperationLimits } from '../../lib/operation-limits.js';
 import type { GatewayContext } from '../server.js';
-import { primaryVariables, type SubscriptionPlanner } from './plan.js';
+import { primaryVariables, type SubscriptionPlan, type SubscriptionPlanner } from './plan.js';
 import type { Upstream } from './upstream.js';
 
 /** Subscriptions open in this process, over every transport. */
@@ -134,35 +134,74 @@ export class FederatedSubscriptions {
     const release = () => this.#release(session);
     const log = session.log.child({ operationName: op.operationName });
     const context: GatewayContext = { authorization: session.authorization, clientAddress: session.clientAddress, requestId: session.requestId, log };
-    return (async function* () {
-      let released = false;
-      let subgraph = '';
+    let upstream: AsyncIterableIterator<FormattedExecutionResult> | undefined;
+    let subgraph: string | undefined;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      release();
+      void upstream?.return?.(); // unsubscribes at the subgraph
+      log.info({ subgraph }, 'subscription ended');
+    };
+    const events = (async function* () {
+      let plan: SubscriptionPlan;
       try {
-        const plan = planner.plan(`${op.operationName ?? ''}\n${op.source}`, op.document, op.operationName);
-        subgraph = plan.primary.serviceName;
-        log.info({ subgraph }, 'subscription started');
-        const events = session.upstream.subscribe(planner.urlOf(subgraph), {
+        plan = planner.plan(`${op.operationName ?? ''}\n${op.source}`, op.document, op.operationName);
+      } catch (err) {
+        log.error({ err }, 'subscription could not be planned');
+        yield { errors: [internalError('the subscription could not be planned')] };
+        return;
+      }
+      subgraph = plan.primary.serviceName;
+      log.info({ subgraph }, 'subscription started');
+      try {
+        upstream = session.upstream.subscribe(planner.urlOf(subgraph), {
           query: plan.primary.operation,
           operationName: plan.primary.operationName ?? undefined,
           variables: primaryVariables(plan.primary, op.variables),
         });
-        for await (const event of events) {
+        for await (const event of upstream) {
           // The subgraph refused (no access, unknown order...): its errors as it sent them.
-          if (event.data == null) yield { errors: (event.errors ?? []).map(fromFormatted) };
+          if (event.data == null) yield { errors: (event.errors ?? []).map(fromFormatted) } as ExecutionResult;
           else yield await planner.complete(plan, event, op.variables, context);
         }
       } catch (err) {
+        if (ended) return;
         log.warn({ err, subgraph }, 'subscription ended: subgraph unreachable');
         // A transport failure: the client may subscribe again (and gets the current state first).
-        yield { errors: [serviceUnavailable(`the ${subgraph || 'owning'} service is unavailable; subscribe again`, subgraph || undefined)] };
-      } finally {
-        if (!released) release();
-        released = true;
-        log.info({ subgraph }, 'subscription ended');
+        yield { errors: [serviceUnavailable(`the ${subgraph} service is unavailable; subscribe again`, subgraph)] };
       }
     })();
+    return endsAtOnce(events, end);
   }
 }
 
 /** A subgraph's error (as JSON) as the GraphQLError the transports format again. */
 const fromFormatted = (e: GraphQLFormattedError) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions });
+
+/**
+ * The events of `source`, and `end` run once when they end, however that happens. An async
+ * generator waiting for its next event queues a return() until that event comes, which for a quiet
+ * subscription is never: here the client's unsubscribe takes effect at once (counters released,
+ * the subgraph told), and a pending next() ends.
+ */
+export function endsAtOnce<T>(source: AsyncIterator<T>, end: () => void): AsyncIterableIterator<T> {
+  let stop: (() => void) | undefined;
+  const stopped = new Promise<IteratorResult<T>>((resolve) => (stop = () => resolve({ done: true, value: undefined })));
+  const iterator: AsyncIterableIterator<T> = {
+    [Symbol.asyncIterator]: () => iterator,
+    async next() {
+      const result = await Promise.race([source.next(), stopped]);
+      if (result.done) end();
+      return result;
+    },
+    async return() {
+      end();
+      stop!();
+      void source.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+  return iterator;
+}

@@ -8,7 +8,7 @@ import { createHandler } from 'graphql-sse/lib/use/express';
 import type { Tokens } from '../../lib/auth.js';
 import type { Logger } from '../../lib/logger.js';
 import { resultFormatter } from './format.js';
-import type { FederatedSubscriptions, PreparedOperation, Session } from './service.js';
+import { endsAtOnce, type FederatedSubscriptions, type PreparedOperation, type Session } from './service.js';
 import { Upstream } from './upstream.js';
 
 export interface SseTransportOptions {
@@ -82,14 +82,11 @@ export function serveSse({ app, service, tokens, production }: SseTransportOptio
 }
 
 /** The subscription's events; the session's subgraph connections close with it. */
-async function* closingUpstream(result: ReturnType<FederatedSubscriptions['run']>, session: Session) {
-  try {
-    if (!(Symbol.asyncIterator in result)) {
-      yield result;
-      return;
-    }
-    yield* result;
-  } finally {
-    await session.upstream.dispose();
+function closingUpstream(result: ReturnType<FederatedSubscriptions['run']>, session: Session) {
+  const dispose = () => void session.upstream.dispose();
+  if (!(Symbol.asyncIterator in result)) {
+    dispose();
+    return result;
   }
+  return endsAtOnce(result[Symbol.asyncIterator](), dispose);
 }

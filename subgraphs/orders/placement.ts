@@ -221,10 +221,11 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
         throw badUserInput(`a ${order.status} order cannot be cancelled`, 'id');
       }
       const { count } = await db.order.updateMany({ where: { id, status: 'CONFIRMED' }, data: { status: 'CANCELLED' } });
-      if (count > 0) await changed(id);
       // Releasing is idempotent, so cancelling twice is harmless. If catalog cannot be reached the
       // order stays cancelled and recovery returns the stock later (stockReleasedAt is still null).
       await releaseCancelled(id, ctx.requestId).catch((err) => ctx.log.warn({ orderId: id, err }, 'stock return deferred to recovery'));
+      // Published once the stock is back, so a subscriber reading the items' stock sees it returned.
+      if (count > 0) await changed(id);
       return db.order.findUniqueOrThrow({ where: { id } });
     },
   };
