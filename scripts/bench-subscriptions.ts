@@ -79,11 +79,17 @@ async function subscribe(n: number, productId: string): Promise<Subscriber[]> {
     );
     subscribers.push(subscriber);
     // Opening connections in bursts of 100 keeps the accept queue short.
-    if (i % 100 === 99) await Promise.all(ready.slice(-100));
+    if (i % 100 === 99) {
+      await Promise.all(ready.slice(-100));
+      process.stdout.write(`\r  ${i + 1} subscribed`);
+    }
   }
   await Promise.all(ready);
   return subscribers;
 }
+
+/** An event that has not reached everyone by then is lost: the run fails, naming how many missed it. */
+const EVENT_DEADLINE_MS = 60_000;
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
@@ -108,7 +114,11 @@ async function timeEvents(subscribers: Subscriber[], productId: string, adminTok
     });
     start = performance.now();
     await post({ query: 'mutation($id: ID!) { adjustStock(productId: $id, delta: 1) { id } }', variables: { id: productId } }, adminToken);
-    await all;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${left} of ${subscribers.length} subscribers did not see stock ${target} within ${EVENT_DEADLINE_MS} ms`)), EVENT_DEADLINE_MS);
+    });
+    await Promise.race([all, late]).finally(() => clearTimeout(timer));
   }
   latencies.sort((a, b) => a - b);
   return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1)! };
@@ -137,12 +147,14 @@ try {
   const adminToken = (await post({ query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', variables: { e: admin.email, p: admin.password } })).login.token as string;
   const productId = (await post({ query: '{ products(first: 1) { edges { node { id } } } }' })).products.edges[0].node.id as string;
 
+  console.log('one subscriber...');
   // Warm up (plans, connections, JIT), then one subscriber alone.
   const solo = await subscribe(1, productId);
   await timeEvents(solo, productId, adminToken, 2);
   const one = await timeEvents(solo, productId, adminToken, EVENTS);
   await Promise.all(solo.map((s) => s.client.dispose()));
 
+  console.log(`${SUBSCRIBERS} subscribers...`);
   const before = { gateway: rssMiB(gateway.pid), catalog: rssMiB(catalogService.pid) };
   const opened = performance.now();
   const many = await subscribe(SUBSCRIBERS, productId);
