@@ -66,7 +66,7 @@ describe('schema:check', () => {
     expect(output).toMatch(/^✔ composition +4 subgraphs composed/m);
     expect(output).toMatch(/^✔ supergraph +supergraph\.graphql matches the composition/m);
     expect(output).toMatch(/^✔ changes +against the merge base with main \(\w+\): 0 breaking, 0 acknowledged, 0 dangerous, 0 safe/m);
-    expect(output).toMatch(/^✔ operations +14 operations of admin, mobile, web are valid/m);
+    expect(output).toMatch(/^✔ operations +17 operations of admin, mobile, web are valid/m);
     expect(ok).toBe(true);
   });
 
@@ -101,7 +101,7 @@ describe('schema:check', () => {
     expect(ok).toBe(false);
     expect(output).toMatch(/^✘ changes .*1 breaking/m);
     expect(output).toMatch(/BREAKING +Product\.sku: Field 'sku' was removed from object type 'Product'/);
-    expect(output).toMatch(/^✘ operations +4 of 14 operations invalid/m);
+    expect(output).toMatch(/^✘ operations +4 of 17 operations invalid/m);
     expect(output).toMatch(/web: ProductList \(operations\/web\/ProductList\.graphql\), field Product\.sku: Cannot query field "sku" on type "Product"/);
     expect(output).toMatch(/mobile: OrderDetail .*field Product\.sku/);
   });
