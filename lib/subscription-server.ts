@@ -49,6 +49,8 @@ export function serveSubgraphSubscriptions<C extends object>(options: SubgraphSu
   const disposable = useServer<Record<string, unknown>, Extra>(
     {
       schema: options.schema,
+      // The gateway opens one connection per client connection; a burst of them must not time out.
+      connectionInitWaitTimeout: 10_000,
       validate: (schema, document) => validate(schema, document, rules),
       onConnect: async (ctx) => {
         const requestId = requestIdOf(ctx.connectionParams);

@@ -78,9 +78,9 @@ async function subscribe(n: number, productId: string): Promise<Subscriber[]> {
       }),
     );
     subscribers.push(subscriber);
-    // Opening connections in bursts of 100 keeps the accept queue short.
-    if (i % 100 === 99) {
-      await Promise.all(ready.slice(-100));
+    // Opening connections in bursts of 50 keeps the accept queue short.
+    if (i % 50 === 49) {
+      await Promise.all(ready.slice(-50));
       process.stdout.write(`\r  ${i + 1} subscribed`);
     }
   }

@@ -23,6 +23,11 @@ export const SLOW_CONSUMER_CLOSE = { code: 1013, reason: 'slow consumer: events 
 export const SHUTDOWN_CLOSE = { code: 1012, reason: 'service restart' };
 /** How long a closing slow consumer may take to read its close frame before its socket is cut. */
 const TERMINATE_AFTER_MS = 5_000;
+/**
+ * How long a new connection may take to send `connection_init` (graphql-ws's default is 3 s, which a
+ * busy client, or a busy gateway's timers, can miss while a thousand connect at once).
+ */
+export const CONNECTION_INIT_WAIT_MS = 10_000;
 /** Longest timer Node accepts; a token valid longer is checked again when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -64,6 +69,7 @@ export function serveWebSocket({ server, service, tokens, logger, production }: 
 
   const disposable = useServer<Record<string, unknown>, Extra>(
     {
+      connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;
         const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
