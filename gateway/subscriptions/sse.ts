@@ -7,6 +7,7 @@ import type { ExecutionResult } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/express';
 import type { Tokens } from '../../lib/auth.js';
 import type { Logger } from '../../lib/logger.js';
+import { REQUEST_ID_HEADER } from '../../lib/request-id.js';
 import { resultFormatter } from './format.js';
 import { endsAtOnce, type FederatedSubscriptions, type PreparedOperation, type Session } from './service.js';
 import { Upstream } from './upstream.js';
@@ -49,7 +50,7 @@ export function serveSse({ app, service, tokens, production }: SseTransportOptio
         requestId: raw.requestId,
         log,
         active: 0,
-        upstream: new Upstream({ connectionParams: { ...(authorization ? { authorization } : {}), 'x-request-id': raw.requestId }, log }),
+        upstream: new Upstream({ connectionParams: { ...(authorization ? { authorization } : {}), [REQUEST_ID_HEADER]: raw.requestId }, log }),
       };
       return { schema: service.schema!, document: prepared.document, variableValues: prepared.variables, operationName: prepared.operationName, contextValue: { session, op: prepared } };
     },
