@@ -7,11 +7,12 @@ import type { GatewayConfig } from '../lib/config.js';
 import { startGraphQLServer, type RunningServer } from '../lib/graphql-server.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { REQUEST_ID_HEADER } from '../lib/request-id.js';
-import { webStatic } from '../lib/web-static.js';
 import { isServiceName, localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
+import { webStatic } from '../lib/web-static.js';
 import { countedQueryPlanCache } from './metrics.js';
 import { responseCache } from './response-cache.js';
 import { SubgraphDataSource } from './subgraph-source.js';
+import { gatewaySubscriptions } from './subscriptions/index.js';
 import { trustedDocuments } from './trusted-documents.js';
 import { UsageRecorder } from './usage.js';
 
@@ -33,11 +34,23 @@ class SubgraphSource extends SubgraphDataSource<GatewayContext> {
   }
 }
 
+/** Where a subgraph is reached: the supergraph's routing URL, unless a *_URL variable replaces it. */
+const routeOf = (config: GatewayConfig) => (name: string, url: string | undefined): string => {
+  const routed = (isServiceName(name) ? config.subgraphUrls[name] : undefined) ?? url;
+  if (!routed) throw new Error(`subgraph ${name} has no routing URL in the supergraph`);
+  return routed;
+};
+
+const serviceBuilder = (config: GatewayConfig, logger: Logger) => ({ name, url }: { name: string; url: string }) =>
+  new SubgraphSource({ name, url, timeoutMs: config.subgraphTimeoutMs, dedupe: config.dedupeSubgraphQueries, logger });
+
 function createGateway(config: GatewayConfig, logger: Logger) {
   // @apollo/gateway reads only this variable: unless it is set, it reports usage metrics to Apollo
   // and probes cloud metadata servers at start, which a private deployment should not do unasked.
   process.env.APOLLO_TELEMETRY_DISABLED = config.apolloTelemetry ? 'false' : 'true';
   const urls = config.subgraphUrls;
+  const route = routeOf(config);
+  const buildService = serviceBuilder(config, logger);
   return new ApolloGateway({
     logger,
     // The default plan cache, counted (gateway_query_plan_cache_total).
@@ -49,11 +62,7 @@ function createGateway(config: GatewayConfig, logger: Logger) {
         })
       : readFileSync(config.supergraphPath, 'utf8'),
     // Routes by the supergraph's routing URLs; a *_URL variable replaces one subgraph's, only when set.
-    buildService: ({ name, url }) => {
-      const routed = (isServiceName(name) ? urls[name] : undefined) ?? url;
-      if (!routed) throw new Error(`subgraph ${name} has no routing URL in the supergraph`);
-      return new SubgraphSource({ name, url: routed, timeoutMs: config.subgraphTimeoutMs, dedupe: config.dedupeSubgraphQueries, logger });
-    },
+    buildService: ({ name, url }) => buildService({ name, url: route(name, url) }),
   });
 }
 
@@ -62,9 +71,21 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   const documents = trustedDocuments<GatewayContext>(config.trustedDocuments);
   const cache = responseCache<GatewayContext>(config.responseCache, logger);
   const usage = new UsageRecorder(); // usage by client: metrics and GET /usage (gateway/usage.ts)
+  const gateway = createGateway(config, logger);
+  // Subscriptions (graphql-ws, graphql-sse) on the same /graphql, planned with the same supergraph.
+  const subscriptions = gatewaySubscriptions({
+    gateway,
+    buildService: serviceBuilder(config, logger),
+    route: routeOf(config),
+    tokens,
+    limits: config.limits,
+    bounds: config.subscriptions,
+    logger,
+    production: config.production,
+  });
   const running = await startGraphQLServer<GatewayContext>({
     service: 'gateway',
-    source: { gateway: createGateway(config, logger), introspection: !config.production },
+    source: { gateway, introspection: !config.production },
     port: config.port,
     trustedProxies: config.trustedProxies,
     logger,
@@ -82,7 +103,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       return { authorization: req.headers.authorization, clientAddress: req.ip, requestId: req.requestId, log: req.log };
     },
     // Listening means the supergraph is loaded and the query planner ready.
-    ready: async () => {},
+    ready: async () => {
+      if (!subscriptions.ready) throw new Error('the subscription planner has no supergraph yet');
+    },
+    attach: (server, app) => subscriptions.attach(server, app),
     staticFiles: config.webRoot ? webStatic(config.webRoot) : undefined,
   });
   logger.info({ url: running.url, supergraph: config.introspect ? 'introspect' : config.supergraphPath }, 'gateway ready');

@@ -126,6 +126,8 @@ export interface GatewayConfig extends CommonConfig {
   trustedDocuments: TrustedDocumentsConfig;
   /** The response cache for public reads (gateway/response-cache.ts). */
   responseCache: ResponseCacheConfig;
+  /** Bounds on subscriptions (gateway/subscriptions/service.ts); its defaults when absent. */
+  subscriptions?: { perConnection: number; perUser: number; maxBufferedBytes: number };
 }
 
 export interface ResponseCacheConfig {

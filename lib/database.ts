@@ -6,6 +6,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { EventChannel, pgliteNotifications, postgresNotifications, type Notifications } from './events.js';
 import type { Logger } from './logger.js';
 import { applyMigrations, migrationsUpToDate } from './migrations.js';
 import { openPGlite } from './pglite.js';
@@ -35,6 +36,8 @@ export interface Database<C> {
   kind: 'pglite' | 'postgres';
   /** Number of SQL statements run since the database was opened. */
   statements(): number;
+  /** Change events of this database, to every replica of the subgraph (lib/events.ts). */
+  events: EventChannel;
   /** Throws when the database cannot answer (readiness check). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -64,14 +67,16 @@ export async function openAdapter(options: Omit<DatabaseOptions, 'logger'>) {
   if (url) {
     const pool = new pg.Pool({ connectionString: url });
     const adapter: SqlMigrationAwareDriverAdapterFactory = new PrismaPg(pool);
-    return { adapter, kind: 'postgres' as const, close: () => pool.end() };
+    const notifications = (log: Logger): Notifications => postgresNotifications(url, pool, log);
+    return { adapter, kind: 'postgres' as const, notifications, close: () => pool.end() };
   }
   const pglite = await openPGlite(dataDir ? path.join(dataDir, name) : undefined);
-  return { adapter: new PrismaPGlite(pglite) as SqlMigrationAwareDriverAdapterFactory, kind: 'pglite' as const, close: () => pglite.close() };
+  const notifications = (): Notifications => pgliteNotifications(pglite);
+  return { adapter: new PrismaPGlite(pglite) as SqlMigrationAwareDriverAdapterFactory, kind: 'pglite' as const, notifications, close: () => pglite.close() };
 }
 
 export async function openDatabase<C extends PrismaLike>(options: DatabaseOptions, createClient: ClientFactory<C>): Promise<Database<C>> {
-  const { adapter, kind, close } = await openAdapter(options);
+  const { adapter, kind, notifications, close } = await openAdapter(options);
   const client = createClient(adapter);
   // Starting Prisma's schema engine costs most of a warm start; ask it only when there is work.
   if (!(await migrationsUpToDate(options.name, (sql) => client.$queryRawUnsafe(sql)))) {
@@ -84,14 +89,17 @@ export async function openDatabase<C extends PrismaLike>(options: DatabaseOption
     statements += 1;
     latency.observe(duration / 1000); // Prisma gives milliseconds
   });
+  const events = new EventChannel(notifications(options.logger), options.logger);
   return {
     client,
     kind,
+    events,
     statements: () => statements,
     ping: async () => {
       await client.$queryRawUnsafe('SELECT 1');
     },
     close: async () => {
+      await events.close();
       await client.$disconnect();
       await close();
     },

@@ -67,6 +67,11 @@ export interface GraphQLServerOptions<C extends BaseContext> {
   staticFiles?: RequestHandler;
   /** Adds routes of this service's own (e.g. the gateway's usage report) before /graphql. */
   routes?(app: express.Express): void;
+  /**
+   * Long-lived transports on the same port (subscriptions: WebSocket upgrades, Server-Sent
+   * Events), mounted before /graphql; closed first on stop, so their clients reconnect elsewhere.
+   */
+  attach?(server: http.Server, app: express.Express): { close(): Promise<void> };
 }
 
 export async function startGraphQLServer<C extends BaseContext & { log: Logger }>(options: GraphQLServerOptions<C>): Promise<RunningServer> {
@@ -86,8 +91,10 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  let closing: Promise<void> | undefined;
   app.get('/ready', async (req, res) => {
     try {
+      if (closing) throw new Error('shutting down');
       await options.ready();
       res.json({ status: 'ready' });
     } catch (err) {
@@ -127,6 +134,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();
+  const attached = options.attach?.(server, app);
   app.use('/graphql', ...traceRequests(options.service), express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: ({ req }) => options.context(req) }));
   if (options.staticFiles) app.use(options.staticFiles);
   app.use(notFound, jsonErrors(BODY_LIMIT));
@@ -136,13 +144,13 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     server.listen(options.port, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | undefined;
   return {
     port,
     url: `http://localhost:${port}/graphql`,
     // Idempotent: a signal handler and a test teardown may both ask.
     close: () =>
       (closing ??= (async () => {
+        await attached?.close();
         await apollo.stop(); // the drain plugin stops accepting, then waits for in-flight requests
         await options.onClose?.();
         await flushTracing();

@@ -174,6 +174,14 @@ export function guardArguments(schema: GraphQLSchema): GraphQLSchema {
         checkArguments(schema, type, field.name, field.args, args);
         return resolve(source, args, context, info);
       };
+      // A subscription's source stream is opened by `subscribe`, before any event is resolved.
+      const subscribe = field.subscribe;
+      if (subscribe) {
+        field.subscribe = (source, args: Record<string, unknown>, context, info) => {
+          checkArguments(schema, type, field.name, field.args, args);
+          return subscribe(source, args, context, info);
+        };
+      }
     }
   }
   return schema;

@@ -1,5 +1,6 @@
 // Refuses, as the client's mistake (HTTP 400), a request whose operation cannot be run: an unknown
-// operationName, several operations and no name, or a subscription (no service serves them yet).
+// operationName, several operations and no name, or a subscription in a plain POST (subscriptions
+// are served over WebSocket and Server-Sent Events, gateway/subscriptions/).
 // Apollo Server already answers so for a schema; a gateway would otherwise answer HTTP 500, so
 // every service runs this check before executing.
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
@@ -26,7 +27,7 @@ export function operationGuard<C extends BaseContext>(): ApolloServerPlugin<C> {
         async didResolveOperation({ operation, document, request }) {
           if (!operation) throw unresolvable(document, request.operationName);
           if (operation.operation === 'subscription') {
-            throw refuse(ApolloServerErrorCode.BAD_REQUEST, 'subscriptions are not supported yet on this endpoint: send a query or a mutation');
+            throw refuse(ApolloServerErrorCode.BAD_REQUEST, 'a subscription needs a streaming transport: subscribe over WebSocket (graphql-ws) or Server-Sent Events (graphql-sse, Accept: text/event-stream) at this URL');
           }
         },
       };

@@ -14,6 +14,8 @@ import { guardArguments } from './input-guard.js';
 import { createLogger, type Logger } from './logger.js';
 import { subgraphLimits } from './operation-limits.js';
 import { subgraphSchemaPath } from './paths.js';
+import { serveSubgraphSubscriptions } from './subscription-server.js';
+import type { EventChannel } from './events.js';
 import type { ServiceName } from './services.js';
 
 /** What every subgraph's context has; each subgraph adds its loaders. */
@@ -39,7 +41,7 @@ export interface SubgraphModule<D extends PrismaLike, C extends BaseContext> {
   createClient: ClientFactory<D>;
   /** Inserts the demo data when the database is empty; a no-op otherwise. */
   seed(db: D, scale: number, log: Logger): Promise<void>;
-  define(db: D, runtime: { config: SubgraphConfig; tokens: Tokens; logger: Logger }): SubgraphDefinition<C>;
+  define(db: D, runtime: { config: SubgraphConfig; tokens: Tokens; logger: Logger; events: EventChannel }): SubgraphDefinition<C>;
 }
 
 export interface RunningSubgraph<D> extends RunningServer {
@@ -60,19 +62,21 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
   try {
     if (config.seed) await module.seed(db.client, config.seedScale, logger);
     const tokens = new Tokens(config.keys);
-    const subgraph = module.define(db.client, { config, tokens, logger });
+    const subgraph = module.define(db.client, { config, tokens, logger, events: db.events });
     definition = subgraph;
     const typeDefs = parse(readFileSync(subgraphSchemaPath(config.name), 'utf8'));
+    // Every argument is checked before its resolver runs (ids, text), whichever field it is.
+    const schema = guardArguments(buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as GraphQLResolverMap<unknown> }));
+    const limits = subgraphLimits(config.limits);
     const server = await startGraphQLServer<C>({
       service: config.name,
-      // Every argument is checked before its resolver runs (ids, text), whichever field it is.
-      source: { schema: guardArguments(buildSubgraphSchema({ typeDefs, resolvers: subgraph.resolvers as GraphQLResolverMap<unknown> })) },
+      source: { schema },
       port: config.port,
       trustedProxies: config.trustedProxies,
       logger,
       production: config.production,
       // Looser than the gateway's by what the query planner adds, so every fetch it plans passes.
-      limits: subgraphLimits(config.limits),
+      limits,
       // Inline tracing (ftv1) costs time on every request and nothing here reads it.
       plugins: [ApolloServerPluginInlineTraceDisabled()],
       context: async (req) => {
@@ -82,6 +86,16 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
         return subgraph.context({ viewer, clientAddress: req.ip, requestId: req.requestId, log: req.log });
       },
       ready: db.ping,
+      // Subscriptions (graphql-ws) on the same /graphql, for the gateway.
+      attach: (httpServer) =>
+        serveSubgraphSubscriptions<C>({
+          server: httpServer,
+          schema,
+          limits,
+          logger,
+          viewerOf: (authorization) => tokens.fromAuthorization(authorization),
+          context: (viewer, requestId, log) => subgraph.context({ viewer, clientAddress: undefined, requestId, log }),
+        }),
       onClose: release,
     });
     logger.info({ url: server.url }, `${config.name} subgraph ready`);

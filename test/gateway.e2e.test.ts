@@ -31,7 +31,7 @@ const CLIENT_MISTAKES: [string, RequestInit, string][] = [
   ['an unknown operationName', postJson({ query: REGISTER, operationName: 'Login' }), 'OPERATION_RESOLUTION_FAILURE'],
   ['two named operations and no operationName', postJson({ query: `${REGISTER} query Me { me { id } }` }), 'OPERATION_RESOLUTION_FAILURE'],
   ['two anonymous operations', postJson({ query: `{ me { id } } ${REGISTER.replace('Register', '')}` }), 'GRAPHQL_VALIDATION_FAILED'],
-  ['a subscription', postJson({ query: 'subscription { me { id } }' }), 'BAD_REQUEST'],
+  ['a subscription', postJson({ query: 'subscription { productUpdated(ids: ["00000000-0000-4000-8000-000000000000"]) { id } }' }), 'BAD_REQUEST'],
   ['malformed JSON', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"query": ${JSON.stringify(REGISTER)}` }, 'BAD_REQUEST'],
   ['a text/plain POST', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: REGISTER }) }, 'BAD_REQUEST'],
   ['a POST without a body', { method: 'POST', headers: { 'content-type': 'application/json' } }, 'BAD_REQUEST'],
@@ -175,7 +175,7 @@ describe('the gateway', () => {
       for (const { url } of targets()) {
         expect((await send(url, CLIENT_MISTAKES[0]![1])).body.errors[0].message).toBe('Unknown operation named "Login".');
         expect((await send(url, CLIENT_MISTAKES[1]![1])).body.errors[0].message).toBe('Must provide operation name if query contains multiple operations.');
-        expect((await send(url, CLIENT_MISTAKES[3]![1])).body.errors[0].message).toMatch(/^subscriptions are not supported yet on this endpoint/);
+        expect((await send(url, CLIENT_MISTAKES[3]![1])).body.errors[0].message).toMatch(/^a subscription needs a streaming transport: subscribe over WebSocket/);
         expect((await send(url, CLIENT_MISTAKES[4]![1])).body.errors[0].message).toBe('the request body is not valid JSON');
       }
     });

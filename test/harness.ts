@@ -160,6 +160,8 @@ export interface Stack {
   /** Statements each subgraph has run so far. */
   /** Where each subgraph of this stack listens. */
   urls: Record<ServiceName, string>;
+  /** Each subgraph's PostgreSQL database (postgres backend only), e.g. for a second replica. */
+  databaseUrls: Record<ServiceName, string> | undefined;
   statements(): Record<ServiceName, number>;
   stop(): Promise<void>;
 }
@@ -209,6 +211,7 @@ export async function startStack(backend: Backend, options: StackOptions = {}): 
       orders: o,
       reviews: r,
       urls,
+      databaseUrls: pgDatabases?.urls,
       request,
       async login(email, password) {
         const res = await request('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: email, p: password });

@@ -7,6 +7,8 @@ import { parseInput } from '../../lib/validation.js';
 import { adjustStock, createProduct, MAX_STOCK, updateProduct } from './admin.js';
 import type { CatalogDb } from './db.js';
 import type { Resolvers } from './generated/graphql.js';
+import type { ProductEvents } from './live.js';
+import type { CatalogContext } from './loaders.js';
 import { listProducts } from './product-list.js';
 import { reservations as createReservations } from './reservations.js';
 
@@ -19,7 +21,7 @@ const reservationItems = z
   .max(100, 'a reservation has at most 100 items')
   .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each product may appear only once');
 
-export function createResolvers(db: CatalogDb): Resolvers {
+export function createResolvers(db: CatalogDb, live: ProductEvents): Resolvers {
   const reservations = createReservations(db);
   return {
     DateTime,
@@ -43,25 +45,40 @@ export function createResolvers(db: CatalogDb): Resolvers {
         requireAdmin(ctx);
         return createProduct(db, args.input);
       },
-      updateProduct: (_, args, ctx) => {
+      // Each change is published once it committed (the call returned), for productUpdated.
+      updateProduct: async (_, args, ctx) => {
         requireAdmin(ctx);
-        return updateProduct(db, args.id, args.input);
+        const product = await updateProduct(db, args.id, args.input);
+        await live.changed([product.id]);
+        return product;
       },
-      adjustStock: (_, args, ctx) => {
+      adjustStock: async (_, args, ctx) => {
         requireAdmin(ctx);
-        return adjustStock(db, args.productId, args.delta);
+        const product = await adjustStock(db, args.productId, args.delta);
+        await live.changed([product.id]);
+        return product;
       },
-      reserveStock: (_, args, ctx) => {
+      reserveStock: async (_, args, ctx) => {
         requireService(ctx, ORDERS);
-        return reservations.reserve(args.orderId, parseInput(reservationItems, args.items, 'items'));
+        const reservation = await reservations.reserve(args.orderId, parseInput(reservationItems, args.items, 'items'));
+        await live.changed(reservation.lines.map((l) => l.productId));
+        return reservation;
       },
       commitStock: (_, args, ctx) => {
         requireService(ctx, ORDERS);
         return reservations.commit(args.orderId);
       },
-      releaseStock: (_, args, ctx) => {
+      releaseStock: async (_, args, ctx) => {
         requireService(ctx, ORDERS);
-        return reservations.release(args.orderId);
+        const reservation = await reservations.release(args.orderId);
+        await live.changed(reservation.lines.map((l) => l.productId));
+        return reservation;
+      },
+    },
+    Subscription: {
+      productUpdated: {
+        subscribe: (_, { ids }) => live.ofProducts(ids),
+        resolve: (id: string, _: unknown, ctx: CatalogContext) => live.current(ctx, id),
       },
     },
     ReservationLine: {

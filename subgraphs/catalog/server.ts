@@ -2,15 +2,16 @@
 import type { SubgraphModule } from '../../lib/subgraph.js';
 import { seed } from '../../prisma/catalog/seed.js';
 import { createClient, type CatalogDb } from './db.js';
+import { productEvents } from './live.js';
 import { createContext, type CatalogContext } from './loaders.js';
 import { createResolvers } from './resolvers.js';
 
 export const catalog: SubgraphModule<CatalogDb, CatalogContext> = {
   createClient,
   seed,
-  define: (db) => ({
+  define: (db, { events }) => ({
     name: 'catalog',
-    resolvers: createResolvers(db),
+    resolvers: createResolvers(db, productEvents(events)),
     context: (base) => createContext(db, base),
   }),
 };

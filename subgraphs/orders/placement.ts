@@ -63,6 +63,8 @@ function charge(reservation: Reservation): { total: number; currency: string } {
 const SETTLE_WAIT_MS = 4_000;
 
 export interface PlacementOptions {
+  /** Called after a status change committed (the order's subscribers learn of it). */
+  changed?: (orderId: string) => Promise<void>;
   /** Test hook: exit the process right after the reservation, before the order is confirmed. */
   crashAfterReserve?: boolean;
 }
@@ -71,6 +73,9 @@ export type OrderPlacement = ReturnType<typeof orderPlacement>;
 
 export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger, options: PlacementOptions = {}) {
   ordersMetrics(); // registered now: /metrics lists the saga's counters before the first order
+  const changed = async (orderId: string) => {
+    await options.changed?.(orderId).catch((err: unknown) => log.warn({ orderId, err }, 'order event not published'));
+  };
   /**
    * Writes the reserved lines and prices into the order and confirms it, once: one statement, so
    * a rush of orders never queues on interactive transactions. A no-op unless the order is PENDING.
@@ -89,6 +94,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       FROM confirmed, unnest(${lines.map(() => randomUUID())}::text[], ${lines.map((l) => l.productId)}::text[], ${lines.map((l) => l.quantity)}::int[],
                              ${lines.map((l) => l.unitPrice.amount)}::int[], ${lines.map((l) => l.unitPrice.currency)}::text[])
         AS item(id, "productId", quantity, "unitPriceAmount", currency)`;
+    await changed(orderId);
     return db.order.findUniqueOrThrow({ where: { id: orderId } });
   }
 
@@ -105,6 +111,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
   async function giveUp(orderId: string, requestId?: string): Promise<void> {
     const { count } = await db.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'FAILED' } });
     if (count === 0) return;
+    await changed(orderId);
     await catalog.release(orderId, requestId).catch((err) => log.warn({ orderId, err }, 'stock release deferred to recovery'));
     await freeKey(orderId);
   }
@@ -219,10 +226,12 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       if (order.status !== 'CONFIRMED' && order.status !== 'CANCELLED') {
         throw badUserInput(`a ${order.status} order cannot be cancelled`, 'id');
       }
-      await db.order.updateMany({ where: { id, status: 'CONFIRMED' }, data: { status: 'CANCELLED' } });
+      const { count } = await db.order.updateMany({ where: { id, status: 'CONFIRMED' }, data: { status: 'CANCELLED' } });
       // Releasing is idempotent, so cancelling twice is harmless. If catalog cannot be reached the
       // order stays cancelled and recovery returns the stock later (stockReleasedAt is still null).
       await releaseCancelled(id, ctx.requestId).catch((err) => ctx.log.warn({ orderId: id, err }, 'stock return deferred to recovery'));
+      // Published once the stock is back, so a subscriber reading the items' stock sees it returned.
+      if (count > 0) await changed(id);
       return db.order.findUniqueOrThrow({ where: { id } });
     },
   };

@@ -6,6 +6,7 @@ import { DateTime } from '../../lib/scalars.js';
 import type { Order } from './db.js';
 import type { Resolvers } from './generated/graphql.js';
 import type { OrdersContext } from './loaders.js';
+import type { OrderEvents } from './live.js';
 import type { OrderPlacement } from './placement.js';
 import { shippingEstimate } from './shipping.js';
 
@@ -17,7 +18,7 @@ async function visibleOrder(ctx: OrdersContext, id: string): Promise<Order | nul
   return order;
 }
 
-export function createResolvers(placement: OrderPlacement): Resolvers {
+export function createResolvers(placement: OrderPlacement, live: OrderEvents): Resolvers {
   return {
     DateTime,
     Query: {
@@ -26,6 +27,11 @@ export function createResolvers(placement: OrderPlacement): Resolvers {
     Mutation: {
       placeOrder: (_, { input }, ctx) => placement.place(ctx, input),
       cancelOrder: (_, { id }, ctx) => placement.cancel(ctx, id),
+    },
+    // Each event carries an order id; it is resolved with a fresh context (lib/subscription-server.ts).
+    Subscription: {
+      orderUpdated: { subscribe: (_, { id }, ctx) => live.ofOrder(ctx, id), resolve: (id: string, _: unknown, ctx: OrdersContext) => live.current(ctx, id) },
+      myOrderUpdates: { subscribe: (_, __, ctx) => live.ofViewer(ctx), resolve: (id: string, _: unknown, ctx: OrdersContext) => live.current(ctx, id) },
     },
     Order: {
       __resolveReference: (ref, ctx) => visibleOrder(ctx, ref.id),

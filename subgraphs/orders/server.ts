@@ -3,6 +3,7 @@ import type { SubgraphModule } from '../../lib/subgraph.js';
 import { seed } from '../../prisma/orders/seed.js';
 import { catalogStock } from './catalog-stock.js';
 import { createClient, type OrdersDb } from './db.js';
+import { orderEvents } from './live.js';
 import { createContext, type OrdersContext } from './loaders.js';
 import { orderPlacement } from './placement.js';
 import { orderRecovery } from './recovery.js';
@@ -11,14 +12,15 @@ import { createResolvers } from './resolvers.js';
 export const orders: SubgraphModule<OrdersDb, OrdersContext> = {
   createClient,
   seed,
-  define: (db, { config, tokens, logger: log }) => {
+  define: (db, { config, tokens, logger: log, events }) => {
     const catalog = catalogStock(config.subgraphUrls.catalog, tokens);
-    const placement = orderPlacement(db, catalog, log, { crashAfterReserve: config.faults.crashAfterReserve });
+    const live = orderEvents(db, events);
+    const placement = orderPlacement(db, catalog, log, { crashAfterReserve: config.faults.crashAfterReserve, changed: live.changed });
     const recovery = orderRecovery(db, catalog, placement, log, config.recovery);
     recovery.start();
     return {
       name: 'orders',
-      resolvers: createResolvers(placement),
+      resolvers: createResolvers(placement, live),
       context: (base) => createContext(db, base),
       close: () => recovery.stop(),
     };

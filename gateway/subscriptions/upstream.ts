@@ -1,0 +1,66 @@
+// The gateway's subscriptions to subgraphs: graphql-ws over WebSocket to the subgraph's own
+// /graphql, one connection per client connection and subgraph (the client's token travels in
+// `connection_init`, so the subgraph checks access as for any request). A connection that drops
+// (a subgraph restarting, a replica going away) is opened again and its subscriptions sent again;
+// the subgraph's first event is then the current state, so nothing is missed. When the subgraph
+// stays away, the subscription ends with an error the client can act on.
+import { createClient, type Client, type FormattedExecutionResult, type SubscribePayload } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { Logger } from '../../lib/logger.js';
+
+export interface UpstreamOptions {
+  /** Sent in `connection_init`: the client's Authorization and the request id. */
+  connectionParams: Record<string, string>;
+  log: Logger;
+  /** Attempts to reconnect before the subscriptions end with an error. */
+  retryAttempts?: number;
+}
+
+/** Waits 250 ms, 500 ms, 1 s, then 2 s between attempts, with jitter so replicas do not reconnect in step. */
+const backoff = (retries: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(2_000, 250 * 2 ** retries) * (0.75 + Math.random() / 2)));
+
+const wsUrl = (httpUrl: string) => httpUrl.replace(/^http/, 'ws');
+
+export class Upstream {
+  readonly #clients = new Map<string, Client>();
+  readonly #options: UpstreamOptions;
+
+  constructor(options: UpstreamOptions) {
+    this.#options = options;
+  }
+
+  #client(url: string): Client {
+    let client = this.#clients.get(url);
+    if (!client) {
+      const { log } = this.#options;
+      client = createClient({
+        url: wsUrl(url),
+        webSocketImpl: WebSocket,
+        connectionParams: this.#options.connectionParams,
+        lazy: true,
+        retryAttempts: this.#options.retryAttempts ?? 8,
+        retryWait: backoff,
+        // Any drop is worth another attempt: the subgraph may be restarting.
+        shouldRetry: () => true,
+        on: {
+          closed: (event) => log.debug({ url, code: (event as { code?: number }).code }, 'subgraph subscription connection closed'),
+        },
+      });
+      this.#clients.set(url, client);
+    }
+    return client;
+  }
+
+  /** The subgraph's events for this operation; throws when the subgraph cannot be reached any more. */
+  subscribe(url: string, payload: SubscribePayload): AsyncIterableIterator<FormattedExecutionResult> {
+    return this.#client(url).iterate(payload);
+  }
+
+  async dispose(): Promise<void> {
+    const clients = [...this.#clients.values()];
+    this.#clients.clear();
+    // dispose() rejects when a connection attempt is failing at that moment (the subgraph is down):
+    // there is nothing left to close then.
+    await Promise.all(clients.map((c) => Promise.resolve(c.dispose()).catch(() => {})));
+  }
+}

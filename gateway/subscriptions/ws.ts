@@ -1,0 +1,142 @@
+// Subscriptions over WebSocket (graphql-ws, what Apollo Client and Apollo Sandbox speak) on the
+// gateway's /graphql. The token travels in `connection_init` ({ authorization: 'Bearer ...' });
+// a forged or expired one closes the connection with 4401, and a connection whose token expires
+// while open is closed with 4401 at that moment (graphql-ws clients do not retry on it: log in
+// again). A client that reads too slowly is disconnected (1013, try again later) rather than
+// buffered without bound. On shutdown every connection is closed with 1012 (service restart),
+// on which graphql-ws clients reconnect, to another replica.
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { decodeJwt } from 'jose';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Tokens } from '../../lib/auth.js';
+import type { Logger } from '../../lib/logger.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-id.js';
+import { authorizationOf, closeCodeFor } from '../../lib/subscription-server.js';
+import { resultFormatter } from './format.js';
+import type { FederatedSubscriptions, PreparedOperation, Session } from './service.js';
+import { Upstream } from './upstream.js';
+
+export const SLOW_CONSUMER_CLOSE = { code: 1013, reason: 'slow consumer: events were not read in time; reconnect' };
+export const SHUTDOWN_CLOSE = { code: 1012, reason: 'service restart' };
+/** How long a closing slow consumer may take to read its close frame before its socket is cut. */
+const TERMINATE_AFTER_MS = 5_000;
+/**
+ * How long a new connection may take to send `connection_init` (graphql-ws's default is 3 s, which a
+ * busy client, or a busy gateway's timers, can miss while a thousand connect at once).
+ */
+export const CONNECTION_INIT_WAIT_MS = 10_000;
+/** Longest timer Node accepts; a token valid longer is checked again when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface WebSocketTransportOptions {
+  server: http.Server;
+  service: FederatedSubscriptions;
+  tokens: Tokens;
+  logger: Logger;
+  production: boolean;
+}
+
+type Extra = {
+  session?: Session;
+  expiry?: NodeJS.Timeout;
+};
+
+interface SubscriptionContext {
+  session: Session;
+  op: PreparedOperation;
+}
+
+export function serveWebSocket({ server, service, tokens, logger, production }: WebSocketTransportOptions): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ noServer: true });
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(req.url ?? '/', 'http://gateway').pathname !== '/graphql') {
+      if (server.listenerCount('upgrade') === 1) socket.destroy(); // nobody else serves that path
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  server.on('upgrade', onUpgrade);
+  const format = resultFormatter(production);
+
+  const closeSlowConsumer = (socket: WebSocket, log: Logger) => {
+    log.warn({ bufferedBytes: socket.bufferedAmount }, 'slow subscriber disconnected');
+    socket.close(SLOW_CONSUMER_CLOSE.code, SLOW_CONSUMER_CLOSE.reason);
+    setTimeout(() => socket.terminate(), TERMINATE_AFTER_MS).unref();
+  };
+
+  const disposable = useServer<Record<string, unknown>, Extra>(
+    {
+      connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
+      onConnect: async (ctx) => {
+        const { socket, request } = ctx.extra;
+        const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
+        const log = logger.child({ requestId, transport: 'graphql-ws' });
+        const authorization = authorizationOf(ctx.connectionParams);
+        try {
+          const viewer = await tokens.fromAuthorization(authorization);
+          ctx.extra.session = {
+            viewer,
+            authorization,
+            clientAddress: request.socket.remoteAddress,
+            requestId,
+            log,
+            active: 0,
+            upstream: new Upstream({ connectionParams: { ...(authorization ? { authorization } : {}), [REQUEST_ID_HEADER]: requestId }, log }),
+          };
+          if (viewer && authorization) {
+            const expiresAt = (decodeJwt(authorization.replace(/^Bearer\s+/i, '')).exp ?? Infinity) * 1000;
+            const closeAtExpiry = () => {
+              const left = expiresAt - Date.now();
+              if (left > 0) ctx.extra.expiry = setTimeout(closeAtExpiry, Math.min(left, MAX_TIMER_MS));
+              else socket.close(CloseCode.Unauthorized, 'token expired: log in again');
+            };
+            if (Number.isFinite(expiresAt)) closeAtExpiry();
+          }
+          log.info({ viewer: viewer?.id, role: viewer?.role }, 'subscription connection opened');
+          return true;
+        } catch (err) {
+          log.info({ err }, 'subscription connection refused');
+          socket.close(closeCodeFor(err), (err as Error).message);
+          return false;
+        }
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        const session = ctx.extra.session!;
+        const op = service.prepare(payload.query, payload.operationName, payload.variables);
+        if (Array.isArray(op)) return op;
+        const prepared = op as PreparedOperation;
+        const contextValue: SubscriptionContext = { session, op: prepared };
+        return { schema: service.schema!, document: prepared.document, variableValues: prepared.variables, operationName: prepared.operationName, contextValue };
+      },
+      subscribe: (args) => {
+        const { session, op } = args.contextValue as SubscriptionContext;
+        return service.run(session, op);
+      },
+      onNext: (ctx, _id, _payload, _args, result) => {
+        const { socket } = ctx.extra;
+        if (socket.bufferedAmount > service.bounds.maxBufferedBytes) closeSlowConsumer(socket, ctx.extra.session!.log);
+        return format.result(result);
+      },
+      onError: (_ctx, _id, _payload, errors) => format.errors(errors),
+      onClose: async (ctx, code, reason) => {
+        clearTimeout(ctx.extra.expiry);
+        const session = ctx.extra.session;
+        session?.log.info({ code, reason }, 'subscription connection closed');
+        await session?.upstream.dispose();
+      },
+    },
+    wss,
+  );
+
+  return {
+    close: async () => {
+      server.off('upgrade', onUpgrade);
+      for (const socket of wss.clients) socket.close(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

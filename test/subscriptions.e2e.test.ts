@@ -1,0 +1,265 @@
+// Federated subscriptions through the gateway, with real graphql-ws and graphql-sse clients: order
+// and stock events from the owning subgraph, completed with other subgraphs' fields; access;
+// limits; replicas; a restarting subgraph; shutdown.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway } from '../gateway/server.js';
+import type { RunningServer } from '../lib/graphql-server.js';
+import { startSubgraph, type RunningSubgraph } from '../lib/subgraph.js';
+import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
+import { catalog } from '../subgraphs/catalog/server.js';
+import type { CatalogDb } from '../subgraphs/catalog/db.js';
+import { orders } from '../subgraphs/orders/server.js';
+import { availableBackends, gatewayConfig, operation, subgraphConfig, startStack, TEST_KEYS, type Stack } from './harness.js';
+import { connectWs, subscribeSse, type Subscription, type WsConnection } from './subscription-client.js';
+import { Tokens } from '../lib/auth.js';
+import { generateSigningKey } from '../lib/keys.js';
+
+const [admin, alice, bob] = DEMO_ACCOUNTS;
+
+describe.each(await availableBackends())('subscriptions on %s', (backend) => {
+  let stack: Stack;
+  let adminToken: string;
+  let aliceToken: string;
+  let bobToken: string;
+  let categoryId: string;
+  let skuCounter = 0;
+  const connections: WsConnection[] = [];
+  const connect = (token?: string, params?: Record<string, unknown>, url = stack.gatewayUrl) => {
+    const c = connectWs(url, token, params);
+    connections.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    stack = await startStack(backend);
+    [adminToken, aliceToken, bobToken] = await Promise.all([
+      stack.login(admin.email, admin.password),
+      stack.login(alice.email, alice.password),
+      stack.login(bob.email, bob.password),
+    ]);
+    categoryId = (await stack.request('{ categories { id } }')).data!.categories[0].id;
+  });
+  afterAll(async () => {
+    await Promise.all(connections.map((c) => c.dispose()));
+    await stack?.stop();
+  });
+
+  async function newProduct(stock: number, price = 1250) {
+    const res = await stack.request(
+      operation('CreateProduct'),
+      { input: { sku: `SUB-${backend}-${++skuCounter}`, name: `Live product ${skuCounter}`, price, stock, weightGrams: 700, categoryId } },
+      adminToken,
+    );
+    expect(res.errors).toBeUndefined();
+    return res.data!.createProduct as { id: string; stock: number };
+  }
+  const place = async (productId: string, token = aliceToken) => {
+    const res = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId, quantity: 1 }] } }, token);
+    expect(res.errors).toBeUndefined();
+    return res.data!.placeOrder as { id: string; status: string };
+  };
+  /**
+   * A subscription without a first event (myOrderUpdates) gives no sign that it listens: place
+   * orders until one of them shows on it; every order after that shows for certain.
+   */
+  async function untilListening(sub: Subscription, productId: string, token: string) {
+    for (let attempt = 1; ; attempt++) {
+      const order = await place(productId, token);
+      try {
+        await sub.next((e) => e.data?.myOrderUpdates?.id === order.id, 'a fence order', 2_000);
+        return;
+      } catch (err) {
+        if (attempt === 15) throw err;
+      }
+    }
+  }
+  const statusOf = (e: { data?: any }) => e.data?.orderUpdated?.status ?? e.data?.myOrderUpdates?.status;
+
+  it("an order placed, confirmed and cancelled reaches its owner's subscription, with fields from catalog and reviews", async () => {
+    const p = await newProduct(30);
+    const mine = connect(aliceToken).subscribe(operation('MyOrderUpdates'));
+    await untilListening(mine, p.id, aliceToken);
+    const order = await place(p.id);
+    const confirmed = await mine.next((e) => e.data?.myOrderUpdates?.id === order.id && statusOf(e) === 'CONFIRMED', 'the confirmation');
+    expect(confirmed.errors).toBeUndefined();
+    expect(confirmed.data!.myOrderUpdates.items).toEqual([{ quantity: 1, product: { id: p.id, name: `Live product ${skuCounter}` } }]);
+
+    const one = connect(aliceToken).subscribe(operation('OrderUpdates'), { id: order.id });
+    // The first event is the order as it is now, completed by catalog (name, stock) and reviews.
+    const first = await one.next(() => true, 'the current state');
+    expect(first.errors).toBeUndefined();
+    const stock = first.data!.orderUpdated.items[0].product.stock as number;
+    expect(first.data!.orderUpdated).toMatchObject({ id: order.id, status: 'CONFIRMED', items: [{ quantity: 1, product: { id: p.id, name: `Live product ${skuCounter}`, averageRating: null } }] });
+
+    const cancel = await stack.request(operation('CancelOrder'), { id: order.id }, aliceToken);
+    expect(cancel.errors).toBeUndefined();
+    const cancelled = await one.next((e) => statusOf(e) === 'CANCELLED', 'the cancellation');
+    // The stock the cancellation gave back is read per event, from catalog.
+    expect(cancelled.data!.orderUpdated.items[0].product.stock).toBe(stock + 1);
+    await mine.next((e) => e.data?.myOrderUpdates?.id === order.id && statusOf(e) === 'CANCELLED', 'the cancellation on myOrderUpdates');
+    one.stop();
+    mine.stop();
+  });
+
+  it("another customer receives nothing of someone else's orders, and cannot subscribe to one", async () => {
+    const p = await newProduct(30);
+    const bobs = connect(bobToken).subscribe(operation('MyOrderUpdates'));
+    await untilListening(bobs, p.id, bobToken);
+    const aliceOrder = await place(p.id, aliceToken);
+    await stack.request(operation('CancelOrder'), { id: aliceOrder.id }, aliceToken);
+    // Bob's own order is published after Alice's events: once it arrives, hers would have too.
+    const bobOrder = await place(p.id, bobToken);
+    await bobs.next((e) => e.data?.myOrderUpdates?.id === bobOrder.id, "Bob's own order");
+    expect(bobs.events.filter((e) => e.data?.myOrderUpdates?.id === aliceOrder.id)).toEqual([]);
+    bobs.stop();
+
+    const spy = connect(bobToken).subscribe(operation('OrderUpdates'), { id: aliceOrder.id });
+    const refused = await spy.next(() => true, 'the refusal');
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(refused.data ?? null).toBeNull();
+    await spy.ended;
+  });
+
+  it('an anonymous subscriber to an order is refused', async () => {
+    const p = await newProduct(10);
+    const order = await place(p.id);
+    const anonymous = connect().subscribe(operation('OrderUpdates'), { id: order.id });
+    const refused = await anonymous.next(() => true, 'the refusal');
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    await anonymous.ended;
+  });
+
+  it('a forged or expired token closes the connection with 4401', async () => {
+    const forger = new Tokens({ users: { signing: generateSigningKey(), verifying: [] } });
+    const forged = await forger.sign({ id: 'someone', role: 'ADMIN' });
+    const expired = await new Tokens({ users: { signing: TEST_KEYS.users, verifying: [] } }).sign({ id: 'someone', role: 'CUSTOMER' }, Math.floor(Date.now() / 1000) - 60);
+    for (const token of [forged, expired, 'not-a-jwt']) {
+      const c = connect(token);
+      const sub = c.subscribe(operation('ProductUpdates'), { ids: ['00000000-0000-4000-8000-000000000000'] });
+      const { error } = await sub.ended;
+      expect((error as { code?: number }).code).toBe(4401);
+    }
+    // `Authorization` (capitalised) is read as well.
+    const p = await newProduct(3);
+    const capital = connect(undefined, { Authorization: `Bearer ${adminToken}` }).subscribe(operation('ProductUpdates'), { ids: [p.id] });
+    await capital.next((e) => e.data?.productUpdated?.stock === 3, 'the current stock');
+    capital.stop();
+  });
+
+  it('a stock change reaches product subscribers, over WebSocket and SSE', async () => {
+    const p = await newProduct(7);
+    const ws = connect().subscribe(operation('ProductUpdates'), { ids: [p.id] });
+    const sse = subscribeSse(stack.gatewayUrl, operation('ProductUpdates'), { ids: [p.id] });
+    await ws.next((e) => e.data?.productUpdated?.stock === 7, 'the current stock (ws)');
+    await sse.next((e) => e.data?.productUpdated?.stock === 7, 'the current stock (sse)');
+    const adjusted = await stack.request(operation('AdjustStock'), { productId: p.id, delta: 5 }, adminToken);
+    expect(adjusted.errors).toBeUndefined();
+    const event = await ws.next((e) => e.data?.productUpdated?.stock === 12, 'the new stock (ws)');
+    expect(event.data!.productUpdated).toMatchObject({ id: p.id, inStock: true, price: { amount: 1250, currency: 'USD' } });
+    await sse.next((e) => e.data?.productUpdated?.stock === 12, 'the new stock (sse)');
+    // An order takes stock through catalog's reservation: subscribers see that too.
+    await place(p.id);
+    await ws.next((e) => e.data?.productUpdated?.stock === 11, 'the stock after an order');
+    ws.stop();
+    sse.stop();
+  });
+
+  it('bad subscriptions are refused with a code and change nothing', async () => {
+    const c = connect(aliceToken);
+    const tooMany = c.subscribe(operation('ProductUpdates'), { ids: Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`) });
+    expect((await tooMany.next(() => true)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const badId = c.subscribe(operation('OrderUpdates'), { id: 'not-a-uuid' });
+    expect((await badId.next(() => true)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const query = c.subscribe('{ categories { id } }');
+    const { error } = await query.ended;
+    expect(JSON.stringify(error)).toContain('BAD_REQUEST');
+    const deep = c.subscribe(`subscription { productUpdated(ids: []) { category { products { edges { node { category { products { edges { node { category { products { edges { node { id } } } } } } } } } } } } } }`);
+    const deepError = await deep.ended;
+    expect(JSON.stringify(deepError.error)).toContain('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('limits subscriptions per connection', async () => {
+    const gateway = await startGateway(gatewayConfig(stack.urls, { subscriptions: { perConnection: 2, perUser: 3, maxBufferedBytes: 1 << 20 } }));
+    try {
+      const p = await newProduct(1);
+      const c = connect(aliceToken, undefined, gateway.url);
+      const subs = [0, 1].map(() => c.subscribe(operation('ProductUpdates'), { ids: [p.id] }));
+      for (const s of subs) await s.next((e) => e.data?.productUpdated?.stock === 1, 'the current stock');
+      const third = c.subscribe(operation('ProductUpdates'), { ids: [p.id] });
+      expect((await third.next(() => true)).errors?.[0]?.extensions?.code).toBe('TOO_MANY_REQUESTS');
+      // Per user, over connections: one more on a second connection, then refused.
+      const c2 = connect(aliceToken, undefined, gateway.url);
+      await c2.subscribe(operation('ProductUpdates'), { ids: [p.id] }).next((e) => e.data?.productUpdated?.stock === 1);
+      expect((await c2.subscribe(operation('ProductUpdates'), { ids: [p.id] }).next(() => true)).errors?.[0]?.extensions?.code).toBe('TOO_MANY_REQUESTS');
+      // Ending one makes room again, once the gateway has seen it end.
+      subs[0]!.stop();
+      for (let attempt = 1; ; attempt++) {
+        const again = await c.subscribe(operation('ProductUpdates'), { ids: [p.id] }).next(() => true);
+        if (again.data) break;
+        expect(again.errors?.[0]?.extensions?.code).toBe('TOO_MANY_REQUESTS');
+        if (attempt === 50) throw new Error('no room after a subscription ended');
+      }
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('an event produced through one gateway and one orders replica reaches a subscriber on another', async () => {
+    const p = await newProduct(30);
+    let second: RunningServer | undefined;
+    let ordersReplica: RunningSubgraph<unknown> | undefined;
+    try {
+      // On PostgreSQL a second orders process on the same database; on PGlite (one process per
+      // database) the second gateway shares the orders subgraph.
+      const ordersUrl =
+        backend === 'postgres'
+          ? (ordersReplica = await startSubgraph(orders, subgraphConfig('orders', { databaseUrl: stack.databaseUrls!.orders, seed: false, subgraphUrls: stack.urls }))).url
+          : stack.urls.orders;
+      second = await startGateway(gatewayConfig({ ...stack.urls, orders: ordersUrl }));
+      const watcher = connect(aliceToken, undefined, second.url).subscribe(operation('MyOrderUpdates'));
+      // The fence orders go through the first gateway and the first orders process, as does this one.
+      await untilListening(watcher, p.id, aliceToken);
+      const order = await place(p.id);
+      const event = await watcher.next((e) => e.data?.myOrderUpdates?.id === order.id, 'the order on the other gateway');
+      expect(event.data!.myOrderUpdates.status).toBe('CONFIRMED');
+    } finally {
+      await second?.close();
+      await ordersReplica?.close();
+    }
+  });
+
+  it('a gateway shutting down closes its subscriptions with 1012, on which clients reconnect', async () => {
+    const gateway = await startGateway(gatewayConfig(stack.urls));
+    const c = connect(undefined, undefined, gateway.url);
+    const p = await newProduct(2);
+    const sub = c.subscribe(operation('ProductUpdates'), { ids: [p.id] });
+    await sub.next(() => true);
+    await gateway.close();
+    await sub.ended;
+    expect(c.closes.map((x) => x.code)).toContain(1012);
+  });
+  it('a restarted subgraph does not leave subscriptions dead: the gateway subscribes again', async () => {
+    const p = await newProduct(4);
+    const sub = connect().subscribe(operation('ProductUpdates'), { ids: [p.id] });
+    await sub.next((e) => e.data?.productUpdated?.stock === 4, 'the current stock');
+    const port = stack.catalog.port;
+    await stack.catalog.close();
+    let restarted: RunningSubgraph<CatalogDb> | undefined;
+    try {
+      // PGlite keeps its data in memory: the product exists again only on PostgreSQL.
+      const databaseUrl = stack.databaseUrls?.catalog;
+      restarted = await startSubgraph(catalog, subgraphConfig('catalog', { port, databaseUrl }));
+      if (backend === 'postgres') {
+        await restarted.db.client.product.update({ where: { id: p.id }, data: { stock: 40 } });
+        await restarted.db.events.publish('catalog_product_changed', { id: p.id });
+        await sub.next((e) => e.data?.productUpdated?.stock === 40, 'an event after the restart');
+      } else {
+        // The product is gone with the in-memory database: the re-subscription reports it.
+        await sub.next((e) => e.errors?.[0]?.extensions?.code === 'NOT_FOUND', 'the re-subscription');
+      }
+    } finally {
+      sub.stop();
+      await restarted?.close();
+    }
+  });
+});
