@@ -1,9 +1,9 @@
 // The gateway's own metrics, next to the shared ones (lib/telemetry/metrics.ts) in its registry:
-// per-subgraph fetch latency and failures, query-plan cache hits, and usage by client
-// (gateway/usage.ts). Names are a contract with the dashboards and alert rules.
+// per-subgraph fetch latency and failures, query-plan cache hits, usage by client
+// (gateway/usage.ts) and open subscriptions. Names are a contract with the dashboards and alert rules.
 import type { QueryPlan, QueryPlanCache } from '@apollo/query-planner';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { serviceMetrics, SUBGRAPH_FETCH_BUCKETS } from '../lib/telemetry/metrics.js';
 
 /** Why a subgraph call produced no GraphQL answer. */
@@ -15,6 +15,7 @@ export interface GatewayMetrics {
   queryPlanCache: Counter<'result'>;
   clientOperations: Counter<'client_name' | 'client_version' | 'operation_name'>;
   fieldUsage: Counter<'client_name' | 'type' | 'field'>;
+  subscriptionsActive: Gauge;
 }
 
 let created: GatewayMetrics | undefined;
@@ -49,6 +50,7 @@ export function gatewayMetrics(): GatewayMetrics {
       labelNames: ['client_name', 'type', 'field'],
       registers,
     }),
+    subscriptionsActive: new Gauge({ name: 'gateway_subscriptions_active', help: 'Subscriptions the gateway is serving now (WebSocket and SSE)', registers }),
   };
   return created;
 }

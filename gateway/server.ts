@@ -80,6 +80,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     tokens,
     limits: config.limits,
     bounds: config.subscriptions,
+    admit: documents.check,
     logger,
     production: config.production,
   });

@@ -52,7 +52,11 @@ export function readManifest(file: string): Map<string, string> {
 
 /** The operation text and the APQ hash a request carries, from the JSON body (POST) or the query string (GET). */
 function operationOf(req: Request): { query: string | undefined; hash: string | undefined } {
-  const params: Record<string, unknown> = req.method === 'GET' ? (req.query as Record<string, unknown>) : ((req.body as Record<string, unknown> | undefined) ?? {});
+  return operationIn(req.method === 'GET' ? (req.query as Record<string, unknown>) : ((req.body as Record<string, unknown> | undefined) ?? {}));
+}
+
+/** The operation text and the APQ hash of GraphQL request parameters (also a subscription's payload). */
+export function operationIn(params: { query?: unknown; extensions?: unknown }): { query: string | undefined; hash: string | undefined } {
   let extensions = params.extensions;
   if (typeof extensions === 'string') {
     try {

@@ -18,7 +18,8 @@ export interface WsConnection {
   client: Client;
   /** Close events of the socket, in order (code and reason). */
   closes: { code: number; reason: string }[];
-  subscribe<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Subscription<T>;
+  /** `extensions` may carry a persisted id (`persistedQuery.sha256Hash`) instead of the text. */
+  subscribe<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, extensions?: Record<string, unknown>): Subscription<T>;
   dispose(): Promise<void>;
 }
 
@@ -82,10 +83,10 @@ export function connectWs(httpUrl: string, token?: string, params?: Record<strin
   return {
     client,
     closes,
-    subscribe<T>(query: string, variables: Record<string, unknown> = {}) {
+    subscribe<T>(query: string, variables: Record<string, unknown> = {}, extensions?: Record<string, unknown>) {
       const c = collector<T>();
       const stop = client.subscribe<T>(
-        { query, variables },
+        { query, variables, ...(extensions ? { extensions } : {}) },
         { next: (e) => c.push(e as FormattedExecutionResult<T>), error: (err) => c.end(err), complete: () => c.end() },
       );
       return { ...c.sub, stop };

@@ -1,6 +1,8 @@
 // Federated subscriptions through the gateway, with real graphql-ws and graphql-sse clients: order
 // and stock events from the owning subgraph, completed with other subgraphs' fields; access;
 // limits; replicas; a restarting subgraph; shutdown.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../gateway/server.js';
 import type { RunningServer } from '../lib/graphql-server.js';
@@ -12,6 +14,7 @@ import { orders } from '../subgraphs/orders/server.js';
 import { availableBackends, gatewayConfig, operation, subgraphConfig, startStack, TEST_KEYS, type Stack } from './harness.js';
 import { connectWs, subscribeSse, type Subscription, type WsConnection } from './subscription-client.js';
 import { Tokens } from '../lib/auth.js';
+import { ROOT } from '../lib/paths.js';
 import { generateSigningKey } from '../lib/keys.js';
 
 const [admin, alice, bob] = DEMO_ACCOUNTS;
@@ -225,6 +228,32 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     } finally {
       await second?.close();
       await ordersReplica?.close();
+    }
+  });
+
+  it('trusted documents apply to subscriptions: under OPERATIONS=manifest only the manifest\'s run, by text or by id', async () => {
+    const defaults = gatewayConfig(stack.urls);
+    const gateway = await startGateway(gatewayConfig(stack.urls, { trustedDocuments: { ...defaults.trustedDocuments, policy: 'manifest' } }));
+    try {
+      const p = await newProduct(4);
+      const c = connect(aliceToken, undefined, gateway.url);
+      const manifest = JSON.parse(readFileSync(path.join(ROOT, 'operations', 'persisted-query-manifest.json'), 'utf8')) as { operations: { id: string; name: string; body: string }[] };
+      const { id, body } = manifest.operations.find((o) => o.name === 'ProductUpdates')!;
+      const byText = c.subscribe(body, { ids: [p.id] });
+      await byText.next((e) => e.data?.productUpdated?.stock === 4, 'the current stock (manifest text)');
+      byText.stop();
+      const byId = c.subscribe('', { ids: [p.id] }, { persistedQuery: { version: 1, sha256Hash: id } });
+      await byId.next((e) => e.data?.productUpdated?.stock === 4, 'the current stock (manifest id)');
+      byId.stop();
+      const freeForm = c.subscribe(`subscription { productUpdated(ids: ["${p.id}"]) { id stock } }`);
+      const { error } = await freeForm.ended;
+      expect(JSON.stringify(error)).toContain('PERSISTED_QUERY_NOT_IN_LIST');
+      // An administrator may still send any operation (Apollo Sandbox against production).
+      const admin = connect(adminToken, undefined, gateway.url).subscribe(`subscription { productUpdated(ids: ["${p.id}"]) { id stock } }`);
+      await admin.next((e) => e.data?.productUpdated?.stock === 4, 'the current stock (admin, free-form)');
+      admin.stop();
+    } finally {
+      await gateway.close();
     }
   });
 

@@ -9,7 +9,7 @@ import type { Tokens } from '../../lib/auth.js';
 import type { Logger } from '../../lib/logger.js';
 import type { OperationLimits } from '../../lib/operation-limits.js';
 import { SubscriptionPlanner, type BuildService, type Route } from './plan.js';
-import { DEFAULT_SUBSCRIPTION_BOUNDS, FederatedSubscriptions, type SubscriptionBounds } from './service.js';
+import { DEFAULT_SUBSCRIPTION_BOUNDS, FederatedSubscriptions, type AdmitOperation, type SubscriptionBounds } from './service.js';
 import { serveSse } from './sse.js';
 import { serveWebSocket } from './ws.js';
 
@@ -20,6 +20,8 @@ export interface GatewaySubscriptionOptions {
   tokens: Tokens;
   limits: OperationLimits;
   bounds?: SubscriptionBounds | undefined;
+  /** The trusted-documents policy, applied to subscriptions as to queries. */
+  admit?: AdmitOperation;
   logger: Logger;
   production: boolean;
 }
@@ -28,7 +30,7 @@ export function gatewaySubscriptions(options: GatewaySubscriptionOptions) {
   const planner = new SubscriptionPlanner(options.buildService, options.route);
   // Every supergraph the gateway loads (the file at start, each new composition) is planned with.
   options.gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl, apiSchema }) => planner.update(coreSupergraphSdl, apiSchema));
-  const service = new FederatedSubscriptions(planner, options.limits, options.bounds ?? DEFAULT_SUBSCRIPTION_BOUNDS);
+  const service = new FederatedSubscriptions(planner, options.limits, options.bounds ?? DEFAULT_SUBSCRIPTION_BOUNDS, options.admit);
   return {
     get ready() {
       return service.ready;

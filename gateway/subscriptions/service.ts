@@ -2,17 +2,18 @@
 // checked like a query (validation, the operation limits, cost), planned, subscribed to at the
 // owning subgraph, and every event completed through the query plan (plan.ts).
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
-import { Gauge } from 'prom-client';
 import type { Viewer } from '../../lib/auth.js';
 import { ErrorCode, internalError, operationRefused, serviceUnavailable, tooManyRequests } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { estimateOperation, exceededLimit, limitParseOptions, limitRules, type OperationLimits } from '../../lib/operation-limits.js';
+import { gatewayMetrics } from '../metrics.js';
 import type { GatewayContext } from '../server.js';
+import { operationIn, type OperationSent } from '../trusted-documents.js';
 import { primaryVariables, type SubscriptionPlan, type SubscriptionPlanner } from './plan.js';
 import type { Upstream } from './upstream.js';
 
 /** Subscriptions open in this process, over every transport. */
-const active = new Gauge({ name: 'gateway_subscriptions_active', help: 'Subscriptions the gateway is serving now (WebSocket and SSE)' });
+const active = gatewayMetrics().subscriptionsActive;
 
 export interface SubscriptionBounds {
   /** Subscriptions one connection may hold at once. */
@@ -46,16 +47,32 @@ export interface PreparedOperation {
 
 const refused = (message: string, code: string = ErrorCode.BAD_USER_INPUT) => new GraphQLError(message, { extensions: { code } });
 
+/** The trusted-documents policy (gateway/trusted-documents.ts): the text to run, or a refusal thrown. */
+export type AdmitOperation = (sent: OperationSent) => string | undefined;
+
+/** A subscription request as a transport received it, and who sent it. */
+export interface SubscriptionRequest {
+  query?: unknown;
+  operationName?: unknown;
+  variables?: unknown;
+  extensions?: unknown;
+  viewer: Viewer | null;
+  /** The x-operations-key header of the connection, if sent. */
+  operationsKey: string | undefined;
+}
+
 export class FederatedSubscriptions {
   readonly #planner: SubscriptionPlanner;
   readonly #limits: OperationLimits;
+  readonly #trusted: AdmitOperation | undefined;
   readonly bounds: SubscriptionBounds;
   readonly #perUser = new Map<string, number>();
 
-  constructor(planner: SubscriptionPlanner, limits: OperationLimits, bounds: SubscriptionBounds) {
+  constructor(planner: SubscriptionPlanner, limits: OperationLimits, bounds: SubscriptionBounds, admit?: AdmitOperation) {
     this.#planner = planner;
     this.#limits = limits;
     this.bounds = bounds;
+    this.#trusted = admit;
   }
 
   get ready(): boolean {
@@ -68,9 +85,20 @@ export class FederatedSubscriptions {
   }
 
   /** Parses and checks an operation as the gateway checks a query; the errors a client sees otherwise. */
-  prepare(source: unknown, operationName: unknown, variables: unknown): PreparedOperation | GraphQLError[] {
+  prepare(request: SubscriptionRequest): PreparedOperation | GraphQLError[] {
+    const { operationName, variables } = request;
     const schema = this.#planner.schema;
     if (!schema) return [serviceUnavailable('the gateway is starting; subscribe again shortly')];
+    // Trusted documents apply as they do to queries: a manifest id runs the manifest's text.
+    let source = request.query;
+    if (this.#trusted) {
+      try {
+        source = this.#trusted({ ...operationIn(request), viewer: request.viewer, operationsKey: request.operationsKey });
+      } catch (err) {
+        if (err instanceof GraphQLError) return [err];
+        throw err;
+      }
+    }
     if (typeof source !== 'string' || source === '') return [refused('send the operation as "query"', 'BAD_REQUEST')];
     if (operationName != null && typeof operationName !== 'string') return [refused('"operationName" must be a string', 'BAD_REQUEST')];
     if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return [refused('"variables" must be an object', 'BAD_REQUEST')];

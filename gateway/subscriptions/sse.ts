@@ -8,6 +8,7 @@ import { createHandler } from 'graphql-sse/lib/use/express';
 import type { Tokens } from '../../lib/auth.js';
 import type { Logger } from '../../lib/logger.js';
 import { REQUEST_ID_HEADER } from '../../lib/request-id.js';
+import { OPERATIONS_KEY_HEADER } from '../trusted-documents.js';
 import { resultFormatter } from './format.js';
 import { endsAtOnce, type FederatedSubscriptions, type PreparedOperation, type Session } from './service.js';
 import { Upstream } from './upstream.js';
@@ -39,7 +40,7 @@ export function serveSse({ app, service, tokens, production }: SseTransportOptio
       } catch (err) {
         return json(401, { errors: format.errors([err as Error & { toJSON(): never }]) });
       }
-      const op = service.prepare(params.query, params.operationName, params.variables);
+      const op = service.prepare({ ...params, viewer, operationsKey: req.headers.get(OPERATIONS_KEY_HEADER) ?? undefined });
       if (Array.isArray(op)) return json(400, { errors: format.errors(op) });
       const prepared = op as PreparedOperation;
       const log = raw.log.child({ transport: 'graphql-sse' });

@@ -15,6 +15,7 @@ import type { Tokens } from '../../lib/auth.js';
 import type { Logger } from '../../lib/logger.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-id.js';
 import { authorizationOf, closeCodeFor } from '../../lib/subscription-server.js';
+import { OPERATIONS_KEY_HEADER } from '../trusted-documents.js';
 import { resultFormatter } from './format.js';
 import type { FederatedSubscriptions, PreparedOperation, Session } from './service.js';
 import { Upstream } from './upstream.js';
@@ -105,7 +106,8 @@ export function serveWebSocket({ server, service, tokens, logger, production }: 
       },
       onSubscribe: (ctx, _id, payload) => {
         const session = ctx.extra.session!;
-        const op = service.prepare(payload.query, payload.operationName, payload.variables);
+        const key = ctx.extra.request.headers[OPERATIONS_KEY_HEADER];
+        const op = service.prepare({ ...payload, viewer: session.viewer, operationsKey: typeof key === 'string' ? key : undefined });
         if (Array.isArray(op)) return op;
         const prepared = op as PreparedOperation;
         const contextValue: SubscriptionContext = { session, op: prepared };
