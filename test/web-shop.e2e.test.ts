@@ -1,7 +1,8 @@
 // The web shop in a real browser against a real stack: a new customer registers, finds a product,
 // checks out and cancels; the databases are read afterwards. A double click on "Place order"
-// places one order. The journey runs again against a production gateway that runs only the
-// manifest's operations (and caches public reads), where the shop must send nothing but ids.
+// places one order. My orders shows an order cancelled by another request without a reload. The
+// journey runs again against a production gateway that runs only the manifest's operations (and
+// caches public reads), where the shop must send nothing but ids (a subscription: the manifest's text).
 // Screenshots of the main pages go to test-results/screenshots/.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -197,6 +198,56 @@ describe.each(MODES)('the web shop in Chromium, on %s', (mode, gateway) => {
     if (!production) await browser.screenshot('product-reviewed');
     const reviews = await stack.reviews.db.client.review.findMany({ where: { productId } });
     expect(reviews).toMatchObject([{ rating: 4, body: 'Keeps the tea warm.' }]);
+  });
+
+  it('shows an order cancelled elsewhere on My orders without a reload', async () => {
+    const productId = await newProduct(`Browser Clock ${randomUUID().slice(0, 6)}`, 40);
+    const { page } = browser;
+    const live = { name: 'Liv Live', email: `liv-${randomUUID().slice(0, 8)}@example.com`, password: 'liv-live-1' };
+    const registered = await stack.request(operation('Register'), { input: live }, adminToken);
+    expect(registered.errors).toBeUndefined();
+    const token = registered.data!.register.token as string;
+    const place = async () => {
+      const res = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId, quantity: 1 }] } }, token);
+      expect(res.errors).toBeUndefined();
+      return res.data!.placeOrder.id as string;
+    };
+    const orderId = await place();
+    // What the shop sends over the WebSocket: its subscribe messages.
+    const subscribes: { query?: string; operationName?: string; extensions?: { persistedQuery?: { sha256Hash?: string } } }[] = [];
+    page.on('websocket', (socket) =>
+      socket.on('framesent', ({ payload }) => {
+        const message = JSON.parse(String(payload)) as { type: string; payload?: (typeof subscribes)[number] };
+        if (message.type === 'subscribe') subscribes.push(message.payload!);
+      }),
+    );
+
+    await logInAs(page, live);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My orders' }).click();
+    const row = page.getByRole('main').getByRole('listitem').filter({ hasText: orderId });
+    await row.getByText('CONFIRMED', { exact: true }).waitFor();
+    // myOrderUpdates has no first event, so nothing tells when it listens: place orders (in another
+    // request) until one appears on the page by itself; from then on every change arrives.
+    for (let count = 2; ; count++) {
+      await place();
+      try {
+        await page.getByText(`${count} orders`, { exact: true }).waitFor({ timeout: 3_000 });
+        break;
+      } catch (err) {
+        if (count === 12) throw err;
+      }
+    }
+
+    // Cancelled by another request, with the customer's token: the page shows it, still without a reload.
+    const cancelled = await stack.request(operation('CancelOrder'), { id: orderId }, token);
+    expect(cancelled.errors).toBeUndefined();
+    await row.getByText('CANCELLED', { exact: true }).waitFor();
+    expect(subscribes.length).toBeGreaterThan(0);
+    // The subscription went as the manifest's text with its id (a production gateway runs nothing else).
+    const entry = manifest.operations.find((o) => o.name === 'LiveMyOrders')!;
+    for (const sent of subscribes) {
+      expect(sent).toMatchObject({ operationName: 'LiveMyOrders', query: entry.body, extensions: { persistedQuery: { sha256Hash: entry.id } } });
+    }
   });
 
   if (production)
