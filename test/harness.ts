@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startGateway } from '../gateway/server.js';
 import { Tokens, type Viewer } from '../lib/auth.js';
@@ -284,4 +285,19 @@ export function leaksIn(text: string, urls: Partial<Record<ServiceName, string>>
     if (port && errors.includes(port)) found.push(`the port of ${name}`);
   }
   return found;
+}
+
+/** Redis for the tests that also run on it (the login throttle, the response cache). */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export async function redisReachable(url = TEST_REDIS_URL): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
 }

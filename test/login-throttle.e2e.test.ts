@@ -12,7 +12,7 @@ import { startSubgraph, type RunningSubgraph } from '../lib/subgraph.js';
 import { DEMO_ACCOUNTS, GENERATED_CUSTOMER_PASSWORD } from '../prisma/seed-data.js';
 import type { UsersDb } from '../subgraphs/users/db.js';
 import { users } from '../subgraphs/users/server.js';
-import { availableBackends, createPostgresDatabases, gatewayConfig, operation, subgraphConfig, type Backend, type GraphQLResponse } from './harness.js';
+import { availableBackends, createPostgresDatabases, gatewayConfig, operation, redisReachable, subgraphConfig, TEST_REDIS_URL, type Backend, type GraphQLResponse } from './harness.js';
 
 const LIMITS: LoginThrottleConfig = {
   failuresPerAccount: 3,
@@ -21,28 +21,16 @@ const LIMITS: LoginThrottleConfig = {
   registrationsPerAddress: 3,
   registrationWindowSeconds: 3600,
 };
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const WRONG = 'not-the-password';
 const customer = (n: number) => ({ email: `customer${n}@example.com`, password: GENERATED_CUSTOMER_PASSWORD });
 const bob = DEMO_ACCOUNTS[2];
 
-async function redisReachable(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 type Store = 'users database' | 'Redis';
 const backends = await availableBackends();
 const cases: [Backend, Store][] = [...backends.map((b): [Backend, Store] => [b, 'users database'])];
 if (await redisReachable()) cases.push(['pglite', 'Redis']);
-else console.warn(`Redis is not reachable at ${REDIS_URL}: the Redis login-throttle tests are skipped`);
+else console.warn(`Redis is not reachable at ${TEST_REDIS_URL}: the Redis login-throttle tests are skipped`);
 
 type Result = GraphQLResponse & { errors?: { extensions?: { code?: string; retryAfterSeconds?: number } }[] };
 
@@ -89,7 +77,7 @@ describe.each(cases)('login throttle on %s, counted in the %s', (backend, store)
       databaseUrl: pg?.urls.users,
       production: true,
       loginThrottle: LIMITS,
-      redis: store === 'Redis' ? { url: REDIS_URL, keyPrefix: redisPrefix } : undefined,
+      redis: store === 'Redis' ? { url: TEST_REDIS_URL, keyPrefix: redisPrefix } : undefined,
     };
     replicaA = await startSubgraph(users, subgraphConfig('users', config));
     servers.push(replicaA);
@@ -105,7 +93,7 @@ describe.each(cases)('login throttle on %s, counted in the %s', (backend, store)
     for (const server of servers) await server.close();
     await drop?.();
     if (store === 'Redis') {
-      const redis = new Redis(REDIS_URL);
+      const redis = new Redis(TEST_REDIS_URL);
       const keys = await redis.keys(`${redisPrefix}*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();

@@ -7,27 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../gateway/server.js';
 import type { ResponseCacheConfig } from '../lib/config.js';
 import type { RunningServer } from '../lib/graphql-server.js';
-import { gatewayConfig, graphql, startStack, userToken, type Stack } from './harness.js';
+import { gatewayConfig, graphql, redisReachable, startStack, TEST_REDIS_URL, userToken, type Stack } from './harness.js';
 import { bearer, byHash, persisted, send } from './persisted-requests.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function redisReachable(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 type StoreName = 'memory' | 'Redis';
 const stores: StoreName[] = ['memory'];
 if (await redisReachable()) stores.push('Redis');
-else if (process.env.CI === 'true') throw new Error(`CI=true but Redis is not reachable at ${REDIS_URL} (set TEST_REDIS_URL)`);
+else if (process.env.CI === 'true') throw new Error(`CI=true but Redis is not reachable at ${TEST_REDIS_URL} (set TEST_TEST_REDIS_URL)`);
 
 describe.each(stores)('the response cache in %s', (store) => {
   let stack: Stack;
@@ -42,7 +30,7 @@ describe.each(stores)('the response cache in %s', (store) => {
 
   beforeAll(async () => {
     stack = await startStack('pglite');
-    const responseCache: ResponseCacheConfig = { enabled: true, redis: store === 'Redis' ? { url: REDIS_URL, keyPrefix } : undefined };
+    const responseCache: ResponseCacheConfig = { enabled: true, redis: store === 'Redis' ? { url: TEST_REDIS_URL, keyPrefix } : undefined };
     replicas = await Promise.all([0, 1].map(() => startGateway(gatewayConfig(stack.urls, { responseCache }))));
     productId = (await stack.request('{ products(first: 1) { edges { node { id } } } }')).data!.products.edges[0].node.id;
     admin = await userToken({ id: 'admin-1', role: 'ADMIN' });
@@ -51,7 +39,7 @@ describe.each(stores)('the response cache in %s', (store) => {
     for (const replica of replicas ?? []) await replica.close();
     await stack?.stop();
     if (store === 'Redis') {
-      const redis = new Redis(REDIS_URL);
+      const redis = new Redis(TEST_REDIS_URL);
       const keys = await redis.keys(`${keyPrefix}*`);
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
