@@ -16,6 +16,8 @@ import { connectWs, subscribeSse, type Subscription, type WsConnection } from '.
 import { Tokens } from '../lib/auth.js';
 import { ROOT } from '../lib/paths.js';
 import { generateSigningKey } from '../lib/keys.js';
+import { createLogger } from '../lib/logger.js';
+import WebSocket from 'ws';
 
 const [admin, alice, bob] = DEMO_ACCOUNTS;
 
@@ -205,6 +207,95 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     } finally {
       await gateway.close();
     }
+  });
+
+  it('a subscriber that stops reading is disconnected with 1013 instead of buffered without bound; others keep their events', async () => {
+    // The gateway's warnings, to see its side of the disconnection.
+    const warnings: string[] = [];
+    const maxBufferedBytes = 64 * 1024;
+    const gateway = await startGateway(
+      gatewayConfig(stack.urls, { subscriptions: { perConnection: 50, perUser: 200, maxBufferedBytes } }),
+      createLogger('gateway', 'warn', { write: (line: string) => void warnings.push(line) }),
+    );
+    const raw = new WebSocket(gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    try {
+      // Each event is large (20 copies of a 5,000-character description, and the reviews), so
+      // that the loopback's kernel buffers (a few MB) fill in a bounded number of events; past
+      // them the bytes wait in the gateway's process, which is what it must bound.
+      const p = await newProduct(1000);
+      const description = 'x'.repeat(5000);
+      const updated = await stack.request('mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }', { id: p.id, input: { description } }, adminToken);
+      expect(updated.errors).toBeUndefined();
+      const copies = Array.from({ length: 20 }, (_, i) => `d${i}: description`).join(' ');
+      const large = `subscription($ids: [ID!]!) { productUpdated(ids: $ids) { id stock ${copies} reviews(first: 10) { edges { node { id rating body } } } } }`;
+
+      const normal = connect(aliceToken, undefined, gateway.url).subscribe(operation('ProductUpdates'), { ids: [p.id] });
+      await normal.next((e) => e.data?.productUpdated?.stock === 1000, 'the current stock (normal subscriber)');
+
+      const messages: { type: string; payload?: any }[] = [];
+      const closed = new Promise<{ code: number; reason: string }>((resolve) => raw.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+      raw.on('message', (data) => void messages.push(JSON.parse(String(data))));
+      await new Promise<void>((resolve, reject) => {
+        if (raw.readyState === WebSocket.OPEN) resolve(); // opened while the product was made
+        raw.once('open', resolve);
+        raw.once('error', reject);
+      });
+      raw.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${aliceToken}` } }));
+      const waitFor = async (what: string, found: () => boolean, withinMs = 30_000) => {
+        for (const start = Date.now(); !found(); await new Promise((r) => setTimeout(r, 20))) {
+          if (Date.now() - start > withinMs) throw new Error(`no ${what} within ${withinMs} ms`);
+        }
+      };
+      await waitFor('connection_ack', () => messages.some((m) => m.type === 'connection_ack'));
+      raw.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: large, variables: { ids: [p.id] } } }));
+      await waitFor('first event of the large subscription', () => messages.some((m) => m.type === 'next'));
+      const first = messages.find((m) => m.type === 'next')!;
+      expect(first.payload.errors).toBeUndefined();
+      expect(first.payload.data.productUpdated.d19).toBe(description);
+
+      // The client stops reading: nothing more leaves its socket's receive buffer.
+      (raw as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+      const disconnected = () => warnings.some((line) => line.includes('slow subscriber disconnected'));
+      // Events in rounds of a few concurrent changes, until the gateway gives up on the client.
+      const MAX_EVENTS = 800; // ~80 MB of events: far more than the kernel's buffers hold
+      let produced = 0;
+      while (produced < MAX_EVENTS && !disconnected()) {
+        const round = await Promise.all([1, -1, 1, -1, 1, -1, 1, -1].map((delta) => stack.request(operation('AdjustStock'), { productId: p.id, delta }, adminToken)));
+        for (const res of round) expect(res.errors).toBeUndefined();
+        produced += round.length;
+      }
+      if (!disconnected()) throw new Error(`the gateway did not disconnect a client that stopped reading after ${MAX_EVENTS} events of ~100 kB: it buffers them without bound`);
+
+      // Read again: the events sent before the disconnection, then the close frame with 1013.
+      (raw as unknown as { _socket: { resume(): void } })._socket.resume();
+      const close = await Promise.race([closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the slow consumer\'s connection did not close')), 30_000))]);
+      expect(close.code).toBe(1013);
+      // The gateway dropped what it had not yet sent rather than keep it.
+      expect(messages.filter((m) => m.type === 'next').length).toBeLessThan(produced + 1);
+
+      // The normal subscriber on another connection still receives events.
+      const after = await stack.request(operation('AdjustStock'), { productId: p.id, delta: 7 }, adminToken);
+      expect(after.errors).toBeUndefined();
+      const stock = after.data!.adjustStock.stock as number;
+      await normal.next((e) => e.data?.productUpdated?.stock === stock, 'the stock after the slow consumer was disconnected');
+      normal.stop();
+    } finally {
+      raw.terminate();
+      await gateway.close();
+    }
+  }, 180_000);
+
+  it('a connection whose token expires while open is closed with 4401', async () => {
+    const p = await newProduct(5);
+    const issuer = new Tokens({ users: { signing: TEST_KEYS.users, verifying: [] } });
+    // A few seconds of validity: enough to connect and receive the first event, even on a busy machine.
+    const token = await issuer.sign({ id: 'someone', role: 'CUSTOMER' }, Math.floor(Date.now() / 1000) + 4);
+    const c = connect(token);
+    const sub = c.subscribe(operation('ProductUpdates'), { ids: [p.id] });
+    await sub.next((e) => e.data?.productUpdated?.stock === 5, 'the current stock');
+    const { error } = await Promise.race([sub.ended, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the connection was not closed after its token expired')), 30_000))]);
+    expect((error as { code?: number }).code).toBe(4401);
+    expect(c.closes.map((x) => x.code)).toEqual([4401]);
   });
 
   it('an event produced through one gateway and one orders replica reaches a subscriber on another', async () => {

@@ -57,12 +57,13 @@ export function serveWebSocket({ server, service, tokens, logger, production }: 
       if (server.listenerCount('upgrade') === 1) socket.destroy(); // nobody else serves that path
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', sendWithoutWaiting(ws), req));
   };
   server.on('upgrade', onUpgrade);
   const format = resultFormatter(production);
 
   const closeSlowConsumer = (socket: WebSocket, log: Logger) => {
+    if (socket.readyState !== socket.OPEN) return; // already closing: once is enough
     log.warn({ bufferedBytes: socket.bufferedAmount }, 'slow subscriber disconnected');
     socket.close(SLOW_CONSUMER_CLOSE.code, SLOW_CONSUMER_CLOSE.reason);
     setTimeout(() => socket.terminate(), TERMINATE_AFTER_MS).unref();
@@ -141,4 +142,22 @@ export function serveWebSocket({ server, service, tokens, logger, production }: 
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/**
+ * graphql-ws waits for each message to be written to the kernel before it takes a subscription's
+ * next event. A client that stops reading thus stalls its subscriptions while their events pile up
+ * unseen in the subgraph connection's queue, without bound, and `bufferedAmount` never grows past
+ * one message for onNext to notice. Completing each send at once leaves the bytes waiting in the
+ * socket's own buffer instead, where `bufferedAmount` counts them and onNext disconnects the client
+ * past `maxBufferedBytes`. A failed write still surfaces: the socket errors and closes.
+ */
+function sendWithoutWaiting(ws: WebSocket): WebSocket {
+  const send = ws.send.bind(ws) as (data: unknown, options?: object) => void;
+  ws.send = ((data: unknown, options?: object | ((err?: Error) => void), cb?: (err?: Error) => void) => {
+    const done = typeof options === 'function' ? options : cb;
+    send(data, typeof options === 'function' ? {} : (options ?? {}));
+    done?.();
+  }) as WebSocket['send'];
+  return ws;
 }
