@@ -11,6 +11,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     // End-to-end files start whole supergraphs; two at a time is what two cores carry.
     maxWorkers: 2,
     testTimeout: 60_000,

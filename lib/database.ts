@@ -8,7 +8,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { EventChannel, pgliteNotifications, postgresNotifications, type Notifications } from './events.js';
 import type { Logger } from './logger.js';
-import { applyMigrations, migrationsUpToDate } from './migrations.js';
+import { applyMigrations, migratedTemplate, migrationsUpToDate } from './migrations.js';
 import { openPGlite } from './pglite.js';
 import type { ServiceName } from './services.js';
 import { serviceMetrics } from './telemetry/metrics.js';
@@ -70,7 +70,7 @@ export async function openAdapter(options: Omit<DatabaseOptions, 'logger'>) {
     const notifications = (log: Logger): Notifications => postgresNotifications(url, pool, log);
     return { adapter, kind: 'postgres' as const, notifications, close: () => pool.end() };
   }
-  const pglite = await openPGlite(dataDir ? path.join(dataDir, name) : undefined);
+  const pglite = await openPGlite(dataDir ? path.join(dataDir, name) : undefined, await migratedTemplate(name));
   const notifications = (): Notifications => pgliteNotifications(pglite);
   return { adapter: new PrismaPGlite(pglite) as SqlMigrationAwareDriverAdapterFactory, kind: 'pglite' as const, notifications, close: () => pglite.close() };
 }

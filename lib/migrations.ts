@@ -1,5 +1,6 @@
 // Applies and writes a subgraph's migrations, kept in Prisma's standard `prisma/<name>/migrations`
 // layout, so that `prisma migrate deploy` on a machine with the native engine agrees with them.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import type { MigrationList } from '@prisma/schema-engine-wasm';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { migrationsDir, schemaPath } from './paths.js';
+import type { Template } from './pglite.js';
 import { NO_FILTERS, openSchemaEngine } from './schema-engine.js';
 import type { ServiceName } from './services.js';
 
@@ -51,6 +53,18 @@ export async function migrationsUpToDate(name: ServiceName, query: (sql: string)
   } catch {
     return false;
   }
+}
+
+/**
+ * A new embedded database of `name` with every committed migration applied, copied from a template
+ * that the schema engine migrated once (lib/pglite.ts); its key is a digest of the migrations, so
+ * a new or edited migration makes a new template.
+ */
+export async function migratedTemplate(name: ServiceName): Promise<Template> {
+  const { migrationDirectories } = await readMigrationList(name);
+  const digest = createHash('sha256');
+  for (const m of migrationDirectories) digest.update(`${m.path}\0${m.migrationFile.content.tag === 'ok' ? m.migrationFile.content.value : ''}\0`);
+  return { key: `${name}-${digest.digest('hex').slice(0, 16)}`, prepare: async (db) => void (await applyMigrations(name, new PrismaPGlite(db))) };
 }
 
 /** Applies the pending migrations of `name` to the database behind `adapter`; returns their names. */

@@ -10,8 +10,12 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ROOT } from './paths.js';
+import { SERVICE_NAMES } from './services.js';
 
 const DEFAULT_BUILD_DIR = path.join(ROOT, '.cache', 'build');
+
+/** Every service's entry point: what `npm start` runs, always built together. */
+export const SERVICE_ENTRIES = [...SERVICE_NAMES.map((name) => `subgraphs/${name}/index.ts`), 'gateway/index.ts'];
 
 interface Manifest {
   /** What else decides the output: esbuild's version and these options. */

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../lib/paths.js';
-import { serviceBundles } from '../lib/service-build.js';
+import { SERVICE_ENTRIES, serviceBundles } from '../lib/service-build.js';
 import { generate } from './generate.js';
 import { DEFAULT_PORTS, portVar, SERVICE_NAMES, urlVar } from '../lib/services.js';
 import { buildWeb, WEB_DIST } from './build-web.js';
@@ -24,9 +24,8 @@ const children = new Map<string, ChildProcess>();
 const startedSignal = new Map<string, Promise<void>>();
 let stopping = false;
 
-const entries = [...SERVICE_NAMES.map((name) => `subgraphs/${name}/index.ts`), 'gateway/index.ts'];
 // Plain JavaScript compiled once (see lib/service-build.ts); through tsx if that cannot be built.
-const bundles = await serviceBundles(entries).catch((err: unknown) => {
+const bundles = await serviceBundles(SERVICE_ENTRIES).catch((err: unknown) => {
   console.error(`running the TypeScript sources through tsx (could not compile them: ${err instanceof Error ? err.message : err})`);
   return undefined;
 });

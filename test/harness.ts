@@ -1,5 +1,6 @@
 // One harness for the end-to-end tests: starts the four subgraphs and the gateway as real HTTP
 // servers on free ports, on the embedded PGlite or on fresh PostgreSQL databases (dropped after).
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { generateSigningKey, keyEnvOf, keyVarsOf, resolveTokenKeys, type Issuer,
 import { createLogger } from '../lib/logger.js';
 import { DEFAULT_OPERATION_LIMITS } from '../lib/operation-limits.js';
 import { ROOT, SUPERGRAPH_PATH } from '../lib/paths.js';
+import { SERVICE_ENTRIES, serviceBundles } from '../lib/service-build.js';
 import { SERVICE_NAMES, type ServiceName } from '../lib/services.js';
 import { startSubgraph, type RunningSubgraph } from '../lib/subgraph.js';
 import { catalog } from '../subgraphs/catalog/server.js';
@@ -300,4 +302,33 @@ export async function redisReachable(url = TEST_REDIS_URL): Promise<boolean> {
   } finally {
     redis.disconnect();
   }
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  /** What the process wrote to stdout and stderr so far. */
+  output(): string;
+}
+
+/**
+ * A service as a process of its own, from the compiled bundle as `npm start` runs it (built before
+ * the tests, test/global-setup.ts). Resolves once the service says it is serving (lib/main.ts);
+ * rejects with its output if it exits first.
+ */
+export async function startServiceProcess(entry: string, env: Record<string, string>): Promise<ServiceProcess> {
+  const bundle = (await serviceBundles(SERVICE_ENTRIES))[entry];
+  if (!bundle) throw new Error(`${entry} is not a service entry point`);
+  const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  await new Promise<void>((resolve, reject) => {
+    child.on('message', (m) => m === 'started' && resolve());
+    child.once('exit', (code, signal) => reject(new Error(`${entry} exited (${signal ?? code}) before it was serving:\n${output}`)));
+  });
+  return { child, output: () => output };
 }

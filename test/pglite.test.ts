@@ -1,10 +1,14 @@
 // The embedded databases start from a template data directory (lib/pglite.ts): new ones, made at
-// once on disk and in memory, are independent and empty, and a database on disk keeps its data.
-import { mkdtemp, rm } from 'node:fs/promises';
+// once on disk and in memory, are independent and empty (or as their template prepared them), and
+// a database on disk keeps its data.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPGlite } from '../lib/pglite.js';
+import { randomUUID } from 'node:crypto';
+import { migratedTemplate, migrationsUpToDate } from '../lib/migrations.js';
+import { ROOT } from '../lib/paths.js';
+import { openPGlite, type Template } from '../lib/pglite.js';
 
 describe('embedded databases', () => {
   let dir: string;
@@ -23,5 +27,39 @@ describe('embedded databases', () => {
     const reopened = await openPGlite(path.join(dir, 'a'));
     expect((await reopened.query('SELECT x FROM kept')).rows).toEqual([{ x: 42 }]);
     await reopened.close();
+  });
+
+  it('made from a prepared template: prepared once, then copied, each copy its own', async () => {
+    let prepared = 0;
+    const key = `test-${randomUUID()}`;
+    const template: Template = {
+      key,
+      prepare: async (db) => {
+        prepared += 1;
+        await db.exec('CREATE TABLE seeded (x int); INSERT INTO seeded VALUES (1)');
+      },
+    };
+    const base = await mkdtemp(path.join(tmpdir(), 'pglite-template-'));
+    try {
+      const [a, b] = [await openPGlite(path.join(base, 'a'), template), await openPGlite(path.join(base, 'b'), template)];
+      const memory = await openPGlite(undefined, template);
+      expect(prepared).toBe(2); // once as a folder, once as the tarball that in-memory databases load
+      await a.exec('INSERT INTO seeded VALUES (2)');
+      for (const [db, rows] of [[a, 2], [b, 1], [memory, 1]] as const) {
+        expect((await db.query('SELECT count(*)::int AS n FROM seeded')).rows).toEqual([{ n: rows }]);
+      }
+      await Promise.all([a.close(), b.close(), memory.close()]);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+      for (const made of (await readdir(path.join(ROOT, '.cache'))).filter((f) => f.includes(key))) {
+        await rm(path.join(ROOT, '.cache', made), { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('of a subgraph start with its migrations applied', async () => {
+    const db = await openPGlite(undefined, await migratedTemplate('orders'));
+    expect(await migrationsUpToDate('orders', async (sql) => (await db.query(sql)).rows)).toBe(true);
+    await db.close();
   });
 });

@@ -1,7 +1,7 @@
 // What happens when a service dies or is unreachable: the order saga recovers after a crash
 // between the two services' writes, an unreachable catalog holds no stock, and a subgraph that
 // is down costs only its own fields.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -10,7 +10,6 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../gateway/server.js';
 import type { RunningServer } from '../lib/graphql-server.js';
-import { ROOT } from '../lib/paths.js';
 import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
 import {
   availableBackends,
@@ -21,6 +20,7 @@ import {
   leaksIn,
   operation,
   serviceToken,
+  startServiceProcess,
   startStack,
   type Backend,
   type Stack,
@@ -46,14 +46,9 @@ async function until<T>(probe: () => Promise<T | undefined | null | false>, time
   }
 }
 
-/** The orders subgraph as its own process, the way it runs in production. */
-function spawnOrders(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'subgraphs/orders/index.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent', ...keyEnv('orders'), SEED: 'false', ...env },
-    stdio: 'ignore',
-  });
-}
+/** The orders subgraph as its own process, the way it runs in production; resolves once it serves. */
+const startOrders = (env: Record<string, string>) =>
+  startServiceProcess('subgraphs/orders/index.ts', { ...keyEnv('orders'), SEED: 'false', ...env }).then((p) => p.child);
 
 describe.each(await availableBackends())('resilience on %s', (backend: Backend) => {
   describe('a crash of the orders service between reservation and confirmation', () => {
@@ -84,15 +79,12 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       await rm(dataDir, { recursive: true, force: true });
     });
 
-    const ready = () => until(() => fetch(`http://localhost:${ordersEnv.ORDERS_PORT}/ready`).then((r) => r.ok));
-
     it('completes the order when the service comes back', async () => {
       const token = await stack.login(alice.email, alice.password);
       const product = (await stack.request(operation('ProductBySku'), { sku: 'KIT-00008' })).data!.productBySku;
       const stockBefore = (await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } })).stock;
 
-      child = spawnOrders({ ...ordersEnv, FAULT_CRASH_AFTER_RESERVE: 'true' });
-      await ready();
+      child = await startOrders({ ...ordersEnv, FAULT_CRASH_AFTER_RESERVE: 'true' });
       const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
       const res = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: product.id, quantity: 2 }] } }, token);
       expect(res.data?.placeOrder ?? null).toBeNull(); // the client saw the crash as an error
@@ -103,8 +95,7 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       expect(held).toHaveLength(1);
       expect(held[0]!.lines[0]).toMatchObject({ productId: product.id, quantity: 2 });
 
-      child = spawnOrders({ ...ordersEnv, RECOVERY_MIN_AGE_SECONDS: '0', RECOVERY_INTERVAL_MS: '200' });
-      await ready();
+      child = await startOrders({ ...ordersEnv, RECOVERY_MIN_AGE_SECONDS: '0', RECOVERY_INTERVAL_MS: '200' });
       const committed = await until(() =>
         stack.catalog.db.client.stockReservation.findFirst({ where: { orderId: held[0]!.orderId, status: 'COMMITTED' } }),
       );
