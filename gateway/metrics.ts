@@ -16,6 +16,7 @@ export interface GatewayMetrics {
   clientOperations: Counter<'client_name' | 'client_version' | 'operation_name'>;
   fieldUsage: Counter<'client_name' | 'type' | 'field'>;
   subscriptionsActive: Gauge;
+  subscriptionStreamsActive: Gauge;
 }
 
 let created: GatewayMetrics | undefined;
@@ -51,6 +52,11 @@ export function gatewayMetrics(): GatewayMetrics {
       registers,
     }),
     subscriptionsActive: new Gauge({ name: 'gateway_subscriptions_active', help: 'Subscriptions the gateway is serving now (WebSocket and SSE)', registers }),
+    subscriptionStreamsActive: new Gauge({
+      name: 'gateway_subscription_streams_active',
+      help: 'Subscriptions open at the subgraphs now: one per distinct operation, variables and token, shared by its subscribers',
+      registers,
+    }),
   };
   return created;
 }

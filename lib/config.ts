@@ -7,6 +7,17 @@ import { keyVarsOf, parsePrivateKey, parsePublicKeys, resolveTokenKeys, type Key
 import { ROOT, SUPERGRAPH_PATH } from './paths.js';
 import { DEFAULT_PORTS, databaseUrlVar, localServiceUrl, portVar, SERVICE_NAMES, type ServiceName } from './services.js';
 
+export interface SubscriptionBounds {
+  /** Subscriptions one connection may hold at once. */
+  perConnection: number;
+  /** Subscriptions one user may hold at once, over all their connections to this gateway. */
+  perUser: number;
+  /** Bytes waiting in a socket's send buffer beyond which its client is disconnected. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_SUBSCRIPTION_BOUNDS: SubscriptionBounds = { perConnection: 50, perUser: 200, maxBufferedBytes: 1024 * 1024 };
+
 const DEMO_DATA_REFUSED = 'the demo data has published passwords and is refused in production; create the first administrator with npm run create-admin';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -127,7 +138,7 @@ export interface GatewayConfig extends CommonConfig {
   /** The response cache for public reads (gateway/response-cache.ts). */
   responseCache: ResponseCacheConfig;
   /** Bounds on subscriptions (gateway/subscriptions/service.ts); its defaults when absent. */
-  subscriptions?: { perConnection: number; perUser: number; maxBufferedBytes: number };
+  subscriptions?: SubscriptionBounds;
 }
 
 export interface ResponseCacheConfig {
@@ -229,6 +240,10 @@ const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   RESPONSE_CACHE: flag.optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   REDIS_KEY_PREFIX: z.string().default('commerce:'),
+  // Bounds on subscriptions, per gateway replica (gateway/subscriptions/service.ts).
+  SUBSCRIPTIONS_PER_CONNECTION: count.default(DEFAULT_SUBSCRIPTION_BOUNDS.perConnection),
+  SUBSCRIPTIONS_PER_USER: count.default(DEFAULT_SUBSCRIPTION_BOUNDS.perUser),
+  SUBSCRIPTION_BUFFER_BYTES: z.coerce.number().int().min(16 * 1024, 'must be at least 16384 (16 KiB)').default(DEFAULT_SUBSCRIPTION_BOUNDS.maxBufferedBytes),
 });
 
 /** Every environment variable a service reads (the docker-compose test holds the compose file to it). */
@@ -314,5 +329,6 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       adminKey: c.OPERATIONS_ADMIN_KEY,
     },
     responseCache: { enabled: c.RESPONSE_CACHE ?? base.production, redis: c.REDIS_URL ? { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX } : undefined },
+    subscriptions: { perConnection: c.SUBSCRIPTIONS_PER_CONNECTION, perUser: c.SUBSCRIPTIONS_PER_USER, maxBufferedBytes: c.SUBSCRIPTION_BUFFER_BYTES },
   };
 }

@@ -1,10 +1,10 @@
 // Opens the embedded PGlite databases. A new PGlite database costs an initdb, and migrating it runs
 // Prisma's schema engine: seconds of CPU in WebAssembly each. So every new one starts instead from a
-// template data directory made once per machine and kept in .cache/, either empty or already
-// prepared (a subgraph's migrations applied; its key names what went in): a database on disk is a
-// plain copy of the template folder (a file copy, far cheaper than unpacking a tarball through
-// PGlite's WebAssembly file system); one in memory loads the template as a tarball. Processes
-// starting at once make each template once between them (a lock file decides who).
+// template made once per machine and kept in .cache/, either empty or already prepared (a
+// subgraph's migrations applied; its key names what went in): made in memory and kept as a tarball,
+// which databases in memory load, and unpacked once as a folder, which a database on disk is a
+// plain copy of (a file copy, far cheaper than unpacking a tarball through PGlite's WebAssembly file
+// system). Processes starting at once make each template once between them (a lock file decides who).
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -64,24 +64,24 @@ export interface Template {
 
 const EMPTY: Template = { key: 'empty', prepare: async () => {} };
 
-const templateDir = (template: Template) =>
-  once(templatePath(template.key), async (partial) => {
-    const fresh = await PGlite.create(partial, { startParams: START_PARAMS });
-    try {
-      await template.prepare(fresh);
-    } finally {
-      await fresh.close(); // a clean shutdown: the folder can be copied as it is
-    }
-  });
+const run = promisify(execFile);
+const tarballPath = (template: Template) => `${templatePath(template.key)}.tar.gz`;
 
+/**
+ * The template as a tarball (what PGlite's loadDataDir reads), made in memory: an initdb on disk
+ * costs more than twice the CPU of one in memory (every file written through the WebAssembly file
+ * system, synced). A prepared template starts from the empty one's tarball, so a machine pays for
+ * one initdb in all. Undefined when it cannot be made or stored.
+ */
 const tarballs = new Map<string, Promise<Blob | undefined>>();
 function templateTarball(template: Template): Promise<Blob | undefined> {
   let tarball = tarballs.get(template.key);
   if (!tarball) {
-    const file = `${templatePath(template.key)}.tar.gz`;
+    const file = tarballPath(template);
     tarball = (async () => {
       const made = await once(file, async (partial) => {
-        const fresh = await PGlite.create({ startParams: START_PARAMS });
+        const base = template === EMPTY ? undefined : await templateTarball(EMPTY);
+        const fresh = await PGlite.create({ ...(base ? { loadDataDir: base } : {}), startParams: START_PARAMS });
         try {
           await template.prepare(fresh);
           await writeFile(partial, Buffer.from(await (await fresh.dumpDataDir('gzip')).arrayBuffer()));
@@ -96,13 +96,28 @@ function templateTarball(template: Template): Promise<Blob | undefined> {
   return tarball;
 }
 
+/** The template as a folder, unpacked from its tarball (the system's tar, else through PGlite). */
+const templateDir = (template: Template) =>
+  once(templatePath(template.key), async (partial) => {
+    const tarball = await templateTarball(template);
+    if (!tarball) throw new Error(`no template ${template.key}`);
+    await mkdir(partial, { recursive: true });
+    try {
+      await run('tar', ['-xzf', tarballPath(template), '-C', partial]);
+    } catch {
+      await rm(partial, { recursive: true, force: true });
+      const unpacked = await PGlite.create(partial, { loadDataDir: tarball, startParams: START_PARAMS });
+      await unpacked.close(); // a clean shutdown: the folder can be copied as it is
+    }
+  });
+
 /**
  * The system's `cp -R` copies the template's thousand files in a twentieth of a second, where
  * Node's fs.cp spends most of a second of CPU; fs.cp remains where there is no `cp` (Windows).
  */
 async function copyFolder(from: string, to: string): Promise<void> {
   try {
-    await promisify(execFile)('cp', ['-R', from, to]);
+    await run('cp', ['-R', from, to]);
   } catch {
     await rm(to, { recursive: true, force: true });
     await cp(from, to, { recursive: true });

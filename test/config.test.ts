@@ -63,6 +63,17 @@ describe('configuration', () => {
     expect(() => loadGatewayConfig({ SUPERGRAPH: 'guess' })).toThrow(/SUPERGRAPH/);
   });
 
+  it('bounds subscriptions per connection, per user and by unread bytes, as told', () => {
+    expect(loadGatewayConfig({}).subscriptions).toEqual({ perConnection: 50, perUser: 200, maxBufferedBytes: 1024 * 1024 });
+    expect(loadGatewayConfig({ SUBSCRIPTIONS_PER_CONNECTION: '10', SUBSCRIPTIONS_PER_USER: '40', SUBSCRIPTION_BUFFER_BYTES: '262144' }).subscriptions).toEqual({
+      perConnection: 10,
+      perUser: 40,
+      maxBufferedBytes: 262144,
+    });
+    expect(() => loadGatewayConfig({ SUBSCRIPTIONS_PER_USER: '0' })).toThrow(/SUBSCRIPTIONS_PER_USER/);
+    expect(() => loadGatewayConfig({ SUBSCRIPTION_BUFFER_BYTES: '1000' })).toThrow(/SUBSCRIPTION_BUFFER_BYTES: must be at least 16384/);
+  });
+
   it('refuses the demo data in production, and seeds nothing there unless asked', () => {
     const env = { ...productionKeys('catalog'), NODE_ENV: 'production' };
     expect(loadSubgraphConfig('catalog', env).seed).toBe(false);

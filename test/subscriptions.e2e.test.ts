@@ -2,8 +2,9 @@
 // and stock events from the owning subgraph, completed with other subgraphs' fields; access;
 // limits; replicas; a restarting subgraph; shutdown.
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway } from '../gateway/server.js';
 import type { RunningServer } from '../lib/graphql-server.js';
 import { startSubgraph, type RunningSubgraph } from '../lib/subgraph.js';
@@ -169,6 +170,42 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     sse.stop();
   });
 
+  it('subscribers of the same operation, variables and token share one stream at the subgraph; a late joiner gets the current state; tokens never share', async () => {
+    const lines: string[] = [];
+    const gateway = await startGateway(gatewayConfig(stack.urls), createLogger('gateway', 'info', { write: (line: string) => void lines.push(line) }));
+    try {
+      const streamsStarted = () => lines.filter((l) => l.includes('"subscription stream started"')).length;
+      const p = await newProduct(20);
+      const ids = { ids: [p.id] };
+      const anonymous = [connect(undefined, undefined, gateway.url), connect(undefined, undefined, gateway.url)].map((c) => c.subscribe(operation('ProductUpdates'), ids));
+      const signedIn = connect(aliceToken, undefined, gateway.url).subscribe(operation('ProductUpdates'), ids);
+      for (const sub of [...anonymous, signedIn]) await sub.next((e) => e.data?.productUpdated?.stock === 20, 'the current stock');
+      expect(streamsStarted()).toBe(2); // the two anonymous subscribers share one; alice's token has its own
+
+      await stack.request(operation('AdjustStock'), { productId: p.id, delta: -3 }, adminToken);
+      for (const sub of [...anonymous, signedIn]) await sub.next((e) => e.data?.productUpdated?.stock === 17, 'the changed stock');
+
+      // Joining the running stream: its first event is the current state, not nothing.
+      const late = connect(undefined, undefined, gateway.url).subscribe(operation('ProductUpdates'), ids);
+      const first = await late.next(() => true, 'a first event for the late joiner');
+      expect(first.data!.productUpdated).toMatchObject({ id: p.id, stock: 17 });
+      expect(streamsStarted()).toBe(2);
+
+      // One subscriber leaving ends nothing for the others; the last one leaving ends the stream.
+      anonymous[0]!.stop();
+      await stack.request(operation('AdjustStock'), { productId: p.id, delta: 1 }, adminToken);
+      for (const sub of [anonymous[1]!, late, signedIn]) await sub.next((e) => e.data?.productUpdated?.stock === 18, 'the stock after one left');
+      for (const sub of [anonymous[1]!, late, signedIn]) sub.stop();
+      await vi.waitFor(() => expect(lines.filter((l) => l.includes('"subscription ended"'))).toHaveLength(4), { timeout: 10_000 });
+      const again = connect(undefined, undefined, gateway.url).subscribe(operation('ProductUpdates'), ids);
+      await again.next((e) => e.data?.productUpdated?.stock === 18, 'the current stock on a new stream');
+      expect(streamsStarted()).toBe(3);
+      again.stop();
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('bad subscriptions are refused with a code and change nothing', async () => {
     const c = connect(aliceToken);
     const tooMany = c.subscribe(operation('ProductUpdates'), { ids: Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`) });
@@ -209,29 +246,64 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     }
   });
 
-  it('a subscriber that stops reading is disconnected with 1013 instead of buffered without bound; others keep their events', async () => {
-    // The gateway's warnings, to see its side of the disconnection.
+  /**
+   * A gateway with a small bound on a subscriber's unread bytes, its warnings, a product with a
+   * large description, a subscription whose every event is ~100 kB (20 copies of the description,
+   * and the reviews), so that the loopback's kernel buffers (a few MB) fill in a bounded number of
+   * events and past them the bytes wait in the gateway's process, which is what it must bound.
+   */
+  async function slowConsumerSetup() {
     const warnings: string[] = [];
-    const maxBufferedBytes = 64 * 1024;
     const gateway = await startGateway(
-      gatewayConfig(stack.urls, { subscriptions: { perConnection: 50, perUser: 200, maxBufferedBytes } }),
+      gatewayConfig(stack.urls, { subscriptions: { perConnection: 50, perUser: 200, maxBufferedBytes: 64 * 1024 } }),
       createLogger('gateway', 'warn', { write: (line: string) => void warnings.push(line) }),
     );
-    const raw = new WebSocket(gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const p = await newProduct(1000);
+    const description = 'x'.repeat(5000);
+    const updated = await stack.request('mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }', { id: p.id, input: { description } }, adminToken);
+    expect(updated.errors).toBeUndefined();
+    const copies = Array.from({ length: 20 }, (_, i) => `d${i}: description`).join(' ');
+    const large = `subscription($ids: [ID!]!) { productUpdated(ids: $ids) { id stock ${copies} reviews(first: 10) { edges { node { id rating body } } } } }`;
+    const normal = connect(aliceToken, undefined, gateway.url).subscribe(operation('ProductUpdates'), { ids: [p.id] });
+    await normal.next((e) => e.data?.productUpdated?.stock === 1000, 'the current stock (normal subscriber)');
+    const disconnected = () => warnings.some((line) => line.includes('slow subscriber disconnected'));
+    return {
+      gateway,
+      product: p,
+      description,
+      large,
+      /** Changes the stock in rounds of a few concurrent changes until the gateway gives up on the client; how many events that took. */
+      async produceUntilDisconnected(): Promise<number> {
+        const MAX_EVENTS = 800; // ~80 MB of events: far more than the kernel's buffers hold
+        let produced = 0;
+        while (produced < MAX_EVENTS && !disconnected()) {
+          const round = await Promise.all([1, -1, 1, -1, 1, -1, 1, -1].map((delta) => stack.request(operation('AdjustStock'), { productId: p.id, delta }, adminToken)));
+          for (const res of round) expect(res.errors).toBeUndefined();
+          produced += round.length;
+        }
+        if (!disconnected()) throw new Error(`the gateway did not disconnect a client that stopped reading after ${MAX_EVENTS} events of ~100 kB: it buffers them without bound`);
+        return produced;
+      },
+      /** The normal subscriber on another connection still receives events. */
+      async othersStillReceive() {
+        const after = await stack.request(operation('AdjustStock'), { productId: p.id, delta: 7 }, adminToken);
+        expect(after.errors).toBeUndefined();
+        const stock = after.data!.adjustStock.stock as number;
+        await normal.next((e) => e.data?.productUpdated?.stock === stock, 'the stock after the slow consumer was disconnected');
+        normal.stop();
+      },
+    };
+  }
+  const waitFor = async (what: string, found: () => boolean, withinMs = 30_000) => {
+    for (const start = Date.now(); !found(); await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() - start > withinMs) throw new Error(`no ${what} within ${withinMs} ms`);
+    }
+  };
+
+  it('a subscriber that stops reading is disconnected with 1013 instead of buffered without bound; others keep their events', async () => {
+    const slow = await slowConsumerSetup();
+    const raw = new WebSocket(slow.gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     try {
-      // Each event is large (20 copies of a 5,000-character description, and the reviews), so
-      // that the loopback's kernel buffers (a few MB) fill in a bounded number of events; past
-      // them the bytes wait in the gateway's process, which is what it must bound.
-      const p = await newProduct(1000);
-      const description = 'x'.repeat(5000);
-      const updated = await stack.request('mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }', { id: p.id, input: { description } }, adminToken);
-      expect(updated.errors).toBeUndefined();
-      const copies = Array.from({ length: 20 }, (_, i) => `d${i}: description`).join(' ');
-      const large = `subscription($ids: [ID!]!) { productUpdated(ids: $ids) { id stock ${copies} reviews(first: 10) { edges { node { id rating body } } } } }`;
-
-      const normal = connect(aliceToken, undefined, gateway.url).subscribe(operation('ProductUpdates'), { ids: [p.id] });
-      await normal.next((e) => e.data?.productUpdated?.stock === 1000, 'the current stock (normal subscriber)');
-
       const messages: { type: string; payload?: any }[] = [];
       const closed = new Promise<{ code: number; reason: string }>((resolve) => raw.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
       raw.on('message', (data) => void messages.push(JSON.parse(String(data))));
@@ -241,30 +313,16 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
         raw.once('error', reject);
       });
       raw.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${aliceToken}` } }));
-      const waitFor = async (what: string, found: () => boolean, withinMs = 30_000) => {
-        for (const start = Date.now(); !found(); await new Promise((r) => setTimeout(r, 20))) {
-          if (Date.now() - start > withinMs) throw new Error(`no ${what} within ${withinMs} ms`);
-        }
-      };
       await waitFor('connection_ack', () => messages.some((m) => m.type === 'connection_ack'));
-      raw.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: large, variables: { ids: [p.id] } } }));
+      raw.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: slow.large, variables: { ids: [slow.product.id] } } }));
       await waitFor('first event of the large subscription', () => messages.some((m) => m.type === 'next'));
       const first = messages.find((m) => m.type === 'next')!;
       expect(first.payload.errors).toBeUndefined();
-      expect(first.payload.data.productUpdated.d19).toBe(description);
+      expect(first.payload.data.productUpdated.d19).toBe(slow.description);
 
       // The client stops reading: nothing more leaves its socket's receive buffer.
       (raw as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
-      const disconnected = () => warnings.some((line) => line.includes('slow subscriber disconnected'));
-      // Events in rounds of a few concurrent changes, until the gateway gives up on the client.
-      const MAX_EVENTS = 800; // ~80 MB of events: far more than the kernel's buffers hold
-      let produced = 0;
-      while (produced < MAX_EVENTS && !disconnected()) {
-        const round = await Promise.all([1, -1, 1, -1, 1, -1, 1, -1].map((delta) => stack.request(operation('AdjustStock'), { productId: p.id, delta }, adminToken)));
-        for (const res of round) expect(res.errors).toBeUndefined();
-        produced += round.length;
-      }
-      if (!disconnected()) throw new Error(`the gateway did not disconnect a client that stopped reading after ${MAX_EVENTS} events of ~100 kB: it buffers them without bound`);
+      const produced = await slow.produceUntilDisconnected();
 
       // Read again: the events sent before the disconnection, then the close frame with 1013.
       (raw as unknown as { _socket: { resume(): void } })._socket.resume();
@@ -272,18 +330,67 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
       expect(close.code).toBe(1013);
       // The gateway dropped what it had not yet sent rather than keep it.
       expect(messages.filter((m) => m.type === 'next').length).toBeLessThan(produced + 1);
-
-      // The normal subscriber on another connection still receives events.
-      const after = await stack.request(operation('AdjustStock'), { productId: p.id, delta: 7 }, adminToken);
-      expect(after.errors).toBeUndefined();
-      const stock = after.data!.adjustStock.stock as number;
-      await normal.next((e) => e.data?.productUpdated?.stock === stock, 'the stock after the slow consumer was disconnected');
-      normal.stop();
+      await slow.othersStillReceive();
     } finally {
       raw.terminate();
-      await gateway.close();
+      await slow.gateway.close();
     }
   }, 180_000);
+
+  it('an SSE subscriber that stops reading is disconnected too; others keep their events', async () => {
+    const slow = await slowConsumerSetup();
+    const body = JSON.stringify({ query: slow.large, variables: { ids: [slow.product.id] } });
+    let received = '';
+    let ended = false;
+    const request = http.request(slow.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${aliceToken}` },
+    });
+    try {
+      const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        request.once('response', resolve).once('error', reject);
+        request.end(body);
+      });
+      expect(response.statusCode).toBe(200);
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (received += chunk));
+      for (const done of ['end', 'close', 'aborted', 'error']) response.once(done, () => (ended = true));
+      const events = () => received.split('\n\n').filter((e) => e.startsWith('event: next')).length;
+      await waitFor('first event of the large subscription', () => events() > 0);
+      expect(received).toContain(slow.description);
+
+      // The client stops reading.
+      response.socket.pause();
+      const produced = await slow.produceUntilDisconnected();
+      response.socket.resume();
+      await waitFor('the end of the slow consumer\'s response', () => ended);
+      expect(events()).toBeLessThan(produced + 1);
+      await slow.othersStillReceive();
+    } finally {
+      request.destroy();
+      await slow.gateway.close();
+    }
+  }, 180_000);
+
+  it("a connection's client address is the one its trusted proxy forwarded, as for queries, and the peer's otherwise", async () => {
+    const addressSeen = async (trustedProxies: string[]) => {
+      const lines: string[] = [];
+      const gateway = await startGateway(gatewayConfig(stack.urls, { trustedProxies }), createLogger('gateway', 'info', { write: (line: string) => void lines.push(line) }));
+      const raw = new WebSocket(gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { 'x-forwarded-for': '203.0.113.7' } });
+      try {
+        await new Promise((resolve, reject) => raw.once('open', resolve).once('error', reject));
+        raw.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${aliceToken}` } }));
+        await new Promise((resolve) => raw.once('message', resolve)); // connection_ack
+        const opened = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'subscription connection opened');
+        return opened?.clientAddress as string;
+      } finally {
+        raw.terminate();
+        await gateway.close();
+      }
+    };
+    expect(await addressSeen(['loopback'])).toBe('203.0.113.7');
+    expect(await addressSeen([])).toMatch(/^(::ffff:)?127\.0\.0\.1$|^::1$/);
+  });
 
   it('a connection whose token expires while open is closed with 4401', async () => {
     const p = await newProduct(5);

@@ -9,7 +9,8 @@ import type { Tokens } from '../../lib/auth.js';
 import type { Logger } from '../../lib/logger.js';
 import type { OperationLimits } from '../../lib/operation-limits.js';
 import { SubscriptionPlanner, type BuildService, type Route } from './plan.js';
-import { DEFAULT_SUBSCRIPTION_BOUNDS, FederatedSubscriptions, type AdmitOperation, type SubscriptionBounds } from './service.js';
+import { DEFAULT_SUBSCRIPTION_BOUNDS, type SubscriptionBounds } from '../../lib/config.js';
+import { FederatedSubscriptions, type AdmitOperation } from './service.js';
 import { serveSse } from './sse.js';
 import { serveWebSocket } from './ws.js';
 
@@ -38,7 +39,7 @@ export function gatewaySubscriptions(options: GatewaySubscriptionOptions) {
     /** Mounts both transports on the gateway's server (GraphQLServerOptions.attach). */
     attach(server: http.Server, app: express.Express) {
       const common = { service, tokens: options.tokens, logger: options.logger, production: options.production };
-      const ws = serveWebSocket({ ...common, server });
+      const ws = serveWebSocket({ ...common, server, trustProxy: app.get('trust proxy fn') as (address: string, hop: number) => boolean });
       const sse = serveSse({ ...common, app });
       return {
         close: async () => {

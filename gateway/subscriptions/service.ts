@@ -3,6 +3,7 @@
 // owning subgraph, and every event completed through the query plan (plan.ts).
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Viewer } from '../../lib/auth.js';
+import type { SubscriptionBounds } from '../../lib/config.js';
 import { ErrorCode, internalError, operationRefused, serviceUnavailable, tooManyRequests } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { estimateOperation, exceededLimit, limitParseOptions, limitRules, type OperationLimits } from '../../lib/operation-limits.js';
@@ -10,30 +11,25 @@ import { gatewayMetrics } from '../metrics.js';
 import type { GatewayContext } from '../server.js';
 import { operationIn, type OperationSent } from '../trusted-documents.js';
 import { primaryVariables, type SubscriptionPlan, type SubscriptionPlanner } from './plan.js';
-import type { Upstream } from './upstream.js';
+import { Broadcast, type Source } from './broadcast.js';
+import { UpstreamPool } from './upstream.js';
 
-/** Subscriptions open in this process, over every transport. */
-const active = gatewayMetrics().subscriptionsActive;
+/** Subscriptions open in this process, over every transport, and the shared streams serving them. */
+const { subscriptionsActive: active, subscriptionStreamsActive: streams } = gatewayMetrics();
+/**
+ * Events a subscriber may fall behind its stream. The transports take each event as it comes (the
+ * bytes then wait in the socket, bounded by maxBufferedBytes), so this is a second line only.
+ */
+const MAX_QUEUED_EVENTS = 1_000;
 
-export interface SubscriptionBounds {
-  /** Subscriptions one connection may hold at once. */
-  perConnection: number;
-  /** Subscriptions one user may hold at once, over all their connections to this gateway. */
-  perUser: number;
-  /** Bytes waiting in a socket's send buffer beyond which its client is disconnected. */
-  maxBufferedBytes: number;
-}
 
-export const DEFAULT_SUBSCRIPTION_BOUNDS: SubscriptionBounds = { perConnection: 50, perUser: 200, maxBufferedBytes: 1024 * 1024 };
-
-/** One client connection (a WebSocket, or one SSE request): who it is, and its subgraph subscriptions. */
+/** One client connection (a WebSocket, or one SSE request): who it is, and how many subscriptions it holds. */
 export interface Session {
   viewer: Viewer | null;
   authorization: string | undefined;
   clientAddress: string | undefined;
   requestId: string;
   log: Logger;
-  upstream: Upstream;
   /** Subscriptions open on this session. */
   active: number;
 }
@@ -67,6 +63,9 @@ export class FederatedSubscriptions {
   readonly #trusted: AdmitOperation | undefined;
   readonly bounds: SubscriptionBounds;
   readonly #perUser = new Map<string, number>();
+  /** The running streams, by operation, variables and token. */
+  readonly #streams = new Map<string, Broadcast<ExecutionResult>>();
+  readonly #upstreams = new UpstreamPool();
 
   constructor(planner: SubscriptionPlanner, limits: OperationLimits, bounds: SubscriptionBounds, admit?: AdmitOperation) {
     this.#planner = planner;
@@ -154,24 +153,47 @@ export class FederatedSubscriptions {
     active.dec();
   }
 
-  /** The client's events: each the owning subgraph's event, completed with every subgraph's fields. */
-  run(session: Session, op: PreparedOperation): AsyncIterable<ExecutionResult> | ExecutionResult {
+  /**
+   * The client's events: each the owning subgraph's event, completed with every subgraph's fields.
+   * Subscribers of the same operation, variables and token share one stream (broadcast.ts); two
+   * tokens never share one, so nobody receives what was resolved for someone else.
+   */
+  run(session: Session, op: PreparedOperation): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
     const refusal = this.#admit(session);
     if (refusal) return { errors: [refusal] };
-    const planner = this.#planner;
-    const release = () => this.#release(session);
     const log = session.log.child({ operationName: op.operationName });
+    const key = JSON.stringify([op.operationName ?? null, op.source, op.variables, session.authorization ?? null]);
+    let stream = this.#streams.get(key);
+    const joined = stream?.open === true;
+    if (!stream || !stream.open) {
+      const started = new Broadcast<ExecutionResult>({
+        start: () => this.#source(session, op, log),
+        onEnd: () => {
+          if (this.#streams.get(key) === started) this.#streams.delete(key);
+          streams.dec();
+        },
+        maxQueued: MAX_QUEUED_EVENTS,
+        overflow: () => ({ errors: [tooManyRequests('events came faster than this subscription read them; subscribe again', 1)] }),
+      });
+      streams.inc();
+      this.#streams.set(key, started);
+      stream = started;
+    }
+    log.info({ joined }, 'subscription started');
+    return endsOnce(stream.subscribe(), () => {
+      this.#release(session);
+      log.info('subscription ended');
+    });
+  }
+
+  /** A stream's source: subscribed at the owning subgraph, each event completed through the query plan. */
+  #source(session: Session, op: PreparedOperation, log: Logger): Source<ExecutionResult> {
+    const planner = this.#planner;
     const context: GatewayContext = { authorization: session.authorization, clientAddress: session.clientAddress, requestId: session.requestId, log };
+    const connection = this.#upstreams.acquire(session.authorization, session.requestId, log);
     let upstream: AsyncIterableIterator<FormattedExecutionResult> | undefined;
     let subgraph: string | undefined;
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      release();
-      void upstream?.return?.(); // unsubscribes at the subgraph
-      log.info({ subgraph }, 'subscription ended');
-    };
+    let stopped = false;
     const events = (async function* () {
       let plan: SubscriptionPlan;
       try {
@@ -182,9 +204,9 @@ export class FederatedSubscriptions {
         return;
       }
       subgraph = plan.primary.serviceName;
-      log.info({ subgraph }, 'subscription started');
+      log.info({ subgraph }, 'subscription stream started');
       try {
-        upstream = session.upstream.subscribe(planner.urlOf(subgraph), {
+        upstream = connection.upstream.subscribe(planner.urlOf(subgraph), {
           query: plan.primary.operation,
           operationName: plan.primary.operationName ?? undefined,
           variables: primaryVariables(plan.primary, op.variables),
@@ -195,40 +217,44 @@ export class FederatedSubscriptions {
           else yield await planner.complete(plan, event, op.variables, context);
         }
       } catch (err) {
-        if (ended) return;
+        if (stopped) return;
         log.warn({ err, subgraph }, 'subscription ended: subgraph unreachable');
         // A transport failure: the client may subscribe again (and gets the current state first).
         yield { errors: [serviceUnavailable(`the ${subgraph} service is unavailable; subscribe again`, subgraph)] };
       }
     })();
-    return endsAtOnce(events, end);
+    return {
+      events,
+      stop: () => {
+        stopped = true;
+        void upstream?.return?.(); // unsubscribes at the subgraph
+        connection.release();
+      },
+    };
   }
 }
 
 /** A subgraph's error (as JSON) as the GraphQLError the transports format again. */
 const fromFormatted = (e: GraphQLFormattedError) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions });
 
-/**
- * The events of `source`, and `end` run once when they end, however that happens. An async
- * generator waiting for its next event queues a return() until that event comes, which for a quiet
- * subscription is never: here the client's unsubscribe takes effect at once (counters released,
- * the subgraph told), and a pending next() ends.
- */
-export function endsAtOnce<T>(source: AsyncIterator<T>, end: () => void): AsyncIterableIterator<T> {
-  let stop: (() => void) | undefined;
-  const stopped = new Promise<IteratorResult<T>>((resolve) => (stop = () => resolve({ done: true, value: undefined })));
+/** The events of `source`, and `end` run once when they end, whether they ran out or the client left. */
+function endsOnce<T>(source: AsyncIterator<T>, end: () => void): AsyncIterableIterator<T> {
+  let ended = false;
+  const once = () => {
+    if (ended) return;
+    ended = true;
+    end();
+  };
   const iterator: AsyncIterableIterator<T> = {
     [Symbol.asyncIterator]: () => iterator,
     async next() {
-      const result = await Promise.race([source.next(), stopped]);
-      if (result.done) end();
+      const result = await source.next();
+      if (result.done) once();
       return result;
     },
     async return() {
-      end();
-      stop!();
-      void source.return?.();
-      return { done: true, value: undefined };
+      once();
+      return (await source.return?.()) ?? { done: true, value: undefined };
     },
   };
   return iterator;

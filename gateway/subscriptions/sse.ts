@@ -1,17 +1,20 @@
 // Subscriptions over Server-Sent Events (graphql-sse, "distinct connections" mode) for clients that
 // cannot hold a WebSocket: a POST to the gateway's /graphql that accepts `text/event-stream`, the
 // token in the Authorization header as for any request. One request is one subscription.
+// A client that reads too slowly is disconnected rather than buffered without bound: graphql-sse's
+// own express adapter waits for each write to finish before it takes the next event, which leaves
+// a stalled client's events piling up, unseen, in the gateway's queues; here an event is written
+// as soon as it comes, so the bytes wait in the response's buffer, where the bound sees them.
 import type http from 'node:http';
-import type express from 'express';
+import express from 'express';
 import type { ExecutionResult } from 'graphql';
-import { createHandler } from 'graphql-sse/lib/use/express';
+import { createHandler, type Request as SseRequest } from 'graphql-sse';
 import type { Tokens } from '../../lib/auth.js';
+import { BODY_LIMIT } from '../../lib/graphql-server.js';
 import type { Logger } from '../../lib/logger.js';
-import { REQUEST_ID_HEADER } from '../../lib/request-id.js';
 import { OPERATIONS_KEY_HEADER } from '../trusted-documents.js';
 import { resultFormatter } from './format.js';
-import { endsAtOnce, type FederatedSubscriptions, type PreparedOperation, type Session } from './service.js';
-import { Upstream } from './upstream.js';
+import { type FederatedSubscriptions, type PreparedOperation, type Session } from './service.js';
 
 export interface SseTransportOptions {
   app: express.Express;
@@ -27,10 +30,12 @@ const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthor
 const json = (status: number, body: unknown) =>
   [JSON.stringify(body), { status, statusText: STATUS_TEXT[status] ?? '', headers: { 'content-type': 'application/json; charset=utf-8' } }] as const;
 
+type Raw = express.Request;
+
 export function serveSse({ app, service, tokens, production }: SseTransportOptions): { close(): Promise<void> } {
   const open = new Set<http.ServerResponse>();
   const format = resultFormatter(production);
-  const handler = createHandler<SseContext>({
+  const handler = createHandler<Raw, { res: express.Response }, SseContext>({
     onSubscribe: async (req, params) => {
       const raw = req.raw;
       const authorization = req.headers.get('authorization') ?? undefined;
@@ -51,44 +56,59 @@ export function serveSse({ app, service, tokens, production }: SseTransportOptio
         requestId: raw.requestId,
         log,
         active: 0,
-        upstream: new Upstream({ connectionParams: { ...(authorization ? { authorization } : {}), [REQUEST_ID_HEADER]: raw.requestId }, log }),
       };
       return { schema: service.schema!, document: prepared.document, variableValues: prepared.variables, operationName: prepared.operationName, contextValue: { session, op: prepared } };
     },
     subscribe: (args) => {
       const { session, op } = args.contextValue;
-      return closingUpstream(service.run(session, op), session);
+      return service.run(session, op);
     },
-    onNext: (ctx, req, result) => {
-      const res = req.context.res;
+    // graphql-sse serialises with JSON.stringify: the formatted result is what it sends.
+    onNext: (_ctx, _req, result) => format.result(result as ExecutionResult) as ExecutionResult,
+  });
+
+  const respond = async (req: Raw, res: express.Response) => {
+    const request: SseRequest<Raw, { res: express.Response }> = {
+      method: req.method,
+      url: req.url,
+      headers: { get: (key) => [req.headers[key]].flat().join('\n') || undefined },
+      body: () => req.body as Record<string, unknown>, // parsed as JSON by the server's body parser
+      raw: req,
+      context: { res },
+    };
+    const [body, init] = await handler(request);
+    res.writeHead(init.status, init.statusText, init.headers);
+    if (!body || typeof body === 'string') return void res.end(body);
+    res.once('close', () => void body.return(undefined));
+    for await (const chunk of body) {
+      if (!res.writable) break; // the client went away
       if (res.writableLength > service.bounds.maxBufferedBytes) {
-        ctx.session.log.warn({ bufferedBytes: res.writableLength }, 'slow subscriber disconnected');
-        res.destroy();
+        req.log.warn({ bufferedBytes: res.writableLength, transport: 'graphql-sse' }, 'slow subscriber disconnected');
+        res.destroy(); // what it has not read is dropped; it reconnects and starts from the current state
+        break;
       }
-      // graphql-sse serialises with JSON.stringify: the formatted result is what it sends.
-      return format.result(result as ExecutionResult) as ExecutionResult;
+      res.write(chunk);
+    }
+    res.end();
+  };
+
+  const parseJson = express.json({ limit: BODY_LIMIT });
+  const isSubscription = (req: Raw) => req.method === 'POST' && req.headers.accept?.includes('text/event-stream');
+  app.use(
+    '/graphql',
+    // The same body limit as for queries; a body that is too large or not JSON gets the same error.
+    (req, res, next) => (isSubscription(req) ? parseJson(req, res, next) : next()),
+    (req, res, next) => {
+      if (!isSubscription(req)) return next();
+      open.add(res);
+      res.once('close', () => open.delete(res));
+      respond(req, res).catch(next);
     },
-  });
-  app.use('/graphql', (req, res, next) => {
-    if (req.method !== 'POST' || !req.headers.accept?.includes('text/event-stream')) return next();
-    open.add(res);
-    res.once('close', () => open.delete(res));
-    handler(req, res).catch(next);
-  });
+  );
   return {
     close: async () => {
       // The client reconnects (to another replica) and its first event is the current state.
       for (const res of open) res.end();
     },
   };
-}
-
-/** The subscription's events; the session's subgraph connections close with it. */
-function closingUpstream(result: ReturnType<FederatedSubscriptions['run']>, session: Session) {
-  const dispose = () => void session.upstream.dispose();
-  if (!(Symbol.asyncIterator in result)) {
-    dispose();
-    return result;
-  }
-  return endsAtOnce(result[Symbol.asyncIterator](), dispose);
 }

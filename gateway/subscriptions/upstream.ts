@@ -1,12 +1,13 @@
 // The gateway's subscriptions to subgraphs: graphql-ws over WebSocket to the subgraph's own
-// /graphql, one connection per client connection and subgraph (the client's token travels in
-// `connection_init`, so the subgraph checks access as for any request). A connection that drops
+// /graphql, one connection per token and subgraph, shared by every stream with that token (the
+// token travels in `connection_init`, so the subgraph checks access as for any request). A connection that drops
 // (a subgraph restarting, a replica going away) is opened again and its subscriptions sent again;
 // the subgraph's first event is then the current state, so nothing is missed. When the subgraph
 // stays away, the subscription ends with an error the client can act on.
 import { createClient, type Client, type FormattedExecutionResult, type SubscribePayload } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Logger } from '../../lib/logger.js';
+import { REQUEST_ID_HEADER } from '../../lib/request-id.js';
 
 export interface UpstreamOptions {
   /** Sent in `connection_init`: the client's Authorization and the request id. */
@@ -62,5 +63,39 @@ export class Upstream {
     // dispose() rejects when a connection attempt is failing at that moment (the subgraph is down):
     // there is nothing left to close then.
     await Promise.all(clients.map((c) => Promise.resolve(c.dispose()).catch(() => {})));
+  }
+}
+
+/**
+ * The subgraph connections of this gateway, one Upstream per token (anonymous streams share one),
+ * kept while a stream uses it and closed with the last.
+ */
+export class UpstreamPool {
+  readonly #byToken = new Map<string, { upstream: Upstream; users: number }>();
+
+  /** The Upstream for `authorization`, opened (lazily) with this request id if it is new; release() when done with it. */
+  acquire(authorization: string | undefined, requestId: string, log: Logger): { upstream: Upstream; release(): void } {
+    const key = authorization ?? '';
+    let entry = this.#byToken.get(key);
+    if (!entry) {
+      const upstream = new Upstream({ connectionParams: { ...(authorization ? { authorization } : {}), [REQUEST_ID_HEADER]: requestId }, log });
+      entry = { upstream, users: 0 };
+      this.#byToken.set(key, entry);
+    }
+    entry.users += 1;
+    const held = entry;
+    let released = false;
+    return {
+      upstream: held.upstream,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.users -= 1;
+        if (held.users === 0 && this.#byToken.get(key) === held) {
+          this.#byToken.delete(key);
+          void held.upstream.dispose();
+        }
+      },
+    };
   }
 }

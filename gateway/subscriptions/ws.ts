@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
+import proxyAddress from 'proxy-addr';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Tokens } from '../../lib/auth.js';
 import type { Logger } from '../../lib/logger.js';
@@ -18,7 +19,6 @@ import { authorizationOf, closeCodeFor } from '../../lib/subscription-server.js'
 import { OPERATIONS_KEY_HEADER } from '../trusted-documents.js';
 import { resultFormatter } from './format.js';
 import type { FederatedSubscriptions, PreparedOperation, Session } from './service.js';
-import { Upstream } from './upstream.js';
 
 export const SLOW_CONSUMER_CLOSE = { code: 1013, reason: 'slow consumer: events were not read in time; reconnect' };
 export const SHUTDOWN_CLOSE = { code: 1012, reason: 'service restart' };
@@ -38,6 +38,8 @@ export interface WebSocketTransportOptions {
   tokens: Tokens;
   logger: Logger;
   production: boolean;
+  /** Which proxies' X-Forwarded-For to believe: the HTTP server's own `trust proxy` (Express compiles it). */
+  trustProxy: (address: string, hop: number) => boolean;
 }
 
 type Extra = {
@@ -50,7 +52,7 @@ interface SubscriptionContext {
   op: PreparedOperation;
 }
 
-export function serveWebSocket({ server, service, tokens, logger, production }: WebSocketTransportOptions): { close(): Promise<void> } {
+export function serveWebSocket({ server, service, tokens, logger, production, trustProxy }: WebSocketTransportOptions): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true });
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? '/', 'http://gateway').pathname !== '/graphql') {
@@ -82,11 +84,11 @@ export function serveWebSocket({ server, service, tokens, logger, production }: 
           ctx.extra.session = {
             viewer,
             authorization,
-            clientAddress: request.socket.remoteAddress,
+            // As `req.ip` for queries: the address the nearest trusted proxy saw, else the peer's.
+            clientAddress: proxyAddress(request, trustProxy),
             requestId,
             log,
             active: 0,
-            upstream: new Upstream({ connectionParams: { ...(authorization ? { authorization } : {}), [REQUEST_ID_HEADER]: requestId }, log }),
           };
           if (viewer && authorization) {
             const expiresAt = (decodeJwt(authorization.replace(/^Bearer\s+/i, '')).exp ?? Infinity) * 1000;
@@ -97,7 +99,7 @@ export function serveWebSocket({ server, service, tokens, logger, production }: 
             };
             if (Number.isFinite(expiresAt)) closeAtExpiry();
           }
-          log.info({ viewer: viewer?.id, role: viewer?.role }, 'subscription connection opened');
+          log.info({ viewer: viewer?.id, role: viewer?.role, clientAddress: ctx.extra.session.clientAddress }, 'subscription connection opened');
           return true;
         } catch (err) {
           log.info({ err }, 'subscription connection refused');
@@ -128,7 +130,6 @@ export function serveWebSocket({ server, service, tokens, logger, production }: 
         clearTimeout(ctx.extra.expiry);
         const session = ctx.extra.session;
         session?.log.info({ code, reason }, 'subscription connection closed');
-        await session?.upstream.dispose();
       },
     },
     wss,
