@@ -103,8 +103,9 @@ async function measure(dir: string, env: NodeJS.ProcessEnv, label: string): Prom
     for (const { pid, command } of processTree(child.pid!)) {
       try {
         // A process that has exited but not been reaped has no command line: keep its earlier name.
-        const role = cpu.get(pid)?.role ?? roleOf(command);
-        if (!command) continue;
+        // Otherwise the latest: a child is first seen with its parent's command line, until it execs.
+        const role = command ? roleOf(command) : cpu.get(pid)?.role;
+        if (!role) continue;
         cpu.set(pid, { role, ms: cpuMs(pid) });
       } catch {
         // ended between listing and reading
