@@ -6,7 +6,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { EventChannel, pgliteNotifications, postgresNotifications, type Notifications } from './events.js';
+import { EventChannel, pgliteNotifications, postgresNotifications, redisNotifications, type Notifications } from './events.js';
 import type { Logger } from './logger.js';
 import { applyMigrations, migratedTemplate, migrationsUpToDate } from './migrations.js';
 import { openPGlite } from './pglite.js';
@@ -28,6 +28,8 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** Folder of the embedded databases; without one, PGlite keeps the data in memory. */
   dataDir?: string | undefined;
+  /** Redis to carry change events; without it, the database's own LISTEN/NOTIFY does. */
+  redis?: { url: string; keyPrefix: string } | undefined;
   logger: Logger;
 }
 
@@ -89,7 +91,8 @@ export async function openDatabase<C extends PrismaLike>(options: DatabaseOption
     statements += 1;
     latency.observe(duration / 1000); // Prisma gives milliseconds
   });
-  const events = new EventChannel(notifications(options.logger), options.logger);
+  const carrier = options.redis ? redisNotifications(options.redis, options.name, options.logger) : notifications(options.logger);
+  const events = new EventChannel(carrier, options.logger);
   return {
     client,
     kind,

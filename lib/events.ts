@@ -1,13 +1,16 @@
 // The event channel: how a subgraph tells every one of its replicas that data changed, so that each
 // can push the change to the subscribers connected to it. Carried by PostgreSQL LISTEN/NOTIFY on the
 // subgraph's own database (PGlite in-process, PostgreSQL through one dedicated connection): no
-// extra server, and a replica sees what any replica committed. Producers publish after their
+// extra server, and a replica sees what any replica committed. With REDIS_URL set, Redis pub/sub
+// carries them instead (it spares the database the LISTEN connections of many replicas). Producers publish after their
 // transaction committed; a payload carries only ids (and the time of the change), the subscriber
 // reads the current state itself, so events for the same id can be coalesced without losing
 // anything a subscriber would see.
 import type { PGlite } from '@electric-sql/pglite';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from './logger.js';
+import type { ServiceName } from './services.js';
 
 /** The raw LISTEN/NOTIFY of one database. */
 export interface Notifications {
@@ -82,6 +85,46 @@ export function postgresNotifications(url: string, pool: pg.Pool, log: Logger): 
       const c = await client?.catch(() => undefined);
       client = undefined;
       await c?.end().catch(() => {});
+    },
+  };
+}
+
+/**
+ * PUBLISH and SUBSCRIBE on Redis, under `<prefix>events:<service>:<topic>`. The subscribing
+ * connection is opened at the first listen; ioredis reconnects and subscribes again by itself.
+ * Publishing never waits long for an absent Redis: the change stands, and a subscriber that missed
+ * its event gets the current state on reconnect.
+ */
+export function redisNotifications(redis: { url: string; keyPrefix: string }, service: ServiceName, log: Logger): Notifications {
+  const channelOf = (topic: string) => `${redis.keyPrefix}events:${service}:${topic}`;
+  const handlers = new Map<string, (payload: string) => void>();
+  const connect = (role: string) => {
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    let reachable = true;
+    client.on('ready', () => (reachable = true));
+    client.on('error', (err) => {
+      if (reachable) log.warn({ err }, `event channel: Redis unreachable (${role}); trying again`);
+      reachable = false;
+    });
+    return client;
+  };
+  const publisher = connect('publishing');
+  let subscriber: Redis | undefined;
+  return {
+    notify: async (topic, payload) => {
+      await publisher.publish(channelOf(topic), payload);
+    },
+    listen: async (topic, onPayload) => {
+      if (!subscriber) {
+        subscriber = connect('subscribing');
+        subscriber.on('message', (channel: string, message: string) => handlers.get(channel)?.(message));
+      }
+      handlers.set(channelOf(topic), onPayload);
+      await subscriber.subscribe(channelOf(topic));
+    },
+    close: async () => {
+      publisher.disconnect();
+      subscriber?.disconnect();
     },
   };
 }

@@ -53,7 +53,7 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
   config: SubgraphConfig,
   logger: Logger = createLogger(config.name, config.logLevel),
 ): Promise<RunningSubgraph<D>> {
-  const db = await openDatabase({ name: config.name, url: config.databaseUrl, dataDir: config.dataDir, logger }, module.createClient);
+  const db = await openDatabase({ name: config.name, url: config.databaseUrl, dataDir: config.dataDir, redis: config.redis, logger }, module.createClient);
   let definition: SubgraphDefinition<C> | undefined;
   const release = async () => {
     await definition?.close?.();

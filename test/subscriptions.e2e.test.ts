@@ -2,7 +2,9 @@
 // and stock events from the owning subgraph, completed with other subgraphs' fields; access;
 // limits; replicas; a restarting subgraph; shutdown.
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { Redis } from 'ioredis';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway } from '../gateway/server.js';
@@ -12,7 +14,7 @@ import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
 import { catalog } from '../subgraphs/catalog/server.js';
 import type { CatalogDb } from '../subgraphs/catalog/db.js';
 import { orders } from '../subgraphs/orders/server.js';
-import { availableBackends, gatewayConfig, operation, subgraphConfig, startStack, TEST_KEYS, type Stack } from './harness.js';
+import { availableBackends, gatewayConfig, graphql, operation, redisReachable, subgraphConfig, startStack, TEST_KEYS, TEST_REDIS_URL, type Stack } from './harness.js';
 import { connectWs, subscribeSse, type Subscription, type WsConnection } from './subscription-client.js';
 import { Tokens } from '../lib/auth.js';
 import { ROOT } from '../lib/paths.js';
@@ -21,6 +23,7 @@ import { createLogger } from '../lib/logger.js';
 import WebSocket from 'ws';
 
 const [admin, alice, bob] = DEMO_ACCOUNTS;
+const redisAvailable = await redisReachable();
 
 describe.each(await availableBackends())('subscriptions on %s', (backend) => {
   let stack: Stack;
@@ -426,6 +429,47 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     } finally {
       await second?.close();
       await ordersReplica?.close();
+    }
+  });
+
+  it.runIf(backend === 'postgres' && redisAvailable)('with REDIS_URL, Redis carries the events between replicas instead of the database', async () => {
+    const p = await newProduct(30);
+    const keyPrefix = `test-${randomUUID()}:`;
+    const redis = { url: TEST_REDIS_URL, keyPrefix };
+    // What Redis carries, seen from outside: the proof that the event did not travel by NOTIFY.
+    const spy = new Redis(TEST_REDIS_URL);
+    const carried: string[] = [];
+    spy.on('pmessage', (_pattern, channel) => void carried.push(channel));
+    await spy.psubscribe(`${keyPrefix}events:*`);
+    const replicas: RunningSubgraph<unknown>[] = [];
+    const gateways: RunningServer[] = [];
+    try {
+      // Two orders replicas on the same database, each behind its own gateway, both on Redis.
+      for (let i = 0; i < 2; i++) {
+        const replica = await startSubgraph(orders, subgraphConfig('orders', { databaseUrl: stack.databaseUrls!.orders, seed: false, subgraphUrls: stack.urls, redis }));
+        replicas.push(replica);
+        gateways.push(await startGateway(gatewayConfig({ ...stack.urls, orders: replica.url })));
+      }
+      const watcher = connect(aliceToken, undefined, gateways[1]!.url).subscribe(operation('MyOrderUpdates'));
+      const placeThroughFirst = async () => {
+        const res = await graphql(gateways[0]!.url, operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 1 }] } }, aliceToken);
+        expect(res.errors).toBeUndefined();
+        return res.data!.placeOrder as { id: string };
+      };
+      let order: { id: string } | undefined;
+      for (let attempt = 1; !order; attempt++) {
+        const placed = await placeThroughFirst();
+        // myOrderUpdates has no first event: place until one shows (see untilListening).
+        order = await watcher.next((e) => e.data?.myOrderUpdates?.id === placed.id, 'the order through Redis', 2_000).then(() => placed, (err: unknown) => {
+          if (attempt === 15) throw err;
+          return undefined;
+        });
+      }
+      expect(carried).toContain(`${keyPrefix}events:orders:orders_order_changed`);
+    } finally {
+      for (const g of gateways) await g.close();
+      for (const r of replicas) await r.close();
+      spy.disconnect();
     }
   });
 
