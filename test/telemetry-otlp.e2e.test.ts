@@ -1,9 +1,9 @@
 // The OTEL_* variables configure the exporter: with an endpoint, the services load the SDK and
 // send OTLP/HTTP to it (a receiver in this test); with none, nothing is loaded or sent.
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTracing, stopTracing, tracesExporterFrom, tracingEnabled } from '../lib/telemetry/tracing.js';
 import { startOtlpReceiver } from './otlp-receiver.js';
-import { operation, startStack } from './harness.js';
+import { operation, startStack, type Stack } from './harness.js';
 
 describe('which exporter the environment asks for', () => {
   it('none without OTEL_* variables, otlp with an endpoint, and what OTEL_TRACES_EXPORTER says', () => {
@@ -28,37 +28,39 @@ describe('which exporter the environment asks for', () => {
 
 describe('exporting over OTLP/HTTP', () => {
   const saved = { ...process.env };
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  let stack: Stack;
+  // Started before the test, as every stack in this suite is: with the SDK loaded in every service.
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    // The exporter reads these when it is built, as in a deployed service.
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+    process.env.OTEL_SERVICE_NAME = 'commerce-otlp-test';
+    process.env.OTEL_BSP_SCHEDULE_DELAY = '100';
+    stack = await startStack('pglite');
+  });
   afterAll(async () => {
+    await stack?.stop();
+    await receiver?.close();
     process.env = saved;
     await stopTracing();
   });
 
   it('the services send their spans to OTEL_EXPORTER_OTLP_ENDPOINT, under OTEL_SERVICE_NAME', async () => {
-    const receiver = await startOtlpReceiver();
-    // The exporter reads these when it is built, as in a deployed service.
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
-    process.env.OTEL_SERVICE_NAME = 'commerce-otlp-test';
-    process.env.OTEL_BSP_SCHEDULE_DELAY = '100';
-    const stack = await startStack('pglite');
-    try {
-      expect(tracingEnabled()).toBe(true);
-      const res = await stack.request(operation('ProductList'), { first: 2 });
-      expect(res.errors).toBeUndefined();
-      const trace = await vi.waitFor(
-        () => {
-          const server = receiver.spans.find((s) => s.name === 'query ProductList');
-          const sql = server && receiver.spans.filter((s) => s.traceId === server.traceId && s.name === 'prisma:client:db_query');
-          if (!server || !sql?.length) throw new Error('not exported yet');
-          return receiver.spans.filter((s) => s.traceId === server.traceId);
-        },
-        { timeout: 15_000, interval: 100 },
-      );
-      expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['commerce-otlp-test']));
-      expect(trace.map((s) => s.name)).toEqual(expect.arrayContaining(['gateway.plan', 'gateway.fetch', 'query ProductList__catalog__0', 'resolve Query.products']));
-      expect([...receiver.contentTypes]).toEqual(['application/json']);
-    } finally {
-      await stack.stop();
-      await receiver.close();
-    }
+    expect(tracingEnabled()).toBe(true);
+    const res = await stack.request(operation('ProductList'), { first: 2 });
+    expect(res.errors).toBeUndefined();
+    const trace = await vi.waitFor(
+      () => {
+        const server = receiver.spans.find((s) => s.name === 'query ProductList');
+        const sql = server && receiver.spans.filter((s) => s.traceId === server.traceId && s.name === 'prisma:client:db_query');
+        if (!server || !sql?.length) throw new Error('not exported yet');
+        return receiver.spans.filter((s) => s.traceId === server.traceId);
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+    expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['commerce-otlp-test']));
+    expect(trace.map((s) => s.name)).toEqual(expect.arrayContaining(['gateway.plan', 'gateway.fetch', 'query ProductList__catalog__0', 'resolve Query.products']));
+    expect([...receiver.contentTypes]).toEqual(['application/json']);
   });
 });
