@@ -221,6 +221,16 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     const deep = c.subscribe(`subscription { productUpdated(ids: []) { category { products { edges { node { category { products { edges { node { category { products { edges { node { id } } } } } } } } } } } } } }`);
     const deepError = await deep.ended;
     expect(JSON.stringify(deepError.error)).toContain('GRAPHQL_VALIDATION_FAILED');
+
+    // Over SSE, a body that is not JSON or too large gets the same JSON errors as a query's.
+    const sse = (body: string) =>
+      fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body });
+    const notJson = await sse('{ "query": ');
+    expect(notJson.status).toBe(400);
+    expect((await notJson.json()).errors[0]).toMatchObject({ message: 'the request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } });
+    const tooLarge = await sse(JSON.stringify({ query: operation('ProductUpdates'), variables: { ids: ['x'], padding: 'x'.repeat(2 * 1024 * 1024) } }));
+    expect(tooLarge.status).toBe(413);
+    expect((await tooLarge.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 
   it('limits subscriptions per connection', async () => {

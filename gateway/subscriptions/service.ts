@@ -22,7 +22,6 @@ const { subscriptionsActive: active, subscriptionStreamsActive: streams } = gate
  */
 const MAX_QUEUED_EVENTS = 1_000;
 
-
 /** One client connection (a WebSocket, or one SSE request): who it is, and how many subscriptions it holds. */
 export interface Session {
   viewer: Viewer | null;
