@@ -95,25 +95,35 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
     return settled + freed;
   }
 
+  // The next pass is due an interval after the last one ended, never while it runs: a pass slower
+  // than the interval (a busy machine, a slow catalog) would otherwise meet the next one on the
+  // same orders, each settling them and logging it.
   let timer: NodeJS.Timeout | undefined;
+  let stopped = true;
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
-    running = runOnce().catch((err: unknown) => {
-      // Catalog not (yet) reachable is expected at start and during its outages: the next pass retries.
-      const unavailable = err instanceof GraphQLError && err.extensions.code === ErrorCode.SERVICE_UNAVAILABLE;
-      if (unavailable) log.info('order recovery waits for the catalog service');
-      else log.warn({ err }, 'order recovery failed; will retry');
-    });
+    running = runOnce()
+      .catch((err: unknown) => {
+        // Catalog not (yet) reachable is expected at start and during its outages: the next pass retries.
+        const unavailable = err instanceof GraphQLError && err.extensions.code === ErrorCode.SERVICE_UNAVAILABLE;
+        if (unavailable) log.info('order recovery waits for the catalog service');
+        else log.warn({ err }, 'order recovery failed; will retry');
+      })
+      .finally(() => {
+        if (stopped) return;
+        timer = setTimeout(tick, options.intervalMs);
+        timer.unref();
+      });
   };
   return {
     runOnce,
     start() {
+      stopped = false;
       tick();
-      timer = setInterval(tick, options.intervalMs);
-      timer.unref();
     },
     async stop() {
-      clearInterval(timer);
+      stopped = true;
+      clearTimeout(timer);
       await running;
     },
   };
