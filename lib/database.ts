@@ -9,7 +9,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { EventChannel, pgliteNotifications, postgresNotifications, redisNotifications, type Notifications } from './events.js';
 import type { Logger } from './logger.js';
 import { applyMigrations, migratedTemplate, migrationsUpToDate } from './migrations.js';
-import { openPGlite } from './pglite.js';
+import { openPGlite, templateExists } from './pglite.js';
 import type { ServiceName } from './services.js';
 import { serviceMetrics } from './telemetry/metrics.js';
 
@@ -72,7 +72,11 @@ export async function openAdapter(options: Omit<DatabaseOptions, 'logger'>) {
     const notifications = (log: Logger): Notifications => postgresNotifications(url, pool, log);
     return { adapter, kind: 'postgres' as const, notifications, close: () => pool.end() };
   }
-  const pglite = await openPGlite(dataDir ? path.join(dataDir, name) : undefined, await migratedTemplate(name));
+  // A new database starts from the migrated template, or on disk, until that has been made (a first
+  // start), from the empty one: the migrations below then run once, where making the template first
+  // would start PostgreSQL twice.
+  const migrated = await migratedTemplate(name);
+  const pglite = await openPGlite(dataDir ? path.join(dataDir, name) : undefined, !dataDir || templateExists(migrated) ? migrated : undefined);
   const notifications = (): Notifications => pgliteNotifications(pglite);
   return { adapter: new PrismaPGlite(pglite) as SqlMigrationAwareDriverAdapterFactory, kind: 'pglite' as const, notifications, close: () => pglite.close() };
 }

@@ -1,5 +1,6 @@
 // Where the project's files live, independent of the current directory.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { ServiceName } from './services.js';
@@ -19,3 +20,16 @@ export const migrationsDir = (name: ServiceName) => path.join(prismaDir(name), '
 export const subgraphSchemaPath = (name: ServiceName) => path.join(ROOT, 'subgraphs', name, 'schema.graphql');
 export const SUPERGRAPH_FILE = 'supergraph.graphql';
 export const SUPERGRAPH_PATH = path.join(ROOT, SUPERGRAPH_FILE);
+
+// The embedded databases' templates (lib/pglite.ts) are only valid for the PGlite (PostgreSQL)
+// version that made them, so its version is in their names.
+let pgliteVersion: string | undefined;
+/** Where the embedded databases' template `key` is kept (with `.tar.gz` added: its tarball). */
+export function pgliteTemplatePath(key: string): string {
+  if (!pgliteVersion) {
+    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+    const packageJson = path.join(entry.slice(0, entry.lastIndexOf(`${path.sep}dist${path.sep}`)), 'package.json');
+    pgliteVersion = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
+  }
+  return path.join(ROOT, '.cache', `pglite-${pgliteVersion}-${key}`);
+}

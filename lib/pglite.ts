@@ -1,30 +1,43 @@
-// Opens the embedded PGlite databases. A new PGlite database costs an initdb, and migrating it runs
-// Prisma's schema engine: seconds of CPU in WebAssembly each. So every new one starts instead from a
-// template made once per machine and kept in .cache/, either empty or already prepared (a
-// subgraph's migrations applied; its key names what went in): made in memory and kept as a tarball,
-// which databases in memory load, and unpacked once as a folder, which a database on disk is a
-// plain copy of (a file copy, far cheaper than unpacking a tarball through PGlite's WebAssembly file
-// system). Processes starting at once make each template once between them (a lock file decides who).
+// Opens the embedded PGlite databases. A new PGlite database costs an initdb (seconds of CPU in
+// WebAssembly), and migrating it runs Prisma's schema engine. So every new one starts instead from a
+// template kept in .cache/, either empty or prepared (a subgraph's migrations applied; its key names
+// what went in), made once per machine. The empty one is made in memory (an initdb on disk costs
+// twice the CPU) and kept as a tarball, unpacked once as a folder; a prepared one is a copy of the
+// empty folder, opened and prepared on disk. A new database on disk is a plain copy of its folder
+// (far cheaper than unpacking a tarball through PGlite's WebAssembly file system); one in memory
+// loads a tarball, which for a prepared template is made in memory too, only when first asked for.
+// Processes starting at once make each template once between them (a lock file decides who).
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { cp, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
-import { ROOT } from './paths.js';
+import { pgliteTemplatePath as templatePath } from './paths.js';
 
-const require = createRequire(import.meta.url);
-// The templates are only valid for the PGlite (PostgreSQL) version that made them.
-const entry = require.resolve('@electric-sql/pglite');
-const { version } = JSON.parse(readFileSync(path.join(entry.slice(0, entry.lastIndexOf(`${path.sep}dist${path.sep}`)), 'package.json'), 'utf8')) as { version: string };
-const templatePath = (key: string) => path.join(ROOT, '.cache', `pglite-${version}-${key}`);
 /** A lock older than this belongs to a process that died while making the template. */
 const STALE_LOCK_MS = 120_000;
 
 // PostgreSQL's default 128 MB of shared buffers is memory the WebAssembly build clears on every
 // start (about a third of a second of CPU per process); 32 MB holds the demo databases many times.
 const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+
+// PostgreSQL's start runs much of its WebAssembly a few times; at V8's default tiering budget, the
+// optimising compiler then compiles it in the background for code that rarely runs again: a third
+// of a second of CPU per process. Ten times the budget still optimises what runs hot: a thousand
+// queries ran as fast. Set when the first database opens, so that a process without one keeps V8's
+// defaults.
+let tiering = false;
+
+/** PGlite.create with this module's start parameters (`dataDir` undefined: in memory). */
+function create(dataDir: string | undefined, options: { loadDataDir?: Blob } = {}): Promise<PGlite> {
+  if (!tiering) {
+    v8.setFlagsFromString('--wasm-tiering-budget=18000000');
+    tiering = true;
+  }
+  return PGlite.create(dataDir, { ...options, startParams: START_PARAMS });
+}
 
 /** Makes `target` with `make(partial)` unless it exists; one process at a time, readers never see half of it. */
 async function once(target: string, make: (partial: string) => Promise<void>): Promise<boolean> {
@@ -62,7 +75,7 @@ export interface Template {
   prepare(db: PGlite): Promise<void>;
 }
 
-const EMPTY: Template = { key: 'empty', prepare: async () => {} };
+const EMPTY: Template = { key: 'empty', prepare: async () => {} }; // scripts/start.ts names it too
 
 const run = promisify(execFile);
 const tarballPath = (template: Template) => `${templatePath(template.key)}.tar.gz`;
@@ -81,7 +94,7 @@ function templateTarball(template: Template): Promise<Blob | undefined> {
     tarball = (async () => {
       const made = await once(file, async (partial) => {
         const base = template === EMPTY ? undefined : await templateTarball(EMPTY);
-        const fresh = await PGlite.create({ ...(base ? { loadDataDir: base } : {}), startParams: START_PARAMS });
+        const fresh = await create(undefined, base ? { loadDataDir: base } : {});
         try {
           await template.prepare(fresh);
           await writeFile(partial, Buffer.from(await (await fresh.dumpDataDir('gzip')).arrayBuffer()));
@@ -96,9 +109,24 @@ function templateTarball(template: Template): Promise<Blob | undefined> {
   return tarball;
 }
 
-/** The template as a folder, unpacked from its tarball (the system's tar, else through PGlite). */
-const templateDir = (template: Template) =>
+/**
+ * The template as a folder: the empty one unpacked from its tarball (the system's tar, else through
+ * PGlite), a prepared one made on disk from a copy of the empty one and closed cleanly, so that the
+ * folder can be copied as it is.
+ */
+const templateDir = (template: Template): Promise<boolean> =>
   once(templatePath(template.key), async (partial) => {
+    if (template !== EMPTY) {
+      if (!(await templateDir(EMPTY))) throw new Error('no empty template');
+      await copyFolder(templatePath(EMPTY.key), partial);
+      const db = await create(partial);
+      try {
+        await template.prepare(db);
+      } finally {
+        await db.close();
+      }
+      return;
+    }
     const tarball = await templateTarball(template);
     if (!tarball) throw new Error(`no template ${template.key}`);
     await mkdir(partial, { recursive: true });
@@ -106,10 +134,19 @@ const templateDir = (template: Template) =>
       await run('tar', ['-xzf', tarballPath(template), '-C', partial]);
     } catch {
       await rm(partial, { recursive: true, force: true });
-      const unpacked = await PGlite.create(partial, { loadDataDir: tarball, startParams: START_PARAMS });
-      await unpacked.close(); // a clean shutdown: the folder can be copied as it is
+      const unpacked = await create(partial, { loadDataDir: tarball });
+      await unpacked.close();
     }
   });
+
+/**
+ * Makes the template's folder now, if it is not there yet. `npm start` asks for the empty one early
+ * on a machine's first start, so that its initdb runs beside other work rather than while every
+ * subgraph waits for it; tests make the subgraphs' migrated ones before they start.
+ */
+export const prepareTemplate = (template: Template = EMPTY): Promise<boolean> => templateDir(template);
+/** Whether the template's folder has been made: a new database on disk is then a plain copy of it. */
+export const templateExists = (template: Template = EMPTY): boolean => existsSync(templatePath(template.key));
 
 /**
  * The system's `cp -R` copies the template's thousand files in a twentieth of a second, where
@@ -141,15 +178,15 @@ async function copyTemplate(dir: string, template: Template): Promise<boolean> {
  * from scratch and prepared here.
  */
 export async function openPGlite(dir?: string, template: Template = EMPTY): Promise<PGlite> {
-  if (dir && existsSync(path.join(dir, 'PG_VERSION'))) return PGlite.create(dir, { startParams: START_PARAMS });
+  if (dir && existsSync(path.join(dir, 'PG_VERSION'))) return create(dir);
   if (dir) {
     await mkdir(path.dirname(dir), { recursive: true });
-    if (await copyTemplate(dir, template).catch(() => false)) return PGlite.create(dir, { startParams: START_PARAMS });
+    if (await copyTemplate(dir, template).catch(() => false)) return create(dir);
     await mkdir(dir, { recursive: true });
   }
   const loadDataDir = await templateTarball(template);
-  if (loadDataDir) return PGlite.create(dir, { loadDataDir, startParams: START_PARAMS });
-  const db = await PGlite.create(dir, { startParams: START_PARAMS });
+  if (loadDataDir) return create(dir, { loadDataDir });
+  const db = await create(dir);
   await template.prepare(db);
   return db;
 }

@@ -5,35 +5,18 @@
 // then again, as a later start would) and prints, for each, the seconds from launch to the first
 // answer through the gateway that reaches all four subgraphs, and the CPU seconds each process used
 // until then (steadier than wall time on a busy machine). `--keep` leaves the folder for a look.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT } from '../lib/paths.js';
 import { cpuMs } from './bench-gateway/processes.js';
+import { freshClone } from './fresh-clone.js';
 
 // One query that needs every subgraph: catalog (products), reviews (reviews, averageRating), users
 // (author) and orders (shippingEstimate).
 const QUERY = `{ products(first: 2) { edges { node { name averageRating shippingEstimate { amount }
   reviews(first: 1) { edges { node { rating author { name } } } } } } } }`;
-
-function copyProject(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'commerce-bench-start-'));
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
-    .split('\0')
-    .filter((f) => f && f !== 'node_modules');
-  for (const file of files) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    try {
-      copyFileSync(path.join(ROOT, file), path.join(dir, file));
-    } catch {
-      // deleted in the working tree but still in the index
-    }
-  }
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  return dir;
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -74,6 +57,8 @@ function roleOf(command: string): string {
   const service = /(subgraphs\/(\w+)|gateway)\/index\.(?:ts|js|mjs)/.exec(command);
   if (service) return service[2] ?? 'gateway';
   if (/scripts\/start\.(?:ts|js|mjs)/.test(command)) return 'start (launcher)';
+  if (/scripts\/database-template\.(?:ts|js|mjs)/.test(command)) return 'database template (initdb)';
+  if (/esbuild --service/.test(command)) return 'esbuild';
   if (/prisma\/build\/index\.js/.test(command)) return 'prisma generate';
   if (/\bnpm\b/.test(command)) return 'npm';
   return command.split(' ').slice(0, 2).join(' ');
@@ -140,7 +125,7 @@ async function measure(dir: string, env: NodeJS.ProcessEnv, label: string): Prom
 }
 
 const keep = process.argv.includes('--keep');
-const dir = copyProject();
+const dir = freshClone();
 const tsxCache = mkdtempSync(path.join(tmpdir(), 'commerce-bench-tmp-'));
 // A clean environment: the embedded databases (no DATABASE_URL), development mode, a cold tmp.
 const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tsxCache, LOG_LEVEL: 'error' };

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../lib/paths.js';
+import { clientOperations } from './generate.js';
 
 export const WEB_DIR = path.join(ROOT, 'web');
 export const WEB_DIST = path.join(WEB_DIR, 'dist');
@@ -35,6 +36,7 @@ function fingerprint(): string {
 
 /** Builds the shop unless web/dist is already the build of the current sources; returns whether it built. */
 export async function buildWeb(options: { force?: boolean } = {}): Promise<boolean> {
+  await clientOperations(); // the shop imports the typed operations
   const digest = fingerprint();
   const fresh = existsSync(path.join(WEB_DIST, 'index.html')) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === digest;
   if (fresh && !options.force) return false;
@@ -46,7 +48,6 @@ export async function buildWeb(options: { force?: boolean } = {}): Promise<boole
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await import('./generate.js'); // the shop imports the typed operations
   const built = await buildWeb({ force: process.argv.includes('--force') });
   console.log(built ? `built the web shop into ${path.relative(ROOT, WEB_DIST)}` : 'the web shop is up to date');
 }

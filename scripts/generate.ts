@@ -1,9 +1,9 @@
 // `npm run generate`: the Prisma client of every subgraph database, the resolver types of every
 // subgraph schema and the typed client operations (operations/**/*.graphql), offline. `npm test`
-// runs it first; `npm start` runs the part it needs (the Prisma clients: the types only serve the
-// type-check). Each part does nothing when none of its inputs
-// changed since it last ran (a fingerprint of them is kept in .cache/), so a later start does not pay
-// for it; the four Prisma clients are generated side by side.
+// runs it first; `npm start` runs the parts it needs (the Prisma clients, and the typed operations
+// when it builds the web shop: the resolver types only serve the type-check). Each part does nothing
+// when none of its inputs changed since it last ran (a fingerprint of them is kept in .cache/), so a
+// later start does not pay for it; the four Prisma clients are generated side by side.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -79,33 +79,63 @@ const prismaClients = (force: boolean) =>
     },
   );
 
+/** Runs the code generator on the outputs of codegen.ts that `wanted` picks. */
+async function runCodegen(wanted: (output: string) => boolean) {
+  const codegen = await import('@graphql-codegen/cli');
+  const { default: config } = await import('../codegen.js');
+  const generates = Object.fromEntries(Object.entries(config.generates).filter(([output]) => wanted(output)));
+  process.chdir(ROOT); // codegen.ts names files relative to the project root
+  await codegen.generate({ ...config, generates }, true);
+}
+
 const resolverTypes = (force: boolean) =>
   unlessUnchanged(
     'types',
-    [...SERVICE_NAMES.map(subgraphSchemaPath), path.join(ROOT, 'codegen.ts'), SUPERGRAPH_PATH, ...clientOperationFiles(), ...common],
-    [
-      ...SERVICE_NAMES.map((name) => path.join(ROOT, 'subgraphs', name, 'generated', 'graphql.ts')),
-      path.join(ROOT, 'clients', 'generated', 'graphql.ts'),
-      path.join(ROOT, '.cache', 'api-schema.graphql'),
-    ],
+    [...SERVICE_NAMES.map(subgraphSchemaPath), path.join(ROOT, 'codegen.ts'), ...common],
+    SERVICE_NAMES.map((name) => path.join(ROOT, 'subgraphs', name, 'generated', 'graphql.ts')),
     force,
     async () => {
-      const codegen = await import('@graphql-codegen/cli');
-      const { default: config, API_SCHEMA_PATH } = await import('../codegen.js');
+      const { CLIENT_OPERATIONS_DIR } = await import('../codegen.js');
+      await runCodegen((output) => output !== CLIENT_OPERATIONS_DIR);
+      console.log('generated the resolver types of every subgraph');
+    },
+  );
+
+/** The typed client operations and the API schema they follow; the web shop's build imports them. */
+export const clientOperations = (force = false) =>
+  unlessUnchanged(
+    'operations',
+    [path.join(ROOT, 'codegen.ts'), SUPERGRAPH_PATH, ...clientOperationFiles(), ...common],
+    [path.join(ROOT, 'clients', 'generated', 'graphql.ts'), path.join(ROOT, '.cache', 'api-schema.graphql')],
+    force,
+    async () => {
+      const { API_SCHEMA_PATH, CLIENT_OPERATIONS_DIR } = await import('../codegen.js');
       // Client operations are typed against what clients see: the supergraph's API schema.
       const { apiSchemaOf } = await import('../lib/schema-check/api-schema.js');
       const { printSchema } = await import('graphql');
       mkdirSync(path.join(ROOT, '.cache'), { recursive: true });
       writeFileSync(path.join(ROOT, API_SCHEMA_PATH), printSchema(apiSchemaOf(readFileSync(SUPERGRAPH_PATH, 'utf8'))));
-      process.chdir(ROOT); // codegen.ts names files relative to the project root
-      await codegen.generate(config, true);
-      console.log('generated the resolver types of every subgraph and the typed client operations');
+      await runCodegen((output) => output === CLIENT_OPERATIONS_DIR);
+      console.log('generated the typed client operations');
     },
   );
 
-/** Generates what is out of date: the Prisma clients, and the resolver types when `types` is set. */
-export async function generate({ types, force = false }: { types: boolean; force?: boolean }): Promise<void> {
-  await Promise.all([prismaClients(force), types && hasCodegen ? resolverTypes(force) : undefined]);
+export interface GenerateParts {
+  /** The resolver types of every subgraph, which only the type-check reads. */
+  types?: boolean;
+  /** The typed client operations (included in `types`), which the web shop imports. */
+  operations?: boolean;
+  /** Even when the inputs did not change. */
+  force?: boolean;
+}
+
+/** Generates what is out of date: the Prisma clients always, the other parts when asked for. */
+export async function generate({ types = false, operations = types, force = false }: GenerateParts): Promise<void> {
+  await Promise.all([
+    prismaClients(force),
+    types && hasCodegen ? resolverTypes(force) : undefined,
+    operations && hasCodegen ? clientOperations(force) : undefined,
+  ]);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -16,6 +16,7 @@ describe('npm run bench:gateway --smoke', () => {
     expect(output).toContain('gateways return identical data');
     expect(output).toMatch(/\| this gateway \| \d+ \|/);
     expect(output).toContain('Ratios (medians)');
-    expect(output).toContain('Resident memory');
+    expect(output).toContain('Memory (MiB) after');
+    expect(output).toMatch(/\| this gateway \| [\d.]+ \| [\d.]+ \| [+-][\d.]+ % \| [\d.]+ \| [\d.]+ \| [+-][\d.]+ % \| [\d.]+ \|/); // read after a full collection too
   }, 300_000);
 });

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { migratedTemplate, migrationsUpToDate } from '../lib/migrations.js';
 import { ROOT } from '../lib/paths.js';
-import { openPGlite, type Template } from '../lib/pglite.js';
+import { openPGlite, templateExists, type Template } from '../lib/pglite.js';
 
 describe('embedded databases', () => {
   let dir: string;
@@ -29,7 +29,7 @@ describe('embedded databases', () => {
     await reopened.close();
   });
 
-  it('made from a prepared template: prepared once, then copied, each copy its own', async () => {
+  it('made from a prepared template: prepared once in each form, then copied, each copy its own', async () => {
     let prepared = 0;
     const key = `test-${randomUUID()}`;
     const template: Template = {
@@ -43,7 +43,8 @@ describe('embedded databases', () => {
     try {
       const [a, b] = [await openPGlite(path.join(base, 'a'), template), await openPGlite(path.join(base, 'b'), template)];
       const memory = await openPGlite(undefined, template);
-      expect(prepared).toBe(1); // once, in memory; the folder is unpacked from its tarball
+      expect(prepared).toBe(2); // once for the folder (on disk), once for the tarball (in memory)
+      expect(templateExists(template)).toBe(true);
       await a.exec('INSERT INTO seeded VALUES (2)');
       for (const [db, rows] of [[a, 2], [b, 1], [memory, 1]] as const) {
         expect((await db.query('SELECT count(*)::int AS n FROM seeded')).rows).toEqual([{ n: rows }]);

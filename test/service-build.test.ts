@@ -1,6 +1,8 @@
 // The compiled services (lib/service-build.ts) must never run stale code: a bundle is reused while
 // its sources are unchanged and rebuilt as soon as one of them (here an imported module) changes.
+// Packages are bundled in, CommonJS ones included, except those left to node_modules.
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,5 +31,25 @@ describe('service bundles', () => {
     const second = (await serviceBundles([entry], buildDir))[entry]!;
     expect(second).not.toBe(first);
     expect(run(second)).toBe('42');
+  });
+
+  it('carry the packages they import, CommonJS ones requiring Node built-ins too, and leave the external ones to node_modules', async () => {
+    const entry = path.relative(ROOT, path.join(dir, 'src', 'packages.ts'));
+    await writeFile(
+      path.join(dir, 'src', 'packages.ts'),
+      [
+        "import express from 'express';", // CommonJS, requires node:http and friends
+        "import { parse, print } from 'graphql';",
+        "import { pino } from 'pino';", // external: finds its worker files at run time
+        "console.log([typeof express().listen, print(parse('{ a }')).replace(/\\s+/g, ' '), typeof pino].join(' | '));",
+      ].join('\n'),
+    );
+    const buildDir = path.join(dir, 'build-packages');
+    const bundle = (await serviceBundles([entry], buildDir))[entry]!;
+    expect(execFileSync(process.execPath, [bundle], { encoding: 'utf8' }).trim()).toBe('function | { a } | function');
+    const files = readdirSync(buildDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.mjs'));
+    const code = files.map((f) => readFileSync(path.join(buildDir, f), 'utf8')).join('\n');
+    expect(code).not.toMatch(/from ["']graphql["']|from ["']express["']/); // bundled
+    expect(code).toMatch(/from ["']pino["']/); // pino, imported from node_modules
   });
 });

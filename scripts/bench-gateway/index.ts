@@ -11,7 +11,8 @@ import { generateSigningKey, keyEnvOf, type KeyHolder } from '../../lib/keys.js'
 import { SUPERGRAPH_PATH } from '../../lib/paths.js';
 import { databaseUrlVar, portVar, SERVICE_NAMES, urlVar, type ServiceName } from '../../lib/services.js';
 import { load, type LoadResult } from './load.js';
-import { cpuMs, postgresPids, rssMiB, startService, type Service } from './processes.js';
+import { memoryAfterGc, type Memory } from './heap.js';
+import { cpuMs, postgresPids, startService, type Service } from './processes.js';
 import { printMemory, printResults, type Measurement } from './report.js';
 import { workloads, type Workload } from './workload.js';
 
@@ -36,9 +37,13 @@ const settings = {
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 // Keys made for this run: production refuses the committed development keys.
 const keys = { users: generateSigningKey(), orders: generateSigningKey() };
-const BASE_PORT = 15_000 + Math.floor(Math.random() * 400) * 10;
+const BASE_PORT = 15_000 + Math.floor(Math.random() * 400) * 20;
 const ports = { users: BASE_PORT + 1, catalog: BASE_PORT + 2, orders: BASE_PORT + 3, reviews: BASE_PORT + 4 } satisfies Record<ServiceName, number>;
 const gatewayPorts = { 'this gateway': BASE_PORT, 'Hive Gateway': BASE_PORT + 5, 'bare Apollo': BASE_PORT + 6 };
+// This gateway and the subgraphs listen for the inspector protocol on loopback, only so that the
+// memory figures can be read after a full garbage collection (heap.ts).
+const inspectPorts: Record<string, number> = { 'this gateway': BASE_PORT + 10, users: BASE_PORT + 11, catalog: BASE_PORT + 12, orders: BASE_PORT + 13, reviews: BASE_PORT + 14 };
+const inspect = (name: string) => `--inspect=127.0.0.1:${inspectPorts[name]}`;
 const subgraphUrl = (name: ServiceName) => `http://localhost:${ports[name]}/graphql`;
 
 async function postgres(): Promise<{ urls: Record<ServiceName, string>; drop(): Promise<void> } | undefined> {
@@ -77,7 +82,7 @@ async function startSubgraphs(databases: Record<ServiceName, string> | undefined
     SERVICE_NAMES.map((name) =>
       startService(
         name,
-        ['--import', 'tsx', `subgraphs/${name}/index.ts`],
+        [inspect(name), '--import', 'tsx', `subgraphs/${name}/index.ts`],
         {
           ...sharedEnv(name),
           NODE_ENV: 'development', // seeding demo data is a development feature
@@ -98,7 +103,7 @@ async function startGateways(supergraphFile: string): Promise<Record<string, Ser
   // Free-form operations and no response cache, as the other gateways run: the gateway's own work is measured.
   const production = { ...sharedEnv('gateway'), NODE_ENV: 'production', OPERATIONS: 'any', RESPONSE_CACHE: 'false' };
   const [ours, hive, apollo] = await Promise.all([
-    startService('this gateway', ['--import', 'tsx', 'gateway/index.ts'], { ...production, GATEWAY_PORT: String(gatewayPorts['this gateway']), SUPERGRAPH_PATH: supergraphFile }, url(gatewayPorts['this gateway'])),
+    startService('this gateway', [inspect('this gateway'), '--import', 'tsx', 'gateway/index.ts'], { ...production, GATEWAY_PORT: String(gatewayPorts['this gateway']), SUPERGRAPH_PATH: supergraphFile }, url(gatewayPorts['this gateway'])),
     startService(
       'Hive Gateway',
       ['node_modules/@graphql-hive/gateway/dist/bin.js', 'supergraph', supergraphFile, '--port', String(gatewayPorts['Hive Gateway']), '--config-path', 'scripts/bench-gateway/hive.config.ts'],
@@ -212,15 +217,20 @@ try {
   }
   printResults(results, subgraphs.map((s) => s.name));
 
-  // Memory: resident size after the run, then after as many requests again to this gateway.
-  const afterRun = Object.fromEntries([ours, ...subgraphs].map((s) => [s.name, rssMiB(s.pid)]));
+  // Memory: after the run, then after as many requests again to this gateway.
+  const memory = async () => {
+    const figures: Record<string, Memory> = {};
+    for (const s of [ours, ...subgraphs]) figures[s.name] = await memoryAfterGc(s.pid, inspectPorts[s.name]!);
+    return figures;
+  };
+  const afterRun = await memory();
   const served = results.filter((r) => r.gateway === ours.name).reduce((sum, r) => sum + r.requests, 0);
   const perWorkload = Math.ceil(served / loads.length);
   for (const w of loads) {
     const seconds = Math.max(1, Math.round(perWorkload / Math.max(1, avg(results.filter((r) => r.gateway === ours.name && r.workload === w.name).map((r) => r.requestsPerSecond)))));
     await measure(ours, subgraphs, w, token, seconds);
   }
-  const afterTwice = Object.fromEntries([ours, ...subgraphs].map((s) => [s.name, rssMiB(s.pid)]));
+  const afterTwice = await memory();
   printMemory(served, afterRun, afterTwice);
   console.log(`\nbench:gateway finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 } finally {

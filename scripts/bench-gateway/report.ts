@@ -1,5 +1,7 @@
 // Prints the benchmark's figures: per operation and gateway the medians over the rounds, CPU
 // milliseconds per request of every process, and the ratios the targets are stated in.
+import type { Memory } from './heap.js';
+
 export interface Measurement {
   gateway: string;
   workload: string;
@@ -53,12 +55,21 @@ export function printResults(results: Measurement[], subgraphs: string[]) {
   for (const line of summary) console.log(line);
 }
 
-export function printMemory(served: number, afterRun: Record<string, number>, afterTwice: Record<string, number>) {
-  console.log(`\nResident memory (MiB) after ${served} requests to this gateway, and after as many again`);
-  console.log(row(['process', 'after the run', 'after twice as many', 'growth']));
-  console.log(row(['---', '---', '---', '---']));
+export function printMemory(served: number, afterRun: Record<string, Memory>, afterTwice: Record<string, Memory>) {
+  const growth = (from: number, to: number) => {
+    const percent = (to / from - 1) * 100;
+    return `${percent >= 0 ? '+' : ''}${fixed(percent)} %`;
+  };
+  console.log(`\nMemory (MiB) after ${served} requests to this gateway, and after as many again (resident size as found; resident size and heap in use right after a full garbage collection)`);
+  console.log(row(['process', 'resident', 'resident, twice as many', 'growth', 'resident after GC', 'twice as many', 'growth', 'heap after GC', 'twice as many', 'growth']));
+  console.log(row(Array(10).fill('---')));
   for (const name of Object.keys(afterRun)) {
-    const growth = (afterTwice[name]! / afterRun[name]! - 1) * 100;
-    console.log(row([name, fixed(afterRun[name]!), fixed(afterTwice[name]!), `${growth >= 0 ? '+' : ''}${fixed(growth)} %`]));
+    const [a, b] = [afterRun[name]!, afterTwice[name]!];
+    console.log(row([
+      name,
+      fixed(a.rssMiB), fixed(b.rssMiB), growth(a.rssMiB, b.rssMiB),
+      fixed(a.rssAfterGcMiB), fixed(b.rssAfterGcMiB), growth(a.rssAfterGcMiB, b.rssAfterGcMiB),
+      fixed(a.heapUsedMiB), fixed(b.heapUsedMiB), growth(a.heapUsedMiB, b.heapUsedMiB),
+    ]));
   }
 }
