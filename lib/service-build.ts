@@ -3,9 +3,9 @@
 // esbuild bundle per entry point (esbuild ships with tsx) is then started with plain `node`. The
 // packages they use are bundled too: finding, reading and linking a thousand files of node_modules
 // cost every process a few hundred milliseconds of CPU at each start (the gateway a third of its
-// start). The bundles live in .cache/build/ with a
-// manifest of the content hash of every file that went into them: when none changed, a start
-// reuses them without running esbuild; when one did, they are rebuilt before anything starts.
+// start). The bundles live in .cache/build/ with a manifest of the content hash of every file that
+// went into them: when none changed, a start reuses them without running esbuild; when one did,
+// they are rebuilt before anything starts.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';

@@ -120,22 +120,12 @@ export const clientOperations = (force = false) =>
     },
   );
 
-export interface GenerateParts {
-  /** The resolver types of every subgraph, which only the type-check reads. */
-  types?: boolean;
-  /** The typed client operations (included in `types`), which the web shop imports. */
-  operations?: boolean;
-  /** Even when the inputs did not change. */
-  force?: boolean;
-}
-
-/** Generates what is out of date: the Prisma clients always, the other parts when asked for. */
-export async function generate({ types = false, operations = types, force = false }: GenerateParts): Promise<void> {
-  await Promise.all([
-    prismaClients(force),
-    types && hasCodegen ? resolverTypes(force) : undefined,
-    operations && hasCodegen ? clientOperations(force) : undefined,
-  ]);
+/**
+ * Generates what is out of date: the Prisma clients, and with `types` the resolver types and the
+ * typed client operations; `force` even when their inputs did not change.
+ */
+export async function generate({ types, force = false }: { types: boolean; force?: boolean }): Promise<void> {
+  await Promise.all([prismaClients(force), ...(types && hasCodegen ? [resolverTypes(force), clientOperations(force)] : [])]);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
