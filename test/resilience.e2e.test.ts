@@ -10,7 +10,13 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../gateway/server.js';
 import type { RunningServer } from '../lib/graphql-server.js';
+import { Tokens } from '../lib/auth.js';
+import { createLogger } from '../lib/logger.js';
 import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
+import { catalogStock } from '../subgraphs/orders/catalog-stock.js';
+import { ordersMetrics } from '../subgraphs/orders/metrics.js';
+import { orderPlacement } from '../subgraphs/orders/placement.js';
+import { orderRecovery } from '../subgraphs/orders/recovery.js';
 import {
   availableBackends,
   createPostgresDatabases,
@@ -22,6 +28,7 @@ import {
   serviceToken,
   startServiceProcess,
   startStack,
+  testTokenKeys,
   type Backend,
   type Stack,
 } from './harness.js';
@@ -253,6 +260,41 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       expect(await ordersDb.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({ status: 'FAILED', idempotencyKey: null });
       expect(await catalogDb.stockReservation.findUniqueOrThrow({ where: { orderId } })).toMatchObject({ status: 'RELEASED' });
       expect(await stockOf(p.id)).toBe(30);
+    });
+    it("settles a stuck order once when several replicas' recovery passes meet on it: one log line, one outcome", async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
+      const p = await newProduct(10);
+      // What a crash between reservation and confirmation leaves: 3 units reserved, the order PENDING.
+      const orderId = randomUUID();
+      const catalogDb = stack.catalog.db.client;
+      await catalogDb.$transaction([
+        catalogDb.stockReservation.create({ data: { orderId, lines: { create: [{ productId: p.id, quantity: 3, priceAmount: 1250, currency: 'USD' }] } } }),
+        catalogDb.product.update({ where: { id: p.id }, data: { stock: { decrement: 3 } } }),
+      ]);
+      const ordersDb = stack.orders!.db.client;
+      // Two more replicas' recovery on the same database, beside the stack's own (every 200 ms).
+      const sink = { write: (line: string) => void logs.push(JSON.parse(line)) };
+      const replicas = [1, 2].map(() => {
+        const log = createLogger('orders', 'debug', sink);
+        const catalogClient = catalogStock(stack.urls.catalog, new Tokens(testTokenKeys('orders')));
+        return orderRecovery(ordersDb, catalogClient, orderPlacement(ordersDb, catalogClient, log), log, { minAgeSeconds: 2, intervalMs: 200 });
+      });
+      const recovered = async () => (await ordersMetrics().outcomes.get()).values.find((v) => v.labels.outcome === 'recovered')?.value ?? 0;
+      const before = await recovered();
+      await ordersDb.order.create({
+        data: { id: orderId, userId: aliceId, status: 'PENDING', totalAmount: 0, currency: 'USD', createdAt: new Date(Date.now() - 60_000) },
+      });
+      await Promise.all(replicas.map((r) => r.runOnce()));
+      await until(async () => (await ordersDb.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'CONFIRMED');
+      await Promise.all(replicas.map((r) => r.runOnce())); // and again, as their next passes would
+      await new Promise((r) => setTimeout(r, 1_000)); // several passes of the stack's own recovery too
+
+      expect(logs.filter((l) => l.orderId === orderId)).toEqual([expect.objectContaining({ msg: 'recovered order: CONFIRMED' })]);
+      expect((await recovered()) - before).toBe(1);
+      expect(await ordersDb.order.findUniqueOrThrow({ where: { id: orderId }, include: { items: true } })).toMatchObject({ status: 'CONFIRMED', totalAmount: 3750, items: [{ quantity: 3 }] });
+      expect(await catalogDb.stockReservation.findUniqueOrThrow({ where: { orderId } })).toMatchObject({ status: 'COMMITTED' });
+      expect(await stockOf(p.id)).toBe(7);
     });
   });
 

@@ -78,12 +78,13 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
   };
   /**
    * Writes the reserved lines and prices into the order and confirms it, once: one statement, so
-   * a rush of orders never queues on interactive transactions. A no-op unless the order is PENDING.
+   * a rush of orders never queues on interactive transactions. A no-op unless the order is PENDING;
+   * true when this call confirmed it (it inserted the lines), false when another got there first.
    */
-  async function confirm(orderId: string, reservation: Reservation): Promise<Order> {
+  async function confirm(orderId: string, reservation: Reservation): Promise<boolean> {
     const { total, currency } = charge(reservation);
     const lines = reservation.lines;
-    await db.$executeRaw`
+    const inserted = await db.$executeRaw`
       WITH confirmed AS (
         UPDATE "Order" SET status = 'CONFIRMED', "totalAmount" = ${total}, currency = ${currency}, "updatedAt" = ${new Date()}
         WHERE id = ${orderId} AND status = 'PENDING'
@@ -94,8 +95,8 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       FROM confirmed, unnest(${lines.map(() => randomUUID())}::text[], ${lines.map((l) => l.productId)}::text[], ${lines.map((l) => l.quantity)}::int[],
                              ${lines.map((l) => l.unitPrice.amount)}::int[], ${lines.map((l) => l.unitPrice.currency)}::text[])
         AS item(id, "productId", quantity, "unitPriceAmount", currency)`;
-    await changed(orderId);
-    return db.order.findUniqueOrThrow({ where: { id: orderId } });
+    if (inserted > 0) await changed(orderId);
+    return inserted > 0;
   }
 
   /** Frees a FAILED order's idempotency key, so that sending the order again places it anew. */
@@ -106,33 +107,39 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
    * the gate: only the call that flips it releases, and a placement finishing at this moment can no
    * longer confirm it. The release also leaves a record that makes a late reservation take nothing.
    * The idempotency key is freed last, so a retry with it waits until the stock is back instead of
-   * finding it still held. If catalog cannot be reached, recovery releases the stock later.
+   * finding it still held. If catalog cannot be reached, recovery releases the stock later. True
+   * when this call gave it up; false when it was no longer PENDING (settled by another replica's
+   * recovery, or by the placement itself).
    */
-  async function giveUp(orderId: string, requestId?: string): Promise<void> {
+  async function giveUp(orderId: string, requestId?: string): Promise<boolean> {
     const { count } = await db.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'FAILED' } });
-    if (count === 0) return;
+    if (count === 0) return false;
     await changed(orderId);
     await catalog.release(orderId, requestId).catch((err) => log.warn({ orderId, err }, 'stock release deferred to recovery'));
     await freeKey(orderId);
+    return true;
   }
 
   /**
    * Confirms the order with its reservation and commits the stock. A failure that retrying cannot
    * fix gives the order up at once (OrderAbandoned); any other failure leaves it PENDING for recovery.
+   * `settledHere` is false when another call (a placement, another replica's recovery) settled the
+   * order first: the order is as that call left it, and the outcome is that call's to report.
    */
-  async function complete(orderId: string, reservation: Reservation, requestId?: string): Promise<Order> {
-    let order: Order;
+  async function complete(orderId: string, reservation: Reservation, requestId?: string): Promise<{ order: Order; settledHere: boolean }> {
+    let settledHere: boolean;
     try {
-      order = await confirm(orderId, reservation);
+      settledHere = await confirm(orderId, reservation);
     } catch (err) {
       if (!isPermanent(err)) throw err;
-      await giveUp(orderId, requestId);
-      throw new OrderAbandoned(orderId, err);
+      if (await giveUp(orderId, requestId)) throw new OrderAbandoned(orderId, err);
+      settledHere = false;
     }
+    const order = await db.order.findUniqueOrThrow({ where: { id: orderId } });
     if (order.status === 'CONFIRMED') {
       await catalog.commit(orderId, requestId).catch((err) => log.warn({ orderId, err }, 'commit deferred to recovery'));
     }
-    return order;
+    return { order, settledHere };
   }
 
   /**
@@ -151,10 +158,11 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
     throw serviceUnavailable('the order with this idempotencyKey is still being placed; send it again to learn its outcome');
   }
 
-  /** Gives a cancelled order's stock back to catalog and records that it did. */
-  async function releaseCancelled(orderId: string, requestId?: string) {
+  /** Gives a cancelled order's stock back to catalog and records that it did; false when another call recorded it first. */
+  async function releaseCancelled(orderId: string, requestId?: string): Promise<boolean> {
     await catalog.release(orderId, requestId);
-    await db.order.updateMany({ where: { id: orderId, stockReleasedAt: null }, data: { stockReleasedAt: new Date() } });
+    const { count } = await db.order.updateMany({ where: { id: orderId, stockReleasedAt: null }, data: { stockReleasedAt: new Date() } });
+    return count > 0;
   }
 
   return {
@@ -201,8 +209,9 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       if (options.crashAfterReserve) process.exit(86);
 
       let confirmed: Order;
+      let settledHere: boolean;
       try {
-        confirmed = await complete(order.id, reservation, ctx.requestId);
+        ({ order: confirmed, settledHere } = await complete(order.id, reservation, ctx.requestId));
       } catch (err) {
         if (err instanceof OrderAbandoned) {
           countOutcome('failed');
@@ -214,7 +223,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       }
       // Recovery gave the order up (and released its stock) while it was being placed.
       if (confirmed.status !== 'CONFIRMED') throw serviceUnavailable('the order could not be completed; try again');
-      countOutcome('confirmed');
+      if (settledHere) countOutcome('confirmed'); // else recovery confirmed it, and counted it
       return confirmed;
     },
 

@@ -18,10 +18,14 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
   /**
    * Settles one item; a failure is logged and retried on the next pass, never blocking the others.
    * An order that can never be confirmed is given up (FAILED, stock returned) with one log line.
+   * A step that finds the item settled by someone else (another replica's recovery, the placement
+   * itself) returns nothing: that one logs and counts it, so each order is reported once.
    */
-  async function attempt(orderId: string, step: () => Promise<string>): Promise<number> {
+  async function attempt(orderId: string, step: () => Promise<string | undefined>): Promise<number> {
     try {
-      log.info({ orderId }, await step());
+      const done = await step();
+      if (!done) return 0;
+      log.info({ orderId }, done);
       return 1;
     } catch (err) {
       if (err instanceof OrderAbandoned) {
@@ -49,12 +53,13 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
       settled += await attempt(order.id, async () => {
         const reservation = await catalog.find(order.id);
         if (reservation?.status === 'RESERVED' || reservation?.status === 'COMMITTED') {
-          const completed = await placement.complete(order.id, reservation);
+          const { order: completed, settledHere } = await placement.complete(order.id, reservation);
+          if (!settledHere) return undefined;
           countRecovery('complete_order');
           countOutcome(completed.status === 'CONFIRMED' ? 'recovered' : 'released');
           return `recovered order: ${completed.status}`;
         }
-        await placement.giveUp(order.id);
+        if (!(await placement.giveUp(order.id))) return undefined;
         countRecovery('fail_order');
         countOutcome('released');
         return 'recovered order: failed, nothing reserved';
@@ -65,7 +70,7 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
     const unreleased = await db.order.findMany({ where: { status: 'CANCELLED', stockReleasedAt: null, updatedAt: { lt: cutoff } }, take: 100 });
     for (const order of unreleased) {
       settled += await attempt(order.id, async () => {
-        await placement.releaseCancelled(order.id);
+        if (!(await placement.releaseCancelled(order.id))) return undefined;
         countRecovery('release_cancelled');
         return 'recovered cancellation: stock returned';
       });
