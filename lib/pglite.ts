@@ -146,7 +146,7 @@ const templateDir = (template: Template): Promise<boolean> =>
  */
 export const prepareTemplate = (template: Template = EMPTY): Promise<boolean> => templateDir(template);
 /** Whether the template's folder has been made: a new database on disk is then a plain copy of it. */
-export const templateExists = (template: Template = EMPTY): boolean => existsSync(templatePath(template.key));
+export const templateExists = (template: Template): boolean => existsSync(templatePath(template.key));
 
 /**
  * The system's `cp -R` copies the template's thousand files in a twentieth of a second, where

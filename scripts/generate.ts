@@ -79,11 +79,11 @@ const prismaClients = (force: boolean) =>
     },
   );
 
-/** Runs the code generator on the outputs of codegen.ts that `wanted` picks. */
-async function runCodegen(wanted: (output: string) => boolean) {
+/** Runs the code generator on codegen.ts's typed client operations, or on all its other outputs (the resolver types). */
+async function runCodegen(part: 'resolvers' | 'operations') {
   const codegen = await import('@graphql-codegen/cli');
-  const { default: config } = await import('../codegen.js');
-  const generates = Object.fromEntries(Object.entries(config.generates).filter(([output]) => wanted(output)));
+  const { default: config, CLIENT_OPERATIONS_DIR } = await import('../codegen.js');
+  const generates = Object.fromEntries(Object.entries(config.generates).filter(([output]) => (output === CLIENT_OPERATIONS_DIR) === (part === 'operations')));
   process.chdir(ROOT); // codegen.ts names files relative to the project root
   await codegen.generate({ ...config, generates }, true);
 }
@@ -95,8 +95,7 @@ const resolverTypes = (force: boolean) =>
     SERVICE_NAMES.map((name) => path.join(ROOT, 'subgraphs', name, 'generated', 'graphql.ts')),
     force,
     async () => {
-      const { CLIENT_OPERATIONS_DIR } = await import('../codegen.js');
-      await runCodegen((output) => output !== CLIENT_OPERATIONS_DIR);
+      await runCodegen('resolvers');
       console.log('generated the resolver types of every subgraph');
     },
   );
@@ -109,13 +108,13 @@ export const clientOperations = (force = false) =>
     [path.join(ROOT, 'clients', 'generated', 'graphql.ts'), path.join(ROOT, '.cache', 'api-schema.graphql')],
     force,
     async () => {
-      const { API_SCHEMA_PATH, CLIENT_OPERATIONS_DIR } = await import('../codegen.js');
+      const { API_SCHEMA_PATH } = await import('../codegen.js');
       // Client operations are typed against what clients see: the supergraph's API schema.
       const { apiSchemaOf } = await import('../lib/schema-check/api-schema.js');
       const { printSchema } = await import('graphql');
       mkdirSync(path.join(ROOT, '.cache'), { recursive: true });
       writeFileSync(path.join(ROOT, API_SCHEMA_PATH), printSchema(apiSchemaOf(readFileSync(SUPERGRAPH_PATH, 'utf8'))));
-      await runCodegen((output) => output === CLIENT_OPERATIONS_DIR);
+      await runCodegen('operations');
       console.log('generated the typed client operations');
     },
   );

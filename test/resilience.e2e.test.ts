@@ -160,6 +160,19 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
     const stockOf = async (productId: string) => (await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: productId } })).stock;
     /** The orders that reserved (or tried to reserve) this product, as catalog recorded them. */
     const reservationsOf = (productId: string) => stack.catalog.db.client.stockReservation.findMany({ where: { lines: { some: { productId } } } });
+    /**
+     * What a placement leaves in catalog when it stops before confirming: `quantity` units of the
+     * product reserved (and taken from its stock) for a new order id, which it returns.
+     */
+    async function heldReservation(productId: string, quantity: number, priceAmount: number): Promise<string> {
+      const orderId = randomUUID();
+      const catalogDb = stack.catalog.db.client;
+      await catalogDb.$transaction([
+        catalogDb.stockReservation.create({ data: { orderId, lines: { create: [{ productId, quantity, priceAmount, currency: 'USD' }] } } }),
+        catalogDb.product.update({ where: { id: productId }, data: { stock: { decrement: quantity } } }),
+      ]);
+      return orderId;
+    }
     /** Runs `action` while `table` of that database refuses rows of this product (a CHECK constraint): a refusal retrying cannot fix. */
     async function refusingProduct<T>(db: { $executeRawUnsafe(sql: string): Promise<number> }, table: string, productId: string, action: () => Promise<T>): Promise<T> {
       await db.$executeRawUnsafe(`ALTER TABLE "${table}" ADD CONSTRAINT "test_refuses_product" CHECK ("productId" <> '${productId}')`);
@@ -242,12 +255,8 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       const p = await newProduct(30, 100_000_000);
       // What an order of 22 units at the highest price left behind before totals were checked up
       // front: the order PENDING (its total overflowed), 22 units reserved in catalog.
-      const orderId = randomUUID();
+      const orderId = await heldReservation(p.id, 22, 100_000_000);
       const catalogDb = stack.catalog.db.client;
-      await catalogDb.$transaction([
-        catalogDb.stockReservation.create({ data: { orderId, lines: { create: [{ productId: p.id, quantity: 22, priceAmount: 100_000_000, currency: 'USD' }] } } }),
-        catalogDb.product.update({ where: { id: p.id }, data: { stock: { decrement: 22 } } }),
-      ]);
       const ordersDb = stack.orders!.db.client;
       await ordersDb.order.create({
         data: { id: orderId, userId: aliceId, status: 'PENDING', totalAmount: 0, currency: 'USD', idempotencyKey: `overflowed-${backend}`, createdAt: new Date(Date.now() - 60_000) },
@@ -261,17 +270,14 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       expect(await catalogDb.stockReservation.findUniqueOrThrow({ where: { orderId } })).toMatchObject({ status: 'RELEASED' });
       expect(await stockOf(p.id)).toBe(30);
     });
+
     it("settles a stuck order once when several replicas' recovery passes meet on it: one log line, one outcome", async () => {
       const token = await stack.login(alice.email, alice.password);
       const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
       const p = await newProduct(10);
       // What a crash between reservation and confirmation leaves: 3 units reserved, the order PENDING.
-      const orderId = randomUUID();
+      const orderId = await heldReservation(p.id, 3, 1250);
       const catalogDb = stack.catalog.db.client;
-      await catalogDb.$transaction([
-        catalogDb.stockReservation.create({ data: { orderId, lines: { create: [{ productId: p.id, quantity: 3, priceAmount: 1250, currency: 'USD' }] } } }),
-        catalogDb.product.update({ where: { id: p.id }, data: { stock: { decrement: 3 } } }),
-      ]);
       const ordersDb = stack.orders!.db.client;
       // Two more replicas' recovery on the same database, beside the stack's own (every 200 ms).
       const sink = { write: (line: string) => void logs.push(JSON.parse(line)) };
