@@ -10,11 +10,27 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    // End-to-end files start whole supergraphs; two at a time is what two cores carry.
-    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    projects: [
+      {
+        // Tests that start no service: `npm run test:unit`, about a minute.
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+      },
+      {
+        // Tests that start real subgraphs and gateways: `npm run test:e2e`. The global setup builds
+        // the services' bundles and the migrated database templates once, before any file runs.
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.e2e.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          // End-to-end files start whole supergraphs; two at a time is what two cores carry.
+          maxWorkers: 2,
+          benchmark: { include: ['bench/**/*.bench.ts'] },
+        },
+      },
+    ],
   },
 });

@@ -1,6 +1,6 @@
 // The gateway's own metrics, next to the shared ones (lib/telemetry/metrics.ts) in its registry:
 // per-subgraph fetch latency and failures, query-plan cache hits, usage by client
-// (gateway/usage.ts) and open subscriptions. Names are a contract with the dashboards and alert rules.
+// (gateway/features/usage.ts) and open subscriptions. Names are a contract with the dashboards and alert rules.
 import type { QueryPlan, QueryPlanCache } from '@apollo/query-planner';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { Counter, Gauge, Histogram } from 'prom-client';

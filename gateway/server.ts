@@ -2,19 +2,19 @@
 // Authorization header and the request id to every subgraph it calls.
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, IntrospectAndCompose, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { Tokens } from '../lib/auth.js';
+import { Tokens } from '../lib/security/auth.js';
 import type { GatewayConfig } from '../lib/config.js';
-import { startGraphQLServer, type RunningServer } from '../lib/graphql-server.js';
+import { startGraphQLServer, type RunningServer } from '../lib/server/graphql-server.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { REQUEST_ID_HEADER } from '../lib/request-id.js';
+import { REQUEST_ID_HEADER } from '../lib/server/request-id.js';
 import { isServiceName, localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
-import { webStatic } from '../lib/web-static.js';
+import { webStatic } from './features/web-shop.js';
 import { countedQueryPlanCache } from './metrics.js';
-import { responseCache } from './response-cache.js';
-import { SubgraphDataSource } from './subgraph-source.js';
+import { responseCache } from './features/response-cache.js';
+import { SubgraphDataSource } from './subgraph-client/data-source.js';
 import { gatewaySubscriptions } from './subscriptions/index.js';
-import { trustedDocuments } from './trusted-documents.js';
-import { UsageRecorder } from './usage.js';
+import { trustedDocuments } from './features/trusted-documents.js';
+import { UsageRecorder } from './features/usage.js';
 
 export interface GatewayContext {
   authorization: string | undefined;
@@ -70,7 +70,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   const tokens = new Tokens(config.keys);
   const documents = trustedDocuments<GatewayContext>(config.trustedDocuments);
   const cache = responseCache<GatewayContext>(config.responseCache, logger);
-  const usage = new UsageRecorder(); // usage by client: metrics and GET /usage (gateway/usage.ts)
+  const usage = new UsageRecorder(); // usage by client: metrics and GET /usage (gateway/features/usage.ts)
   const gateway = createGateway(config, logger);
   // Subscriptions (graphql-ws, graphql-sse) on the same /graphql, planned with the same supergraph.
   const subscriptions = gatewaySubscriptions({

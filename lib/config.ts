@@ -2,8 +2,8 @@
 import path from 'node:path';
 import express from 'express';
 import { z } from 'zod';
-import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits.js';
-import { keyVarsOf, parsePrivateKey, parsePublicKeys, resolveTokenKeys, type KeyHolder, type TokenKeys } from './keys.js';
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './security/operation-limits.js';
+import { keyVarsOf, parsePrivateKey, parsePublicKeys, resolveTokenKeys, type KeyHolder, type TokenKeys } from './security/keys.js';
 import { ROOT, SUPERGRAPH_PATH } from './paths.js';
 import { DEFAULT_PORTS, databaseUrlVar, localServiceUrl, portVar, SERVICE_NAMES, type ServiceName } from './services.js';
 
@@ -46,7 +46,7 @@ const trustedProxies = (fallback: string) =>
       'must be comma-separated IP addresses or CIDRs, or loopback, linklocal, uniquelocal (or none)',
     );
 
-/** The gateway's operation limits; subgraphs derive theirs from the same values (lib/operation-limits.ts). */
+/** The gateway's operation limits; subgraphs derive theirs from the same values (lib/security/operation-limits.ts). */
 const limit = (value: number) => z.coerce.number().int().positive().default(value);
 const limitsSchema = z.object({
   MAX_DEPTH: limit(DEFAULT_OPERATION_LIMITS.depth),
@@ -75,7 +75,7 @@ const commonSchema = z.object({
 export interface CommonConfig {
   production: boolean;
   logLevel: string;
-  /** The token keys this service holds (lib/keys.ts): private only where it signs, public where it verifies. */
+  /** The token keys this service holds (lib/security/keys.ts): private only where it signs, public where it verifies. */
   keys: TokenKeys;
 }
 
@@ -133,9 +133,9 @@ export interface GatewayConfig extends CommonConfig {
   limits: OperationLimits;
   /** A built web shop (web/dist) to serve at /; none by default. */
   webRoot?: string;
-  /** Which operations run (gateway/trusted-documents.ts). */
+  /** Which operations run (gateway/features/trusted-documents.ts). */
   trustedDocuments: TrustedDocumentsConfig;
-  /** The response cache for public reads (gateway/response-cache.ts). */
+  /** The response cache for public reads (gateway/features/response-cache.ts). */
   responseCache: ResponseCacheConfig;
   /** Bounds on subscriptions (gateway/subscriptions/service.ts); its defaults when absent. */
   subscriptions?: SubscriptionBounds;
@@ -170,7 +170,7 @@ function parse<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   return result.data;
 }
 
-/** A key variable, parsed and checked by lib/keys.ts (whose messages never repeat the value). */
+/** A key variable, parsed and checked by lib/security/keys.ts (whose messages never repeat the value). */
 const keyVar = (parseKey: typeof parsePrivateKey | typeof parsePublicKeys) =>
   z.string().transform((text, ctx) => {
     try {

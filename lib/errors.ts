@@ -32,7 +32,7 @@ export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
 /** `serviceName` names the service that could not be reached (the gateway sets it for its subgraphs). */
 export const serviceUnavailable = (message: string, serviceName?: string) =>
   error(ErrorCode.SERVICE_UNAVAILABLE, message, serviceName ? { serviceName } : {});
-/** An operation over a limit (lib/operation-limits.ts): refused like an invalid one, before anything runs. */
+/** An operation over a limit (lib/security/operation-limits.ts): refused like an invalid one, before anything runs. */
 export const operationRefused = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 /** Our fault, not the client's; the message is masked in production like any internal error. */

@@ -21,7 +21,7 @@ export const subgraphSchemaPath = (name: ServiceName) => path.join(ROOT, 'subgra
 export const SUPERGRAPH_FILE = 'supergraph.graphql';
 export const SUPERGRAPH_PATH = path.join(ROOT, SUPERGRAPH_FILE);
 
-// The embedded databases' templates (lib/pglite.ts) are only valid for the PGlite (PostgreSQL)
+// The embedded databases' templates (lib/data/pglite.ts) are only valid for the PGlite (PostgreSQL)
 // version that made them, so its version is in their names.
 let pgliteVersion: string | undefined;
 /** Where the embedded databases' template `key` is kept (with `.tar.gz` added: its tarball). */

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadDatabaseConfig } from '../lib/config.js';
-import { openDatabase } from '../lib/database.js';
+import { openDatabase } from '../lib/data/database.js';
 import { createLogger } from '../lib/logger.js';
 import { AdministratorError, checkAdministrator, createAdministrator, type AdministratorInput } from '../subgraphs/users/administrators.js';
 import { createClient } from '../subgraphs/users/db.js';

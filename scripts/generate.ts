@@ -110,7 +110,7 @@ export const clientOperations = (force = false) =>
     async () => {
       const { API_SCHEMA_PATH } = await import('../codegen.js');
       // Client operations are typed against what clients see: the supergraph's API schema.
-      const { apiSchemaOf } = await import('../lib/schema-check/api-schema.js');
+      const { apiSchemaOf } = await import('../tools/schema-check/api-schema.js');
       const { printSchema } = await import('graphql');
       mkdirSync(path.join(ROOT, '.cache'), { recursive: true });
       writeFileSync(path.join(ROOT, API_SCHEMA_PATH), printSchema(apiSchemaOf(readFileSync(SUPERGRAPH_PATH, 'utf8'))));

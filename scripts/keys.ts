@@ -3,7 +3,7 @@
 // `npm run keys -- users --previous "$USER_TOKEN_PUBLIC_KEYS"` prints a new pair whose public key
 // set still holds the previous keys (see README, Production).
 import { parseArgs } from 'node:util';
-import { generateSigningKey, ISSUERS, parsePublicKeys, privateKeyJson, publicKeysJson, type Issuer, type VerifyingKey } from '../lib/keys.js';
+import { generateSigningKey, ISSUERS, parsePublicKeys, privateKeyJson, publicKeysJson, type Issuer, type VerifyingKey } from '../lib/security/keys.js';
 
 const USAGE = 'usage: npm run keys [-- users|orders [--previous <the public key set in use>]]';
 let parsed: ReturnType<typeof parse>;

@@ -10,7 +10,7 @@ import { parseEnv } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { loadSubgraphConfig } from '../lib/config.js';
-import { ISSUERS } from '../lib/keys.js';
+import { ISSUERS } from '../lib/security/keys.js';
 import { databaseUrlVar, SERVICE_NAMES } from '../lib/services.js';
 
 /** The Secret's name in deploy/kubernetes. */

@@ -1,6 +1,6 @@
 // `npm run migrate:create -- <subgraph> <name>`: writes the next migration of a subgraph's database
 // from its changed schema.prisma (like `prisma migrate dev --create-only`, without a server).
-import { createMigration } from '../lib/migrations.js';
+import { createMigration } from '../lib/data/migrations.js';
 import { isServiceName, SERVICE_NAMES } from '../lib/services.js';
 
 const [service, label] = process.argv.slice(2);

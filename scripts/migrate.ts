@@ -2,8 +2,8 @@
 // names (PostgreSQL with *_DATABASE_URL, otherwise the embedded ones). Services also do this on
 // start; run it as a release step when you would rather not.
 import { loadDatabaseConfig } from '../lib/config.js';
-import { openAdapter } from '../lib/database.js';
-import { applyMigrations } from '../lib/migrations.js';
+import { openAdapter } from '../lib/data/database.js';
+import { applyMigrations } from '../lib/data/migrations.js';
 import { isServiceName, SERVICE_NAMES } from '../lib/services.js';
 
 const requested = process.argv.slice(2);

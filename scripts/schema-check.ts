@@ -1,9 +1,9 @@
 // `npm run schema:check [-- --base <git revision>] [--usage <report.json>]` (or SCHEMA_CHECK_BASE):
-// see lib/schema-check/run.ts; the usage report comes from `npm run usage:report`.
+// see tools/schema-check/run.ts; the usage report comes from `npm run usage:report`.
 import { parseArgs } from 'node:util';
 import { ROOT } from '../lib/paths.js';
-import { runSchemaCheck } from '../lib/schema-check/run.js';
-import { readUsageReport } from '../lib/schema-check/usage.js';
+import { runSchemaCheck } from '../tools/schema-check/run.js';
+import { readUsageReport } from '../tools/schema-check/usage.js';
 
 const { values } = parseArgs({ options: { base: { type: 'string' }, usage: { type: 'string' } } });
 let usage;

@@ -1,9 +1,9 @@
 // `npm run schema:compose`: rewrites supergraph.graphql from the subgraph schemas in supergraph.yaml.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { compose, readSubgraphs } from '../lib/composition.js';
+import { compose, readSubgraphs } from '../tools/composition.js';
 import { ROOT, SUPERGRAPH_FILE } from '../lib/paths.js';
-import { describeCompositionErrors, formatProblem } from '../lib/schema-check/composition-report.js';
+import { describeCompositionErrors, formatProblem } from '../tools/schema-check/composition-report.js';
 
 const subgraphs = readSubgraphs(ROOT);
 const result = compose(subgraphs);

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { pgliteTemplatePath, ROOT } from '../lib/paths.js';
-import { SERVICE_ENTRIES, serviceBundles } from '../lib/service-build.js';
+import { SERVICE_ENTRIES, serviceBundles } from '../tools/service-build.js';
 import { generate } from './generate.js';
 import { databaseUrlVar, DEFAULT_PORTS, portVar, SERVICE_NAMES, urlVar } from '../lib/services.js';
 import { buildWeb, WEB_DIST } from './build-web.js';
@@ -14,7 +14,7 @@ const started = Date.now();
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 // A machine's first start: the embedded databases' empty template (an initdb, seconds of CPU) is
 // made in a process of its own while the Prisma clients are generated, rather than after, while
-// every subgraph would wait for it. A subgraph that finds it still being made waits (lib/pglite.ts).
+// every subgraph would wait for it. A subgraph that finds it still being made waits (lib/data/pglite.ts).
 // Node's optimising WebAssembly compiler is left out there: it costs more than it saves in a process
 // that runs the initdb once and exits.
 const embedded = SERVICE_NAMES.some((name) => !process.env[databaseUrlVar(name)]);
@@ -35,7 +35,7 @@ const children = new Map<string, ChildProcess>();
 const startedSignal = new Map<string, Promise<void>>();
 let stopping = false;
 
-// Plain JavaScript compiled once (see lib/service-build.ts); through tsx if that cannot be built.
+// Plain JavaScript compiled once (see tools/service-build.ts); through tsx if that cannot be built.
 const bundles = await serviceBundles(SERVICE_ENTRIES).catch((err: unknown) => {
   console.error(`running the TypeScript sources through tsx (could not compile them: ${err instanceof Error ? err.message : err})`);
   return undefined;
@@ -44,7 +44,7 @@ const bundles = await serviceBundles(SERVICE_ENTRIES).catch((err: unknown) => {
 function run(name: string, entry: string) {
   const bundle = bundles?.[entry];
   const args = bundle ? ['--enable-source-maps', bundle] : ['--import', 'tsx', path.join(ROOT, entry)];
-  // The IPC channel carries one message, 'started' (lib/main.ts), so readiness is checked only then.
+  // The IPC channel carries one message, 'started' (lib/server/main.ts), so readiness is checked only then.
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
   children.set(name, child);
   startedSignal.set(name, new Promise<void>((resolve) => {

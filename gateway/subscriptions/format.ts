@@ -1,8 +1,8 @@
 // Errors on the subscription transports read as they do over HTTP: the shared formatter (masking
 // internal errors in production) and the token limit reported like the other limits.
 import type { ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
-import { formatError } from '../../lib/apollo.js';
-import { reportTokenLimit } from '../../lib/operation-limits.js';
+import { formatError } from '../../lib/server/apollo.js';
+import { reportTokenLimit } from '../../lib/security/operation-limits.js';
 
 export function resultFormatter(production: boolean) {
   const format = formatError(production);

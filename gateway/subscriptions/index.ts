@@ -5,9 +5,9 @@
 import type http from 'node:http';
 import type { ApolloGateway } from '@apollo/gateway';
 import type express from 'express';
-import type { Tokens } from '../../lib/auth.js';
+import type { Tokens } from '../../lib/security/auth.js';
 import type { Logger } from '../../lib/logger.js';
-import type { OperationLimits } from '../../lib/operation-limits.js';
+import type { OperationLimits } from '../../lib/security/operation-limits.js';
 import { SubscriptionPlanner, type BuildService, type Route } from './plan.js';
 import { DEFAULT_SUBSCRIPTION_BOUNDS, type SubscriptionBounds } from '../../lib/config.js';
 import { FederatedSubscriptions, type AdmitOperation } from './service.js';

@@ -2,14 +2,14 @@
 // checked like a query (validation, the operation limits, cost), planned, subscribed to at the
 // owning subgraph, and every event completed through the query plan (plan.ts).
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
-import type { Viewer } from '../../lib/auth.js';
+import type { Viewer } from '../../lib/security/auth.js';
 import type { SubscriptionBounds } from '../../lib/config.js';
 import { ErrorCode, internalError, operationRefused, serviceUnavailable, tooManyRequests } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import { estimateOperation, exceededLimit, limitParseOptions, limitRules, type OperationLimits } from '../../lib/operation-limits.js';
+import { estimateOperation, exceededLimit, limitParseOptions, limitRules, type OperationLimits } from '../../lib/security/operation-limits.js';
 import { gatewayMetrics } from '../metrics.js';
 import type { GatewayContext } from '../server.js';
-import { operationIn, type OperationSent } from '../trusted-documents.js';
+import { operationIn, type OperationSent } from '../features/trusted-documents.js';
 import { primaryVariables, type SubscriptionPlan, type SubscriptionPlanner } from './plan.js';
 import { Broadcast, type Source } from './broadcast.js';
 import { UpstreamPool } from './upstream.js';
@@ -42,7 +42,7 @@ export interface PreparedOperation {
 
 const refused = (message: string, code: string = ErrorCode.BAD_USER_INPUT) => new GraphQLError(message, { extensions: { code } });
 
-/** The trusted-documents policy (gateway/trusted-documents.ts): the text to run, or a refusal thrown. */
+/** The trusted-documents policy (gateway/features/trusted-documents.ts): the text to run, or a refusal thrown. */
 export type AdmitOperation = (sent: OperationSent) => string | undefined;
 
 /** A subscription request as a transport received it, and who sent it. */
@@ -105,7 +105,7 @@ export class FederatedSubscriptions {
       document = parse(source, limitParseOptions(this.#limits));
     } catch (err) {
       const error = err as GraphQLError;
-      // reportTokenLimit (lib/operation-limits.ts) reports the token limit like the other limits.
+      // reportTokenLimit (lib/security/operation-limits.ts) reports the token limit like the other limits.
       return [new GraphQLError(error.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
     }
     const errors = validate(schema, document, [...specifiedRules, ...limitRules(this.#limits)]);

@@ -9,10 +9,10 @@ import type http from 'node:http';
 import express from 'express';
 import type { ExecutionResult } from 'graphql';
 import { createHandler, type Request as SseRequest } from 'graphql-sse';
-import type { Tokens } from '../../lib/auth.js';
-import { BODY_LIMIT } from '../../lib/graphql-server.js';
+import type { Tokens } from '../../lib/security/auth.js';
+import { BODY_LIMIT } from '../../lib/server/graphql-server.js';
 import type { Logger } from '../../lib/logger.js';
-import { OPERATIONS_KEY_HEADER } from '../trusted-documents.js';
+import { OPERATIONS_KEY_HEADER } from '../features/trusted-documents.js';
 import { resultFormatter } from './format.js';
 import { type FederatedSubscriptions, type PreparedOperation, type Session } from './service.js';
 

@@ -7,7 +7,7 @@
 import { createClient, type Client, type FormattedExecutionResult, type SubscribePayload } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Logger } from '../../lib/logger.js';
-import { REQUEST_ID_HEADER } from '../../lib/request-id.js';
+import { REQUEST_ID_HEADER } from '../../lib/server/request-id.js';
 
 export interface UpstreamOptions {
   /** Sent in `connection_init`: the client's Authorization and the request id. */

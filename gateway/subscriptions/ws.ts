@@ -12,11 +12,11 @@ import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import proxyAddress from 'proxy-addr';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Tokens } from '../../lib/auth.js';
+import type { Tokens } from '../../lib/security/auth.js';
 import type { Logger } from '../../lib/logger.js';
-import { REQUEST_ID_HEADER, requestIdFrom } from '../../lib/request-id.js';
-import { authorizationOf, closeCodeFor } from '../../lib/subscription-server.js';
-import { OPERATIONS_KEY_HEADER } from '../trusted-documents.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../../lib/server/request-id.js';
+import { authorizationOf, closeCodeFor } from '../../lib/subgraph/subscriptions.js';
+import { OPERATIONS_KEY_HEADER } from '../features/trusted-documents.js';
 import { resultFormatter } from './format.js';
 import type { FederatedSubscriptions, PreparedOperation, Session } from './service.js';
 

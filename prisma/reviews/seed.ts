@@ -1,6 +1,6 @@
 // Reviews of seeded products by seeded customers (see prisma/seed-data.ts).
 import type { Logger } from '../../lib/logger.js';
-import { insertInChunks } from '../../lib/seeding.js';
+import { insertInChunks } from '../../lib/data/seeding.js';
 import type { PrismaClient } from './generated/client.js';
 import { seedPlan } from '../seed-data.js';
 

@@ -1,6 +1,6 @@
 // Demo accounts and generated customers (see prisma/seed-data.ts).
 import type { Logger } from '../../lib/logger.js';
-import { insertInChunks } from '../../lib/seeding.js';
+import { insertInChunks } from '../../lib/data/seeding.js';
 import { hashPassword } from '../../subgraphs/users/password.js';
 import type { PrismaClient } from './generated/client.js';
 import { seedPlan } from '../seed-data.js';

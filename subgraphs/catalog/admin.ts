@@ -1,8 +1,8 @@
 // Catalog administration (ADMIN only): creating and editing products, adjusting stock.
 import { z } from 'zod';
-import { isUniqueViolation } from '../../lib/database.js';
+import { isUniqueViolation } from '../../lib/data/database.js';
 import { badUserInput, notFound } from '../../lib/errors.js';
-import { parseInput } from '../../lib/validation.js';
+import { parseInput } from '../../lib/subgraph/validation.js';
 import type { CatalogDb } from './db.js';
 
 const MAX_AMOUNT = 100_000_000; // $1,000,000.00 in cents

@@ -1,8 +1,8 @@
-// Product events: published after a change of stock, price or name committed (lib/events.ts), read
+// Product events: published after a change of stock, price or name committed (lib/subgraph/events.ts), read
 // by `productUpdated` on every catalog replica. An event names the product; the subscriber reads
 // the product as it is now.
 import { badUserInput, notFound } from '../../lib/errors.js';
-import type { EventChannel, EventStream } from '../../lib/events.js';
+import type { EventChannel, EventStream } from '../../lib/subgraph/events.js';
 import type { CatalogContext } from './loaders.js';
 
 export const PRODUCT_CHANGED = 'catalog_product_changed';

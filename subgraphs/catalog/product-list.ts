@@ -1,7 +1,7 @@
 // Product listing: filters, orderings and keyset cursor paging over (sort column, id).
 import { z } from 'zod';
-import { cursorPart, decodeCursor, pageSize, toConnection, type CursorValue } from '../../lib/connection.js';
-import { parseInput } from '../../lib/validation.js';
+import { cursorPart, decodeCursor, pageSize, toConnection, type CursorValue } from '../../lib/subgraph/connection.js';
+import { parseInput } from '../../lib/subgraph/validation.js';
 import type { CatalogDb, Prisma, Product } from './db.js';
 
 export interface ProductListArgs {

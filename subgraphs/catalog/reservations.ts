@@ -1,7 +1,7 @@
 // Stock reservations: the catalog's half of placing an order. Each step is idempotent per order
 // id, so the orders service can retry any of them after a crash or a timeout.
 import { GRAPHQL_MAX_INT } from 'graphql';
-import { isUniqueViolation } from '../../lib/database.js';
+import { isUniqueViolation } from '../../lib/data/database.js';
 import { badUserInput, conflict, outOfStock, serviceUnavailable } from '../../lib/errors.js';
 import type { CatalogDb, Prisma, ReservationWithLines } from './db.js';
 

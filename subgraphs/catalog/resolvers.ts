@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { requireAdmin, requireService } from '../../lib/auth.js';
-import { decodeCursor, pageSize, toConnection } from '../../lib/connection.js';
-import { newestFirstCursor, newestFirstCursorShape } from '../../lib/paged-query.js';
-import { DateTime } from '../../lib/scalars.js';
-import { parseInput } from '../../lib/validation.js';
+import { requireAdmin, requireService } from '../../lib/security/auth.js';
+import { decodeCursor, pageSize, toConnection } from '../../lib/subgraph/connection.js';
+import { newestFirstCursor, newestFirstCursorShape } from '../../lib/subgraph/paged-query.js';
+import { DateTime } from '../../lib/subgraph/scalars.js';
+import { parseInput } from '../../lib/subgraph/validation.js';
 import { adjustStock, createProduct, MAX_STOCK, updateProduct } from './admin.js';
 import type { CatalogDb } from './db.js';
 import type { Resolvers } from './generated/graphql.js';

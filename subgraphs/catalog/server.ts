@@ -1,5 +1,5 @@
 // The catalog subgraph: categories, products, prices and stock.
-import type { SubgraphModule } from '../../lib/subgraph.js';
+import type { SubgraphModule } from '../../lib/subgraph/server.js';
 import { seed } from '../../prisma/catalog/seed.js';
 import { createClient, type CatalogDb } from './db.js';
 import { productEvents } from './live.js';

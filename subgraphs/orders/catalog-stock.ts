@@ -1,6 +1,6 @@
 // The orders service's calls to catalog's internal stock operations, made with a service token.
-import type { Tokens } from '../../lib/auth.js';
-import { callService } from '../../lib/service-client.js';
+import type { Tokens } from '../../lib/security/auth.js';
+import { callService } from '../../lib/subgraph/service-client.js';
 
 export interface Reservation {
   orderId: string;

@@ -1,9 +1,9 @@
-// Order events: published by this subgraph after a status change committed (lib/events.ts), read by
+// Order events: published by this subgraph after a status change committed (lib/subgraph/events.ts), read by
 // its subscription fields on every replica. An event names the order and its owner; the subscriber
 // reads the order as it is now, so coalesced or reordered events never show a stale status.
-import { canSee, requireViewer } from '../../lib/auth.js';
+import { canSee, requireViewer } from '../../lib/security/auth.js';
 import { forbidden, notFound } from '../../lib/errors.js';
-import type { EventChannel, EventStream } from '../../lib/events.js';
+import type { EventChannel, EventStream } from '../../lib/subgraph/events.js';
 import type { OrdersDb } from './db.js';
 import type { OrdersContext } from './loaders.js';
 

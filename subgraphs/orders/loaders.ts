@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import { loaderById, loaderGroupedBy, tracedBatch } from '../../lib/loaders.js';
-import { pageLoader } from '../../lib/paged-query.js';
-import type { BaseContext } from '../../lib/subgraph.js';
+import { loaderById, loaderGroupedBy, tracedBatch } from '../../lib/subgraph/loaders.js';
+import { pageLoader } from '../../lib/subgraph/paged-query.js';
+import type { BaseContext } from '../../lib/subgraph/server.js';
 import type { Order, OrdersDb } from './db.js';
 
 export function createContext(db: OrdersDb, base: BaseContext) {

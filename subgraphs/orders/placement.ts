@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { GRAPHQL_MAX_INT, GraphQLError } from 'graphql';
 import { z } from 'zod';
-import { canSee, requireViewer } from '../../lib/auth.js';
-import { isDataError, isUniqueViolation } from '../../lib/database.js';
+import { canSee, requireViewer } from '../../lib/security/auth.js';
+import { isDataError, isUniqueViolation } from '../../lib/data/database.js';
 import { badUserInput, ErrorCode, forbidden, internalError, notFound, serviceUnavailable } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import { ServiceError } from '../../lib/service-client.js';
-import { parseInput } from '../../lib/validation.js';
+import { ServiceError } from '../../lib/subgraph/service-client.js';
+import { parseInput } from '../../lib/subgraph/validation.js';
 import type { CatalogStock, Reservation } from './catalog-stock.js';
 import type { Order, OrdersDb } from './db.js';
 import { countOutcome, ordersMetrics } from './metrics.js';

@@ -1,8 +1,8 @@
-import { canSee, requireViewer } from '../../lib/auth.js';
-import { decodeCursor, pageSize, toConnection } from '../../lib/connection.js';
+import { canSee, requireViewer } from '../../lib/security/auth.js';
+import { decodeCursor, pageSize, toConnection } from '../../lib/subgraph/connection.js';
 import { forbidden } from '../../lib/errors.js';
-import { newestFirstCursor, newestFirstCursorShape } from '../../lib/paged-query.js';
-import { DateTime } from '../../lib/scalars.js';
+import { newestFirstCursor, newestFirstCursorShape } from '../../lib/subgraph/paged-query.js';
+import { DateTime } from '../../lib/subgraph/scalars.js';
 import type { Order } from './db.js';
 import type { Resolvers } from './generated/graphql.js';
 import type { OrdersContext } from './loaders.js';
@@ -28,7 +28,7 @@ export function createResolvers(placement: OrderPlacement, live: OrderEvents): R
       placeOrder: (_, { input }, ctx) => placement.place(ctx, input),
       cancelOrder: (_, { id }, ctx) => placement.cancel(ctx, id),
     },
-    // Each event carries an order id; it is resolved with a fresh context (lib/subscription-server.ts).
+    // Each event carries an order id; it is resolved with a fresh context (lib/subgraph/subscriptions.ts).
     Subscription: {
       orderUpdated: { subscribe: (_, { id }, ctx) => live.ofOrder(ctx, id), resolve: (id: string, _: unknown, ctx: OrdersContext) => live.current(ctx, id) },
       myOrderUpdates: { subscribe: (_, __, ctx) => live.ofViewer(ctx), resolve: (id: string, _: unknown, ctx: OrdersContext) => live.current(ctx, id) },

@@ -1,5 +1,5 @@
 // The orders subgraph: orders, their items and prices, placing and cancelling them.
-import type { SubgraphModule } from '../../lib/subgraph.js';
+import type { SubgraphModule } from '../../lib/subgraph/server.js';
 import { seed } from '../../prisma/orders/seed.js';
 import { catalogStock } from './catalog-stock.js';
 import { createClient, type OrdersDb } from './db.js';

@@ -1,5 +1,5 @@
 // Reviews asks catalog whether a product exists before accepting a review for it.
-import { callService } from '../../lib/service-client.js';
+import { callService } from '../../lib/subgraph/service-client.js';
 import type { ReviewsContext } from './loaders.js';
 import type { ProductReviewsChecker } from './resolvers.js';
 

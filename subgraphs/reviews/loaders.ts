@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
-import { loaderById, tracedBatch } from '../../lib/loaders.js';
-import { pageLoader } from '../../lib/paged-query.js';
-import type { BaseContext } from '../../lib/subgraph.js';
+import { loaderById, tracedBatch } from '../../lib/subgraph/loaders.js';
+import { pageLoader } from '../../lib/subgraph/paged-query.js';
+import type { BaseContext } from '../../lib/subgraph/server.js';
 import type { Review, ReviewsDb } from './db.js';
 
 export interface RatingStats {

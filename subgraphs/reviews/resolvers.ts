@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { requireViewer } from '../../lib/auth.js';
-import { decodeCursor, pageSize, toConnection } from '../../lib/connection.js';
-import { isUniqueViolation } from '../../lib/database.js';
+import { requireViewer } from '../../lib/security/auth.js';
+import { decodeCursor, pageSize, toConnection } from '../../lib/subgraph/connection.js';
+import { isUniqueViolation } from '../../lib/data/database.js';
 import { badUserInput } from '../../lib/errors.js';
-import { newestFirstCursor, newestFirstCursorShape } from '../../lib/paged-query.js';
-import { DateTime } from '../../lib/scalars.js';
-import { parseInput } from '../../lib/validation.js';
+import { newestFirstCursor, newestFirstCursorShape } from '../../lib/subgraph/paged-query.js';
+import { DateTime } from '../../lib/subgraph/scalars.js';
+import { parseInput } from '../../lib/subgraph/validation.js';
 import type { ReviewsDb } from './db.js';
 import type { Resolvers } from './generated/graphql.js';
 import type { ReviewsContext } from './loaders.js';

@@ -1,5 +1,5 @@
 // The reviews subgraph: ratings and reviews of products by users.
-import type { SubgraphModule } from '../../lib/subgraph.js';
+import type { SubgraphModule } from '../../lib/subgraph/server.js';
 import { seed } from '../../prisma/reviews/seed.js';
 import { catalogClient } from './catalog-client.js';
 import { createClient, type ReviewsDb } from './db.js';

@@ -1,5 +1,5 @@
 import { PrismaClient } from '../../prisma/users/generated/client.js';
-import type { ClientFactory } from '../../lib/database.js';
+import type { ClientFactory } from '../../lib/data/database.js';
 
 export type UsersDb = PrismaClient;
 export type { User } from '../../prisma/users/generated/client.js';

@@ -1,5 +1,5 @@
-import { loaderById } from '../../lib/loaders.js';
-import type { BaseContext } from '../../lib/subgraph.js';
+import { loaderById } from '../../lib/subgraph/loaders.js';
+import type { BaseContext } from '../../lib/subgraph/server.js';
 import type { UsersDb } from './db.js';
 
 export function createContext(db: UsersDb, base: BaseContext) {

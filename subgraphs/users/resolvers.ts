@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { canSee, type Tokens } from '../../lib/auth.js';
-import { isUniqueViolation } from '../../lib/database.js';
+import { canSee, type Tokens } from '../../lib/security/auth.js';
+import { isUniqueViolation } from '../../lib/data/database.js';
 import { badUserInput, conflict, unauthenticated } from '../../lib/errors.js';
-import { DateTime } from '../../lib/scalars.js';
-import { parseInput } from '../../lib/validation.js';
+import { DateTime } from '../../lib/subgraph/scalars.js';
+import { parseInput } from '../../lib/subgraph/validation.js';
 import type { User, UsersDb } from './db.js';
 import type { Resolvers } from './generated/graphql.js';
 import type { UsersContext } from './loaders.js';

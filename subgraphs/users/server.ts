@@ -1,5 +1,5 @@
 // The users subgraph: accounts, registration and login.
-import type { SubgraphModule } from '../../lib/subgraph.js';
+import type { SubgraphModule } from '../../lib/subgraph/server.js';
 import { seed } from '../../prisma/users/seed.js';
 import { createClient, type UsersDb } from './db.js';
 import { createContext, type UsersContext } from './loaders.js';

@@ -1,0 +1,247 @@
+// The event channel: how a subgraph tells every one of its replicas that data changed, so that each
+// can push the change to the subscribers connected to it. Carried by PostgreSQL LISTEN/NOTIFY on the
+// subgraph's own database (PGlite in-process, PostgreSQL through one dedicated connection): no
+// extra server, and a replica sees what any replica committed. With REDIS_URL set, Redis pub/sub
+// carries them instead (it spares the database the LISTEN connections of many replicas). Producers publish after their
+// transaction committed; a payload carries only ids (and the time of the change), the subscriber
+// reads the current state itself, so events for the same id can be coalesced without losing
+// anything a subscriber would see.
+import type { PGlite } from '@electric-sql/pglite';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import type { ServiceName } from '../services.js';
+
+/** The raw LISTEN/NOTIFY of one database. */
+export interface Notifications {
+  notify(channel: string, payload: string): Promise<void>;
+  /** Resolves once the LISTEN is in place: a notification committed after that is delivered. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function pgliteNotifications(pglite: PGlite): Notifications {
+  return {
+    notify: async (channel, payload) => {
+      await pglite.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    listen: async (channel, onPayload) => {
+      await pglite.listen(channel, onPayload);
+    },
+    close: async () => {},
+  };
+}
+
+/** Waits between attempts to get the LISTEN connection back (a PostgreSQL restart, a failover). */
+const RELISTEN_DELAY_MS = 1_000;
+
+/**
+ * NOTIFY through the pool; LISTEN on one dedicated connection (a pooled one would be handed to
+ * other queries and lose its LISTENs), opened at the first listen and reopened when it breaks.
+ */
+export function postgresNotifications(url: string, pool: pg.Pool, log: Logger): Notifications {
+  const handlers = new Map<string, (payload: string) => void>();
+  let client: Promise<pg.Client> | undefined;
+  let closed = false;
+  const connect = (): Promise<pg.Client> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', (n) => handlers.get(n.channel)?.(n.payload ?? ''));
+    c.on('error', (err) => {
+      log.warn({ err }, 'event channel connection lost; listening again');
+      client = undefined;
+      void c.end().catch(() => {});
+      if (!closed) setTimeout(() => void relisten(), RELISTEN_DELAY_MS).unref();
+    });
+    return c.connect().then(async () => {
+      for (const channel of handlers.keys()) await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return c;
+    });
+  };
+  const relisten = async () => {
+    if (closed || client) return;
+    client = connect();
+    await client.catch((err: unknown) => {
+      log.warn({ err }, 'event channel: cannot listen yet');
+      client = undefined;
+      if (!closed) setTimeout(() => void relisten(), RELISTEN_DELAY_MS).unref();
+    });
+  };
+  return {
+    notify: async (channel, payload) => {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    listen: async (channel, onPayload) => {
+      const fresh = !handlers.has(channel);
+      handlers.set(channel, onPayload);
+      if (!client) {
+        client = connect(); // listens to every channel in `handlers`, this one included
+        await client;
+      } else if (fresh) {
+        await (await client).query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      }
+    },
+    close: async () => {
+      closed = true;
+      const c = await client?.catch(() => undefined);
+      client = undefined;
+      await c?.end().catch(() => {});
+    },
+  };
+}
+
+/**
+ * PUBLISH and SUBSCRIBE on Redis, under `<prefix>events:<service>:<topic>`. The subscribing
+ * connection is opened at the first listen; ioredis reconnects and subscribes again by itself.
+ * Publishing never waits long for an absent Redis: the change stands, and a subscriber that missed
+ * its event gets the current state on reconnect.
+ */
+export function redisNotifications(redis: { url: string; keyPrefix: string }, service: ServiceName, log: Logger): Notifications {
+  const channelOf = (topic: string) => `${redis.keyPrefix}events:${service}:${topic}`;
+  const handlers = new Map<string, (payload: string) => void>();
+  const connect = (role: string) => {
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    let reachable = true;
+    client.on('ready', () => (reachable = true));
+    client.on('error', (err) => {
+      if (reachable) log.warn({ err }, `event channel: Redis unreachable (${role}); trying again`);
+      reachable = false;
+    });
+    return client;
+  };
+  const publisher = connect('publishing');
+  let subscriber: Redis | undefined;
+  return {
+    notify: async (topic, payload) => {
+      await publisher.publish(channelOf(topic), payload);
+    },
+    listen: async (topic, onPayload) => {
+      if (!subscriber) {
+        subscriber = connect('subscribing');
+        subscriber.on('message', (channel: string, message: string) => handlers.get(channel)?.(message));
+      }
+      handlers.set(channelOf(topic), onPayload);
+      await subscriber.subscribe(channelOf(topic));
+    },
+    close: async () => {
+      publisher.disconnect();
+      subscriber?.disconnect();
+    },
+  };
+}
+
+/** An event on a topic: the changed record's id, the ids a subscriber filters on, the time of the change. */
+export interface ChangeEvent {
+  id: string;
+  /** e.g. the owner of an order, so a subscriber to "my orders" needs no read to filter. */
+  owner?: string;
+}
+
+export interface EventStream extends AsyncIterableIterator<string> {
+  /** Queues an id as if an event had arrived (e.g. the current state, first). */
+  push(id: string): void;
+}
+
+/** Distinct ids waiting in one subscriber's stream at most; beyond, the stream ends with an error. */
+export const MAX_PENDING_IDS = 10_000;
+
+/**
+ * Typed topics over one database's notifications. One LISTEN per topic per process, fanned out in
+ * memory to every local subscriber.
+ */
+export class EventChannel {
+  readonly #notifications: Notifications;
+  readonly #log: Logger;
+  readonly #listeners = new Map<string, Set<(event: ChangeEvent) => void>>();
+  readonly #listening = new Map<string, Promise<void>>();
+
+  constructor(notifications: Notifications, log: Logger) {
+    this.#notifications = notifications;
+    this.#log = log;
+  }
+
+  /** Call after the change committed: subscribers read the state, and must find it. */
+  async publish(topic: string, event: ChangeEvent): Promise<void> {
+    try {
+      await this.#notifications.notify(topic, JSON.stringify(event));
+    } catch (err) {
+      // The change itself stands; a subscriber that missed the event reads it on reconnect.
+      this.#log.warn({ err, topic, id: event.id }, 'event not published');
+    }
+  }
+
+  #deliver(topic: string, payload: string) {
+    let event: ChangeEvent;
+    try {
+      event = JSON.parse(payload) as ChangeEvent;
+    } catch {
+      this.#log.warn({ topic }, 'unreadable event ignored');
+      return;
+    }
+    for (const listener of this.#listeners.get(topic) ?? []) listener(event);
+  }
+
+  /**
+   * The ids of changed records on `topic` that `accept` lets through, from the moment the returned
+   * promise resolves. Ids waiting to be read are coalesced: a subscriber reads the current state,
+   * so three changes of one order before it reads are one read.
+   */
+  async subscribe(topic: string, accept: (event: ChangeEvent) => boolean): Promise<EventStream> {
+    let listening = this.#listening.get(topic);
+    if (!listening) {
+      listening = this.#notifications.listen(topic, (payload) => this.#deliver(topic, payload));
+      this.#listening.set(topic, listening);
+      listening.catch(() => this.#listening.delete(topic));
+    }
+    await listening;
+    const pending = new Set<string>();
+    let wake: (() => void) | undefined;
+    let done = false;
+    let failure: Error | undefined;
+    const listeners = this.#listeners.get(topic) ?? new Set();
+    this.#listeners.set(topic, listeners);
+    const push = (id: string) => {
+      if (done) return;
+      if (pending.size >= MAX_PENDING_IDS && !pending.has(id)) {
+        failure = new Error('too many changes waiting for this subscriber');
+        stop();
+      }
+      pending.add(id);
+      wake?.();
+    };
+    const listener = (event: ChangeEvent) => {
+      if (accept(event)) push(event.id);
+    };
+    const stop = () => {
+      done = true;
+      listeners.delete(listener);
+      wake?.();
+    };
+    listeners.add(listener);
+    const stream: EventStream = {
+      push,
+      [Symbol.asyncIterator]() {
+        return stream;
+      },
+      async next() {
+        while (!done && pending.size === 0) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        if (failure) throw failure;
+        if (done) return { done: true, value: undefined };
+        const first = pending.values().next();
+        if (first.done) return { done: true, value: undefined };
+        pending.delete(first.value);
+        return { done: false, value: first.value };
+      },
+      async return() {
+        stop();
+        return { done: true, value: undefined };
+      },
+    };
+    return stream;
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    await this.#notifications.close();
+  }
+}

@@ -1,0 +1,409 @@
+// What happens when a service dies or is unreachable: the order saga recovers after a crash
+// between the two services' writes, an unreachable catalog holds no stock, and a subgraph that
+// is down costs only its own fields.
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway } from '../../gateway/server.js';
+import type { RunningServer } from '../../lib/server/graphql-server.js';
+import { Tokens } from '../../lib/security/auth.js';
+import { createLogger } from '../../lib/logger.js';
+import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
+import { catalogStock } from '../../subgraphs/orders/catalog-stock.js';
+import { ordersMetrics } from '../../subgraphs/orders/metrics.js';
+import { orderPlacement } from '../../subgraphs/orders/placement.js';
+import { orderRecovery } from '../../subgraphs/orders/recovery.js';
+import {
+  availableBackends,
+  createPostgresDatabases,
+  gatewayConfig,
+  graphql,
+  keyEnv,
+  leaksIn,
+  operation,
+  serviceToken,
+  startServiceProcess,
+  startStack,
+  testTokenKeys,
+  type Backend,
+  type Stack,
+} from '../support/harness.js';
+
+const [admin, alice] = DEMO_ACCOUNTS;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+async function until<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** The orders subgraph as its own process, the way it runs in production; resolves once it serves. */
+const startOrders = (env: Record<string, string>) =>
+  startServiceProcess('subgraphs/orders/index.ts', { ...keyEnv('orders'), SEED: 'false', ...env }).then((p) => p.child);
+
+describe.each(await availableBackends())('resilience on %s', (backend: Backend) => {
+  describe('a crash of the orders service between reservation and confirmation', () => {
+    let stack: Stack;
+    let child: ChildProcess | undefined;
+    let dataDir: string;
+    let ordersDb: Awaited<ReturnType<typeof createPostgresDatabases>> | undefined;
+    let ordersEnv: Record<string, string>;
+
+    beforeAll(async () => {
+      const port = await freePort();
+      stack = await startStack(backend, { externalOrders: { url: `http://localhost:${port}/graphql` } });
+      dataDir = await mkdtemp(path.join(tmpdir(), 'orders-crash-'));
+      ordersDb = backend === 'postgres' ? await createPostgresDatabases() : undefined;
+      ordersEnv = {
+        ORDERS_PORT: String(port),
+        CATALOG_URL: stack.catalog.url,
+        DATA_DIR: dataDir,
+        ...(ordersDb ? { ORDERS_DATABASE_URL: ordersDb.urls.orders } : {}),
+      };
+    });
+    afterEach(() => {
+      child?.kill('SIGKILL');
+    });
+    afterAll(async () => {
+      await stack?.stop();
+      await ordersDb?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it('completes the order when the service comes back', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const product = (await stack.request(operation('ProductBySku'), { sku: 'KIT-00008' })).data!.productBySku;
+      const stockBefore = (await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } })).stock;
+
+      child = await startOrders({ ...ordersEnv, FAULT_CRASH_AFTER_RESERVE: 'true' });
+      const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+      const res = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: product.id, quantity: 2 }] } }, token);
+      expect(res.data?.placeOrder ?? null).toBeNull(); // the client saw the crash as an error
+      expect(await exited).toBe(86);
+
+      // The crash left stock held for an order that is not confirmed.
+      const held = await stack.catalog.db.client.stockReservation.findMany({ where: { status: 'RESERVED' }, include: { lines: true } });
+      expect(held).toHaveLength(1);
+      expect(held[0]!.lines[0]).toMatchObject({ productId: product.id, quantity: 2 });
+
+      child = await startOrders({ ...ordersEnv, RECOVERY_MIN_AGE_SECONDS: '0', RECOVERY_INTERVAL_MS: '200' });
+      const committed = await until(() =>
+        stack.catalog.db.client.stockReservation.findFirst({ where: { orderId: held[0]!.orderId, status: 'COMMITTED' } }),
+      );
+      expect(committed.orderId).toBe(held[0]!.orderId);
+      const order = await stack.request(operation('OrderDetail'), { id: held[0]!.orderId }, token);
+      expect(order.data!.order).toMatchObject({ status: 'CONFIRMED', total: { amount: 2 * product.price.amount }, items: [{ quantity: 2 }] });
+      expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } })).stock).toBe(stockBefore - 2);
+    });
+  });
+
+  describe('an unreachable catalog', () => {
+    let stack: Stack;
+    beforeAll(async () => {
+      const deadPort = await freePort();
+      stack = await startStack(backend, {
+        orders: { subgraphUrls: { users: '', orders: '', reviews: '', catalog: `http://localhost:${deadPort}/graphql` } },
+      });
+    });
+    afterAll(() => stack?.stop());
+
+    it('fails the order with a clear error and holds no stock', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const product = (await stack.request(operation('ProductBySku'), { sku: 'KIT-00008' })).data!.productBySku;
+      const before = await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } });
+      const res = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: product.id, quantity: 1 }], idempotencyKey: 'k1' } }, token);
+      expect(res.errors?.[0]).toMatchObject({ message: 'the catalog service is unavailable, try again later', extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } })).stock).toBe(before.stock);
+      expect(await stack.catalog.db.client.stockReservation.count({ where: { status: 'RESERVED' } })).toBe(0);
+      const failed = await stack.orders!.db.client.order.findMany({ where: { status: { in: ['PENDING', 'FAILED'] } } });
+      expect(failed.map((o) => o.status)).toEqual(['FAILED']);
+      expect(failed[0]!.idempotencyKey).toBeNull(); // so a retry with the same key places a new order
+      const cancel = await stack.request(operation('CancelOrder'), { id: failed[0]!.id }, token);
+      expect(cancel.errors?.[0]).toMatchObject({ message: 'a FAILED order cannot be cancelled', extensions: { code: 'BAD_USER_INPUT' } });
+    });
+  });
+
+  describe('what could not be finished at once', () => {
+    let stack: Stack;
+    const logs: Record<string, unknown>[] = [];
+    beforeAll(async () => {
+      stack = await startStack(backend, { orders: { recovery: { minAgeSeconds: 2, intervalMs: 200 } }, logs });
+    });
+    afterAll(() => stack?.stop());
+
+    async function newProduct(stock: number, price = 1250) {
+      const adminToken = await stack.login(admin.email, admin.password);
+      const categoryId = (await stack.request('{ categories { id } }')).data!.categories[0].id;
+      const res = await stack.request(
+        operation('CreateProduct'),
+        { input: { sku: `SETTLE-${backend}-${randomUUID()}`, name: 'Settled', price, stock, weightGrams: 100, categoryId } },
+        adminToken,
+      );
+      return res.data!.createProduct as { id: string };
+    }
+    const stockOf = async (productId: string) => (await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: productId } })).stock;
+    /** The orders that reserved (or tried to reserve) this product, as catalog recorded them. */
+    const reservationsOf = (productId: string) => stack.catalog.db.client.stockReservation.findMany({ where: { lines: { some: { productId } } } });
+    /**
+     * What a placement leaves in catalog when it stops before confirming: `quantity` units of the
+     * product reserved (and taken from its stock) for a new order id, which it returns.
+     */
+    async function heldReservation(productId: string, quantity: number, priceAmount: number): Promise<string> {
+      const orderId = randomUUID();
+      const catalogDb = stack.catalog.db.client;
+      await catalogDb.$transaction([
+        catalogDb.stockReservation.create({ data: { orderId, lines: { create: [{ productId, quantity, priceAmount, currency: 'USD' }] } } }),
+        catalogDb.product.update({ where: { id: productId }, data: { stock: { decrement: quantity } } }),
+      ]);
+      return orderId;
+    }
+    /** Runs `action` while `table` of that database refuses rows of this product (a CHECK constraint): a refusal retrying cannot fix. */
+    async function refusingProduct<T>(db: { $executeRawUnsafe(sql: string): Promise<number> }, table: string, productId: string, action: () => Promise<T>): Promise<T> {
+      await db.$executeRawUnsafe(`ALTER TABLE "${table}" ADD CONSTRAINT "test_refuses_product" CHECK ("productId" <> '${productId}')`);
+      try {
+        return await action();
+      } finally {
+        await db.$executeRawUnsafe(`ALTER TABLE "${table}" DROP CONSTRAINT "test_refuses_product"`);
+      }
+    }
+
+    it('gets a cancelled order its stock back from recovery', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const product = (await stack.request(operation('ProductBySku'), { sku: 'KIT-00008' })).data!.productBySku;
+      const stock = async () => (await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: product.id } })).stock;
+      const before = await stock();
+      const order = (await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: product.id, quantity: 3 }] } }, token)).data!.placeOrder;
+      expect(await stock()).toBe(before - 3);
+      // What a cancel leaves when catalog cannot be reached: cancelled, stock not yet returned.
+      await stack.orders!.db.client.order.update({ where: { id: order.id }, data: { status: 'CANCELLED' } });
+      // Recovery's last step records the release; by then the stock must be back.
+      await until(async () => (await stack.orders!.db.client.order.findUniqueOrThrow({ where: { id: order.id } })).stockReleasedAt);
+      expect(await stock()).toBe(before);
+      expect(await stack.catalog.db.client.stockReservation.findUniqueOrThrow({ where: { orderId: order.id } })).toMatchObject({ status: 'RELEASED' });
+    });
+
+    it('fails an order whose reservation got no definite answer, and makes sure no stock stays held for it', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
+      const p = await newProduct(5);
+      const place = () => stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 2 }], idempotencyKey: `undecided-${backend}` } }, token);
+      // Catalog's database refuses the reservation: catalog answers with an internal error, which
+      // tells orders nothing about what catalog did (like a timeout).
+      const catalogDb = stack.catalog.db.client;
+      const res = await refusingProduct(catalogDb, 'ReservationLine', p.id, place);
+      expect(res.errors?.[0]).toMatchObject({ message: 'the order could not be completed; try again', extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      const failed = await stack.orders!.db.client.order.findFirstOrThrow({ where: { status: 'FAILED', userId: aliceId }, orderBy: { createdAt: 'desc' } });
+      expect(failed.idempotencyKey).toBeNull();
+      // Before answering, orders released: catalog holds a RELEASED record and no stock for the order.
+      expect(await catalogDb.stockReservation.findUniqueOrThrow({ where: { orderId: failed.id }, include: { lines: true } })).toMatchObject({ status: 'RELEASED', lines: [] });
+      expect(await stockOf(p.id)).toBe(5);
+      // A reservation for it that arrives late takes nothing.
+      const late = await graphql(
+        stack.catalog.url,
+        'mutation($orderId: ID!, $items: [ReservationItemInput!]!) { reserveStock(orderId: $orderId, items: $items) { status } }',
+        { orderId: failed.id, items: [{ productId: p.id, quantity: 2 }] },
+        await serviceToken(),
+      );
+      expect(late.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      expect(await stockOf(p.id)).toBe(5);
+      // Sending it again with the same key places it anew.
+      const again = await place();
+      expect(again.data!.placeOrder).toMatchObject({ status: 'CONFIRMED', items: [{ quantity: 2 }] });
+      expect(again.data!.placeOrder.id).not.toBe(failed.id);
+      expect(await stockOf(p.id)).toBe(3);
+    });
+
+    it('gives an order up at once, with its stock returned, when confirming it can never succeed', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const p = await newProduct(5);
+      const place = () => stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 2 }], idempotencyKey: `unconfirmable-${backend}` } }, token);
+      // The orders database refuses the order's items: retrying the confirmation cannot help.
+      const ordersDb = stack.orders!.db.client;
+      const res = await refusingProduct(ordersDb, 'OrderItem', p.id, place);
+      expect(res.errors?.[0]).toMatchObject({
+        message: 'the order could not be completed; nothing was charged and no stock is held',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
+      const [reservation] = await reservationsOf(p.id);
+      expect(reservation!.status).toBe('RELEASED');
+      expect(await ordersDb.order.findUniqueOrThrow({ where: { id: reservation!.orderId } })).toMatchObject({ status: 'FAILED', idempotencyKey: null });
+      expect(await stockOf(p.id)).toBe(5);
+      const again = await place();
+      expect(again.data!.placeOrder).toMatchObject({ status: 'CONFIRMED', total: { amount: 2500 } });
+      expect(await stockOf(p.id)).toBe(3);
+    });
+
+    it('gives up, with one log line, a pending order that recovery can never confirm', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
+      const p = await newProduct(30, 100_000_000);
+      // What an order of 22 units at the highest price left behind before totals were checked up
+      // front: the order PENDING (its total overflowed), 22 units reserved in catalog.
+      const orderId = await heldReservation(p.id, 22, 100_000_000);
+      const catalogDb = stack.catalog.db.client;
+      const ordersDb = stack.orders!.db.client;
+      await ordersDb.order.create({
+        data: { id: orderId, userId: aliceId, status: 'PENDING', totalAmount: 0, currency: 'USD', idempotencyKey: `overflowed-${backend}`, createdAt: new Date(Date.now() - 60_000) },
+      });
+
+      const linesAbout = () => logs.filter((l) => l.orderId === orderId);
+      await until(() => Promise.resolve(linesAbout().length > 0));
+      await new Promise((r) => setTimeout(r, 1_500)); // several more passes: none of them touches the order again
+      expect(linesAbout()).toEqual([expect.objectContaining({ level: 50, msg: 'recovery gave the order up: it cannot be confirmed; marked FAILED, its stock returned' })]);
+      expect(await ordersDb.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({ status: 'FAILED', idempotencyKey: null });
+      expect(await catalogDb.stockReservation.findUniqueOrThrow({ where: { orderId } })).toMatchObject({ status: 'RELEASED' });
+      expect(await stockOf(p.id)).toBe(30);
+    });
+
+    it("settles a stuck order once when several replicas' recovery passes meet on it: one log line, one outcome", async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
+      const p = await newProduct(10);
+      // What a crash between reservation and confirmation leaves: 3 units reserved, the order PENDING.
+      const orderId = await heldReservation(p.id, 3, 1250);
+      const catalogDb = stack.catalog.db.client;
+      const ordersDb = stack.orders!.db.client;
+      // Two more replicas' recovery on the same database, beside the stack's own (every 200 ms).
+      const sink = { write: (line: string) => void logs.push(JSON.parse(line)) };
+      const replicas = [1, 2].map(() => {
+        const log = createLogger('orders', 'debug', sink);
+        const catalogClient = catalogStock(stack.urls.catalog, new Tokens(testTokenKeys('orders')));
+        return orderRecovery(ordersDb, catalogClient, orderPlacement(ordersDb, catalogClient, log), log, { minAgeSeconds: 2, intervalMs: 200 });
+      });
+      const recovered = async () => (await ordersMetrics().outcomes.get()).values.find((v) => v.labels.outcome === 'recovered')?.value ?? 0;
+      const before = await recovered();
+      await ordersDb.order.create({
+        data: { id: orderId, userId: aliceId, status: 'PENDING', totalAmount: 0, currency: 'USD', createdAt: new Date(Date.now() - 60_000) },
+      });
+      await Promise.all(replicas.map((r) => r.runOnce()));
+      await until(async () => (await ordersDb.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'CONFIRMED');
+      await Promise.all(replicas.map((r) => r.runOnce())); // and again, as their next passes would
+      await new Promise((r) => setTimeout(r, 1_000)); // several passes of the stack's own recovery too
+
+      expect(logs.filter((l) => l.orderId === orderId)).toEqual([expect.objectContaining({ msg: 'recovered order: CONFIRMED' })]);
+      expect((await recovered()) - before).toBe(1);
+      expect(await ordersDb.order.findUniqueOrThrow({ where: { id: orderId }, include: { items: true } })).toMatchObject({ status: 'CONFIRMED', totalAmount: 3750, items: [{ quantity: 3 }] });
+      expect(await catalogDb.stockReservation.findUniqueOrThrow({ where: { orderId } })).toMatchObject({ status: 'COMMITTED' });
+      expect(await stockOf(p.id)).toBe(7);
+    });
+  });
+
+  describe('a subgraph that is down', () => {
+    let stack: Stack;
+    const logs: Record<string, unknown>[] = [];
+    /** A development and a production gateway that wait 2 s (not 5) for a subgraph. */
+    let impatient: { mode: string; gateway: RunningServer }[] = [];
+    beforeAll(async () => {
+      stack = await startStack(backend, { logs });
+      impatient = await Promise.all(
+        [false, true].map(async (production) => ({
+          mode: production ? 'production' : 'development',
+          gateway: await startGateway(gatewayConfig(stack.urls, { production, subgraphTimeoutMs: 2_000 })),
+        })),
+      );
+    });
+    afterAll(async () => {
+      for (const { gateway } of impatient) await gateway.close();
+      await stack?.stop();
+    });
+
+    /** ProductList as a client sends it, and the raw answer. */
+    async function productList(url: string) {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: operation('ProductList'), variables: { first: 3 } }) });
+      const text = await response.text();
+      return { status: response.status, text, ...(JSON.parse(text) as { data: any; errors?: { message: string; extensions?: Record<string, unknown> }[] }) };
+    }
+
+    /** Holds the reviews table (and with it every reviews request) until the returned function is called. */
+    async function holdReviews(): Promise<() => Promise<void>> {
+      let locked = false;
+      let unlock!: () => void;
+      const gate = new Promise<void>((resolve) => (unlock = resolve));
+      const hold = stack.reviews.db.client.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe('LOCK TABLE "Review" IN ACCESS EXCLUSIVE MODE');
+          locked = true;
+          await gate;
+        },
+        { timeout: 30_000 },
+      );
+      await until(() => Promise.resolve(locked));
+      return async () => {
+        unlock();
+        await hold;
+      };
+    }
+
+    it('costs only its own fields when it answers too late: SERVICE_UNAVAILABLE, naming the service and nothing else', async () => {
+      const release = await holdReviews();
+      try {
+        const answers = await Promise.all(impatient.map(async ({ mode, gateway }) => ({ mode, res: await productList(gateway.url) })));
+        for (const { mode, res } of answers) {
+          expect(res.status, mode).toBe(200);
+          expect(res.data.products.edges).toHaveLength(3);
+          expect(res.data.products.edges[0].node).toMatchObject({ name: expect.any(String), reviewCount: null, averageRating: null });
+          expect(res.errors, mode).toEqual([
+            { message: 'the reviews service did not answer in time, try again later', extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'reviews' } },
+          ]);
+          expect(leaksIn(res.text, stack.urls), mode).toEqual([]);
+        }
+      } finally {
+        await release();
+      }
+      // It answers again once it can.
+      expect((await productList(stack.gatewayUrl)).errors).toBeUndefined();
+    });
+
+    it('finishes the requests in flight when it shuts down', async () => {
+      const query = '{ _entities(representations: [{ __typename: "Product", id: "00000000-0000-4000-8000-000000000000" }]) { ... on Product { reviewCount } } }';
+      // Hold the reviews table until the shutdown has begun, so the requests below wait on the database.
+      const release = await holdReviews();
+      const started = () => logs.filter((l) => l.service === 'reviews' && l.msg === 'operation started').length;
+      const startedBefore = started();
+      const inFlight = Array.from({ length: 20 }, () => graphql(stack.reviews.url, query));
+      // All 20 are being executed (and wait on the database) before the shutdown starts.
+      await until(() => Promise.resolve(started() === startedBefore + 20));
+      const closed = stack.reviews.close();
+      await new Promise((r) => setTimeout(r, 100));
+      const released = release();
+      const answers = await Promise.all(inFlight);
+      await Promise.all([closed, released]);
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+      expect(answers.every((a) => a.data?._entities?.[0]?.reviewCount === 0)).toBe(true);
+      await expect(graphql(stack.reviews.url, query)).rejects.toThrow();
+    });
+
+    it('costs only its own fields: the rest of the answer arrives with SERVICE_UNAVAILABLE, naming the service and nothing else', async () => {
+      await stack.reviews.close(); // already closed by the test above; closing is idempotent
+      for (const url of [stack.gatewayUrl, ...impatient.map((i) => i.gateway.url)]) {
+        const res = await productList(url);
+        expect(res.status).toBe(200);
+        expect(res.data.products.edges).toHaveLength(3);
+        expect(res.data.products.edges[0].node).toMatchObject({ name: expect.any(String), averageRating: null, reviewCount: null });
+        expect(res.errors).toEqual([
+          { message: 'the reviews service is unavailable, try again later', extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'reviews' } },
+        ]);
+        expect(leaksIn(res.text, stack.urls)).toEqual([]);
+      }
+      const token = await stack.login(admin.email, admin.password);
+      const me = await stack.request('{ me { name reviews { id } } }', {}, token);
+      expect(me.data!.me).toEqual({ name: 'Ada Admin', reviews: null });
+    });
+  });
+});

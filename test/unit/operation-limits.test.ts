@@ -1,0 +1,188 @@
+// The operation limits' arithmetic, on the real supergraph and subgraph schemas: what each figure
+// counts, that repeated fragments are counted without walking them again, and that every client
+// operation stays well inside the limits.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { getIntrospectionQuery, Kind, parse, validate, specifiedRules, type OperationDefinitionNode } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { loadGatewayConfig, loadSubgraphConfig } from '../../lib/config.js';
+import {
+  countTokens,
+  DEFAULT_OPERATION_LIMITS,
+  estimateOperation,
+  exceededLimit,
+  limitParseOptions,
+  limitRules,
+  measureOperation,
+  reportTokenLimit,
+  subgraphLimits,
+  UNSIZED_LIST,
+} from '../../lib/security/operation-limits.js';
+import { ROOT, SUPERGRAPH_PATH, subgraphSchemaPath } from '../../lib/paths.js';
+import { apiSchemaOf } from '../../tools/schema-check/api-schema.js';
+import { doublingFragments } from '../support/hostile-operations.js';
+
+const api = apiSchemaOf(readFileSync(SUPERGRAPH_PATH, 'utf8'));
+const reviewsSchema = buildSubgraphSchema({ typeDefs: parse(readFileSync(subgraphSchemaPath('reviews'), 'utf8')) });
+
+const figures = (query: string, variables: Record<string, unknown> = {}, schema = api) => measureOperation(schema, query, parse(query), variables);
+const cost = (query: string, variables: Record<string, unknown> = {}, schema = api) => figures(query, variables, schema).cost;
+
+describe('the cost estimate', () => {
+  it('counts every field once per time it is resolved, a page of `first` items for a connection', () => {
+    // products, totalCount, edges, then 3 × (node, id)
+    expect(cost('{ products(first: 3) { totalCount edges { node { id } } } }')).toBe(1 + 1 + 1 + 3 * 2);
+    expect(cost('{ __typename }')).toBe(1);
+  });
+
+  it('reads `first` from a variable, from the variable default, and from the schema default when omitted', () => {
+    const page = (first: string) => `query($n: Int) { products${first} { edges { node { id } } } }`;
+    expect(cost(page('(first: $n)'), { n: 100 })).toBe(2 + 100 * 2);
+    expect(cost('query($n: Int = 7) { products(first: $n) { edges { node { id } } } }')).toBe(2 + 7 * 2);
+    expect(cost(page(''))).toBe(2 + 20 * 2); // products(first: Int = 20)
+    expect(cost(page('(first: $n)'), { n: null })).toBe(2 + 20 * 2); // null gives the resolver's default
+    expect(cost(page('(first: $n)'))).toBe(2 + 20 * 2); // an absent variable leaves the argument out
+    expect(cost('{ product(id: "1") { reviews { edges { node { id } } } } }')).toBe(1 + 1 + 1 + 10 * 2); // reviews(first: Int = 10)
+  });
+
+  it('multiplies nested pages, and counts a page of 0 as 1 so that every field counts', () => {
+    const nested = '{ products(first: 100) { edges { node { reviews(first: 100) { edges { node { author { name } } } } } } } }';
+    expect(cost(nested)).toBe(2 + 100 * (1 + 1 + 1 + 100 * 3));
+    expect(cost('{ products(first: 0) { edges { node { id name } } } }')).toBe(2 + 1 * 3);
+  });
+
+  it('assumes a full page for a list without a size argument', () => {
+    expect(cost('{ categories { id name } }')).toBe(1 + UNSIZED_LIST * 2);
+    expect(cost('{ order(id: "1") { items { quantity } } }')).toBe(1 + 1 + UNSIZED_LIST * 1);
+  });
+
+  it('sizes `_entities` by its representations, given as a variable or inline', () => {
+    const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviews(first: 5) { edges { node { id } } } } } }';
+    const reps = (n: number) => Array.from({ length: n }, (_, i) => ({ __typename: 'Product', id: String(i) }));
+    expect(cost(query, { r: reps(40) }, reviewsSchema)).toBe(1 + 40 * (1 + 1 + 5 * 2));
+    expect(cost('{ _entities(representations: [{__typename: "Product", id: "1"}, {__typename: "Product", id: "2"}]) { __typename } }', {}, reviewsSchema)).toBe(
+      1 + 2 * 1,
+    );
+  });
+
+  it('counts a fragment at every spread, and a doubling chain of 40 fragments as 2^39 fields without walking them', () => {
+    expect(cost('{ ...Q ...Q } fragment Q on Query { products(first: 2) { edges { node { id } } } }')).toBe(2 * (2 + 2 * 2));
+    expect(cost(doublingFragments(40))).toBe(2 ** 39);
+    expect(cost(doublingFragments(200))).toBe(Number.MAX_SAFE_INTEGER); // capped, still over any limit
+  });
+
+  it('lets Apollo Sandbox introspect: its lists are bounded by the schema and by graphql-js', () => {
+    const query = getIntrospectionQuery();
+    expect(validate(api, parse(query), [...specifiedRules, ...limitRules(DEFAULT_OPERATION_LIMITS)])).toEqual([]);
+    expect(cost(query)).toBeLessThan(1_000);
+  });
+});
+
+describe('the other figures', () => {
+  it('count depth through fragments (a fragment is no level of its own), and stop at fragment cycles', () => {
+    expect(figures('{ products { edges { node { id } } } }').depth).toBe(4);
+    expect(figures('{ products { ...C } } fragment C on ProductConnection { edges { node { id } } }').depth).toBe(4);
+    const cyclic = '{ product(id: "1") { ...F } } fragment F on Product { category { products { edges { node { ...F } } } } }';
+    expect(validate(api, parse(cyclic), [...specifiedRules, ...limitRules(DEFAULT_OPERATION_LIMITS)]).map((e) => e.message)).toEqual([
+      'Cannot spread fragment "F" within itself.',
+    ]);
+  });
+
+  it('count aliases and root fields at every spread', () => {
+    const query = '{ ...Q a: __typename } fragment Q on Query { x: categories { id } y: product(id: "1") { z: id } }';
+    expect(figures(query)).toMatchObject({ aliases: 2 * 1 + 1, rootFields: 3 });
+    expect(figures('{ ...Q ...R } fragment Q on Query { x: categories { id } } fragment R on Query { ...Q }').aliases).toBe(2);
+  });
+
+  it('count every login and register, aliased or in fragments', () => {
+    const login = (alias: string) => `${alias}: login(email: "a@example.com", password: "pw-123456") { token }`;
+    expect(figures(`mutation { ${login('a')} }`).passwordChecks).toBe(1);
+    expect(figures(`mutation { ${login('a')} ${login('b')} }`).passwordChecks).toBe(2);
+    expect(figures(`mutation { ...L ...L } fragment L on Mutation { ${login('a')} }`).passwordChecks).toBe(2);
+    expect(figures(`mutation { ${login('a')} register(input: { email: "b@example.com", password: "pw-123456", name: "B" }) { token } }`).passwordChecks).toBe(2);
+  });
+
+  it('are measured once per fragment even when the document also has a fragment cycle', () => {
+    const query = `${doublingFragments(40)} fragment Loop on Query { ...Loop2 } fragment Loop2 on Query { ...Loop ...F0 }`;
+    const errors = validate(api, parse(query), [...specifiedRules, ...limitRules(DEFAULT_OPERATION_LIMITS)]);
+    expect(errors.map((e) => e.message)).toContain('Cannot spread fragment "Loop" within itself via "Loop2".');
+  });
+});
+
+describe('the limits', () => {
+  it('name the limit and the figure', () => {
+    const ok = { cost: 10, rootFields: 1, passwordChecks: 1 };
+    expect(exceededLimit(ok, DEFAULT_OPERATION_LIMITS)).toBeUndefined();
+    expect(exceededLimit({ ...ok, cost: 1_234_567 }, DEFAULT_OPERATION_LIMITS)).toBe('Query cost limit of 200000 exceeded, found 1234567.');
+    expect(exceededLimit({ ...ok, rootFields: 21 }, DEFAULT_OPERATION_LIMITS)).toBe('Root fields limit of 20 exceeded, found 21.');
+    expect(exceededLimit({ ...ok, passwordChecks: 2 }, DEFAULT_OPERATION_LIMITS)).toBe('Login and register limit of 1 per operation exceeded, found 2.');
+  });
+
+  it('report the token limit, where graphql-js stops parsing, like the others', () => {
+    const query = `{ ${'__typename '.repeat(10)}}`;
+    let message = '';
+    try {
+      parse(query, limitParseOptions({ ...DEFAULT_OPERATION_LIMITS, tokens: 5 }));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(reportTokenLimit({ message, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })).toEqual({
+      message: 'Token limit of 5 exceeded.',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
+    expect(countTokens(query)).toBe(12);
+    const other = { message: 'Syntax Error: Expected Name, found <EOF>.', extensions: { code: 'GRAPHQL_PARSE_FAILED' } };
+    expect(reportTokenLimit(other)).toBe(other);
+  });
+
+  it('are read from the environment, and a subgraph derives its own from them', () => {
+    const env = { MAX_DEPTH: '8', MAX_ALIASES: '5', MAX_ROOT_FIELDS: '4', MAX_DIRECTIVES: '3', MAX_TOKENS: '900', MAX_COST: '1000' };
+    const limits = { depth: 8, aliases: 5, rootFields: 4, directives: 3, tokens: 900, cost: 1000 };
+    expect(loadGatewayConfig(env).limits).toEqual(limits);
+    expect(loadSubgraphConfig('users', env).limits).toEqual(limits);
+    expect(loadGatewayConfig({}).limits).toEqual(DEFAULT_OPERATION_LIMITS);
+    expect(subgraphLimits(limits)).toEqual({ depth: 10, aliases: 10, rootFields: 4, directives: 6, tokens: 9000, cost: 4000 });
+    expect(() => loadGatewayConfig({ MAX_COST: 'lots' })).toThrow(/MAX_COST/);
+    expect(() => loadSubgraphConfig('catalog', { MAX_DEPTH: '0' })).toThrow(/MAX_DEPTH/);
+  });
+});
+
+describe('the client operations (operations/)', () => {
+  const dir = path.join(ROOT, 'operations');
+  const files = readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((client) => readdirSync(path.join(dir, client.name)).map((file) => `${client.name}/${file}`))
+    .filter((file) => file.endsWith('.graphql'));
+
+  it('are all measured (web, mobile, admin)', () => {
+    expect(new Set(files.map((f) => f.split('/')[0]))).toEqual(new Set(['web', 'mobile', 'admin']));
+  });
+
+  it('each stay below half of every limit, even at the largest page (100) for every page-size variable', () => {
+    const limits = DEFAULT_OPERATION_LIMITS;
+    const rows = files.map((file) => {
+      const text = readFileSync(path.join(dir, file), 'utf8');
+      const operation = parse(text).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+      // Every Int variable of these operations is a page size; clients may ask for up to 100.
+      const largest = Object.fromEntries(
+        (operation.variableDefinitions ?? []).filter((v) => /\bInt\b/.test(JSON.stringify(v.type))).map((v) => [v.variable.name.value, 100]),
+      );
+      const usual = figures(text);
+      const worst = figures(text, largest);
+      expect(estimateOperation(api, parse(text), operation, largest).cost).toBe(worst.cost);
+      return { operation: file, tokens: usual.tokens, depth: usual.depth, aliases: usual.aliases, directives: usual.directives, rootFields: usual.rootFields, cost: usual.cost, 'cost at 100': worst.cost, passwordChecks: usual.passwordChecks };
+    });
+    console.table(rows);
+    console.log('limits', limits);
+    for (const row of rows) {
+      expect.soft(row.tokens, row.operation).toBeLessThan(limits.tokens / 2);
+      expect.soft(row.depth, row.operation).toBeLessThanOrEqual(limits.depth - 5); // levels are few: Me nests 7 of 12
+      expect.soft(row.aliases, row.operation).toBeLessThan(limits.aliases / 2);
+      expect.soft(row.directives, row.operation).toBeLessThan(limits.directives / 2);
+      expect.soft(row.rootFields, row.operation).toBeLessThan(limits.rootFields / 2);
+      expect.soft(row['cost at 100'], row.operation).toBeLessThan(limits.cost / 2);
+      expect.soft(row.passwordChecks, row.operation).toBeLessThanOrEqual(1);
+    }
+  });
+});
