@@ -1,7 +1,7 @@
 // `npm run keys`: new Ed25519 key pairs for the token issuers, printed as the environment lines to
 // put in .env (docker compose reads it) or in a secret store. To rotate one issuer's key:
 // `npm run keys -- users --previous "$USER_TOKEN_PUBLIC_KEYS"` prints a new pair whose public key
-// set still holds the previous keys (see README, Production).
+// set still holds the previous keys (see docs/production.md, "Keys").
 import { parseArgs } from 'node:util';
 import { generateSigningKey, ISSUERS, parsePublicKeys, privateKeyJson, publicKeysJson, type Issuer, type VerifyingKey } from '../lib/security/keys.js';
 

@@ -152,7 +152,7 @@ describe('the observability profile', () => {
   };
   const readYaml = <T>(file: string) => parse(readFileSync(file, 'utf8')) as T;
   const OBSERVABILITY = path.join(ROOT, 'deploy/observability');
-  const mentionedInReadme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const observabilityDoc = readFileSync(path.join(ROOT, 'docs/observability.md'), 'utf8');
 
   it('mounts configuration files that exist, and publishes its pages on this machine only', () => {
     for (const [name, service] of Object.entries(profile)) {
@@ -168,8 +168,8 @@ describe('the observability profile', () => {
       expect(resolved(services[name]!.environment), name).not.toHaveProperty('OTEL_EXPORTER_OTLP_ENDPOINT');
       expect(resolved(services[name]!.environment, { ...dotEnv, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe(endpoint);
     }
-    // The endpoint the README gives is the profile's Jaeger, which takes OTLP over HTTP on 4318.
-    expect(mentionedInReadme.includes(`OTEL_EXPORTER_OTLP_ENDPOINT=${endpoint}`), 'README names the endpoint').toBe(true);
+    // The endpoint docs/observability.md gives is the profile's Jaeger, which takes OTLP over HTTP on 4318.
+    expect(observabilityDoc.includes(`OTEL_EXPORTER_OTLP_ENDPOINT=${endpoint}`), 'docs/observability.md names the endpoint').toBe(true);
     expect(profile.jaeger!.image).toMatch(/^jaegertracing\/jaeger:2\./);
   });
 
@@ -207,14 +207,14 @@ describe('the observability profile', () => {
       path.join(OBSERVABILITY, 'alerts.yml'),
     ).groups.flatMap((g) => g.rules);
 
-    it.each(rules.map((r) => [r.alert, r] as const))('%s queries only metrics the services expose, and the README explains it', (name, rule) => {
+    it.each(rules.map((r) => [r.alert, r] as const))('%s queries only metrics the services expose, and docs/observability.md explains it', (name, rule) => {
       const series = seriesIn(rule.expr);
       expect(series.length).toBeGreaterThan(0);
       expect(series.filter((s) => !SERIES.has(s))).toEqual([]);
       expect(unknownLabels(rule.expr, rule.annotations.summary.replace(/\{\{\s*\$value[^}]*\}\}/g, ''))).toEqual([]);
       expect(['critical', 'warning']).toContain(rule.labels.severity);
       expect(rule.annotations.summary.length).toBeGreaterThan(10);
-      expect(mentionedInReadme.includes(`\`${name}\``), `README explains ${name}`).toBe(true);
+      expect(observabilityDoc.includes(`\`${name}\``), `docs/observability.md explains ${name}`).toBe(true);
     });
   });
 
