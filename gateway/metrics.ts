@@ -1,8 +1,6 @@
 // The gateway's own metrics, next to the shared ones (lib/telemetry/metrics.ts) in its registry:
-// per-subgraph fetch latency and failures, query-plan cache hits, usage by client
-// (gateway/features/usage.ts) and open subscriptions. Names are a contract with the dashboards and alert rules.
-import type { QueryPlan, QueryPlanCache } from '@apollo/query-planner';
-import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+// per-subgraph fetch latency and failures, query-plan cache hits (gateway/features/metrics.ts), usage
+// by client (gateway/features/usage.ts) and open subscriptions. Names are a contract with the dashboards and alert rules.
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { serviceMetrics, SUBGRAPH_FETCH_BUCKETS } from '../lib/telemetry/metrics.js';
 
@@ -59,20 +57,4 @@ export function gatewayMetrics(): GatewayMetrics {
     }),
   };
   return created;
-}
-
-/** Apollo Gateway's default plan cache (an LRU of about 30 MiB), counting its hits and misses. */
-export function countedQueryPlanCache(metrics: GatewayMetrics = gatewayMetrics()): QueryPlanCache {
-  const cache = new InMemoryLRUCache<QueryPlan>({ maxSize: 30 * 2 ** 20, sizeCalculation: (plan) => JSON.stringify(plan).length });
-  return {
-    async get(key) {
-      const plan = await cache.get(key);
-      metrics.queryPlanCache.inc({ result: plan ? 'hit' : 'miss' });
-      return plan;
-    },
-    set: (key, value, options) => cache.set(key, value, options),
-    delete: (key) => cache.delete(key),
-    // A new supergraph makes every plan stale.
-    clear: () => cache.clear(),
-  };
 }

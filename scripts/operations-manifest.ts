@@ -2,7 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../lib/paths.js';
-import { buildManifest, MANIFEST_FILE, manifestText } from '../tools/schema-check/persisted-manifest.js';
+import { MANIFEST_FILE } from '../lib/persisted-manifest.js';
+import { buildManifest, manifestText } from '../tools/schema-check/persisted-manifest.js';
 
 const manifest = buildManifest(ROOT);
 writeFileSync(path.join(ROOT, MANIFEST_FILE), manifestText(manifest));

@@ -3,7 +3,8 @@
 // and writes one file, for `npm run schema:check -- --usage <file>`.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { mergeUsageReports, type UsageReport } from '../tools/schema-check/usage.js';
+import type { UsageReport } from '../lib/usage-report.js';
+import { mergeUsageReports } from '../tools/schema-check/usage.js';
 import { DEFAULT_PORTS } from '../lib/services.js';
 
 const { values } = parseArgs({

@@ -9,10 +9,12 @@
 // replica serves its copy until the max-age ends, as a CDN would. Changes made outside the graph
 // (a recovery job returning stock) show once the max-age ends.
 import ApolloServerPluginResponseCache from '@apollo/server-plugin-response-cache';
-import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import { Redis } from 'ioredis';
 import type { ResponseCacheConfig } from '../../lib/config.js';
 import type { Logger } from '../../lib/logger.js';
+import type { GatewayContext } from '../context.js';
+import type { GatewayFeature } from '../feature.js';
 
 type KeyValueCache = NonNullable<NonNullable<Parameters<typeof ApolloServerPluginResponseCache>[0]>['cache']>;
 
@@ -68,18 +70,11 @@ function redisStore(url: string, prefix: string, logger: Logger): Store {
   };
 }
 
-export interface ResponseCache<C extends BaseContext> {
-  plugins: ApolloServerPlugin<C>[];
-  close(): Promise<void>;
-}
+type C = GatewayContext;
 
-export function responseCache<C extends BaseContext>(config: ResponseCacheConfig, logger: Logger): ResponseCache<C> {
-  if (!config.enabled) return { plugins: [], close: async () => {} };
-  const store = config.redis ? redisStore(config.redis.url, config.redis.keyPrefix, logger) : memoryStore();
-  // The generation each request read its answer under; none when the store could not tell.
-  const generations = new WeakMap<object, string | undefined>();
-  const generationOf = (ctx: GraphQLRequestContext<C>) => generations.get(ctx.request);
-  const invalidation: ApolloServerPlugin<C> = {
+/** Every mutation moves the cache to a new generation. */
+function invalidationPlugin(store: Store): ApolloServerPlugin<C> {
+  return {
     async requestDidStart() {
       return {
         async willSendResponse({ operation }) {
@@ -88,6 +83,15 @@ export function responseCache<C extends BaseContext>(config: ResponseCacheConfig
       };
     },
   };
+}
+
+/** RESPONSE_CACHE: off, the feature brings nothing. Its plugins: the invalidation, then Apollo's cache. */
+export function useResponseCache(config: ResponseCacheConfig, logger: Logger): GatewayFeature {
+  if (!config.enabled) return {};
+  const store = config.redis ? redisStore(config.redis.url, config.redis.keyPrefix, logger) : memoryStore();
+  // The generation each request read its answer under; none when the store could not tell.
+  const generations = new WeakMap<object, string | undefined>();
+  const generationOf = (ctx: GraphQLRequestContext<C>) => generations.get(ctx.request);
   const cache = ApolloServerPluginResponseCache({
     ...(store.cache ? { cache: store.cache } : {}),
     // Only public answers are kept (nothing private is worth a shared cache).
@@ -100,5 +104,5 @@ export function responseCache<C extends BaseContext>(config: ResponseCacheConfig
     shouldReadFromCache: async (ctx) => generationOf(ctx) !== undefined,
     shouldWriteToCache: async (ctx) => generationOf(ctx) !== undefined,
   }) as ApolloServerPlugin<C>;
-  return { plugins: [invalidation, cache], close: store.close };
+  return { plugins: [invalidationPlugin(store), cache], close: store.close };
 }

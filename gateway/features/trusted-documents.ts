@@ -13,12 +13,14 @@
 // cache (per replica, emptied by a restart).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import type { Request } from 'express';
 import { GraphQLError } from 'graphql';
 import type { Viewer } from '../../lib/security/auth.js';
 import type { TrustedDocumentsConfig } from '../../lib/config.js';
-import type { PersistedQueryManifest } from '../../tools/schema-check/persisted-manifest.js';
+import type { PersistedQueryManifest } from '../../lib/persisted-manifest.js';
+import type { GatewayContext } from '../context.js';
+import type { GatewayFeature } from '../feature.js';
 
 /** The header that carries OPERATIONS_ADMIN_KEY. */
 export const OPERATIONS_KEY_HEADER = 'x-operations-key';
@@ -81,7 +83,7 @@ export interface OperationSent {
   operationsKey: string | undefined;
 }
 
-export interface TrustedDocuments<C extends BaseContext> {
+export interface TrustedDocuments extends GatewayFeature {
   /** Throws the refusal (with its code and HTTP status) when the policy does not let this request's operation run. */
   admit(req: Request, viewer: Viewer | null): void;
   /**
@@ -89,13 +91,27 @@ export interface TrustedDocuments<C extends BaseContext> {
    * WebSocket): throws the refusal, else returns the text to run (undefined: an id nobody knows).
    */
   check(sent: OperationSent): string | undefined;
-  /** Serves the manifest's ids from the manifest. */
-  plugin: ApolloServerPlugin<C>;
+  /** The manifest's ids served from the manifest (trustedDocumentsPlugin). */
+  plugins: ApolloServerPlugin<GatewayContext>[];
   /** Apollo Server's APQ setting: its cache registers operations, except under `manifest`, where nothing registers. */
-  persistedQueries: ApolloServerOptions<C>['persistedQueries'];
+  persistedQueries: ApolloServerOptions<GatewayContext>['persistedQueries'];
 }
 
-export function trustedDocuments<C extends BaseContext>(config: TrustedDocumentsConfig): TrustedDocuments<C> {
+/** Serves the manifest's ids from the manifest; under `manifest`, turns Apollo Server's APQ off for what was admitted. */
+function trustedDocumentsPlugin(bodies: Map<string, string>, policy: TrustedDocumentsConfig['policy']): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart({ request }) {
+      const persisted = request.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
+      const hash = typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
+      if (hash !== undefined && request.query === undefined) request.query = bodies.get(hash);
+      // Apollo Server's APQ is off under `manifest`: what was admitted runs as its text.
+      if (policy === 'manifest' && persisted) delete request.extensions!.persistedQuery;
+    },
+  };
+}
+
+/** The OPERATIONS policy as a gateway feature; `check` is for the subscription path (useSubscriptions' `admit`). */
+export function useTrustedDocuments(config: TrustedDocumentsConfig): TrustedDocuments {
   const { policy } = config;
   const bodies = readManifest(config.manifestPath);
   const adminKey = config.adminKey === undefined ? undefined : createHash('sha256').update(config.adminKey).digest();
@@ -131,15 +147,7 @@ export function trustedDocuments<C extends BaseContext>(config: TrustedDocuments
       const key = req.headers[OPERATIONS_KEY_HEADER];
       check({ ...operationOf(req), viewer, operationsKey: typeof key === 'string' ? key : undefined });
     },
-    plugin: {
-      async requestDidStart({ request }) {
-        const persisted = request.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
-        const hash = typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
-        if (hash !== undefined && request.query === undefined) request.query = bodies.get(hash);
-        // Apollo Server's APQ is off under `manifest`: what was admitted runs as its text.
-        if (policy === 'manifest' && persisted) delete request.extensions!.persistedQuery;
-      },
-    },
+    plugins: [trustedDocumentsPlugin(bodies, policy)],
     persistedQueries: policy === 'manifest' ? false : {},
   };
 }

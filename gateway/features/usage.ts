@@ -3,13 +3,15 @@
 // document with TypeInfo against the API schema). Counted in metrics and kept as a report since
 // the gateway started, served to administrators on GET /usage and merged into a file by
 // `npm run usage:report`, which `npm run schema:check -- --usage FILE` reads to name the clients
-// a breaking change would hurt (tools/schema-check/usage.ts).
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+// a breaking change would hurt (tools/schema-check/usage.ts). A gateway feature: useUsage.
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler } from 'express';
 import { TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Tokens } from '../../lib/security/auth.js';
 import { BoundedLabel, VERSION_LIKE } from '../../lib/telemetry/metrics.js';
-import type { UsageReport } from '../../tools/schema-check/usage.js';
+import type { UsageReport } from '../../lib/usage-report.js';
+import type { GatewayContext } from '../context.js';
+import type { GatewayFeature } from '../feature.js';
 import { gatewayMetrics, type GatewayMetrics } from '../metrics.js';
 
 export const CLIENT_NAME_HEADER = 'apollographql-client-name';
@@ -48,8 +50,6 @@ export class UsageRecorder {
   readonly #names = new BoundedLabel(50, 'unknown');
   readonly #versions = new BoundedLabel(200, 'unknown', VERSION_LIKE);
   readonly #operations = new BoundedLabel(500);
-  /** Fields per (query hash, operation name): walking a document once is enough. */
-  readonly #fieldsByDocument = new Map<string, string[]>();
   readonly #since = new Date();
 
   constructor(readonly metrics: GatewayMetrics = gatewayMetrics()) {}
@@ -71,24 +71,6 @@ export class UsageRecorder {
     }
   }
 
-  plugin<C extends BaseContext>(): ApolloServerPlugin<C> {
-    return {
-      requestDidStart: async () => ({
-        didResolveOperation: async ({ request, document, schema, operationName, queryHash }) => {
-          const key = `${queryHash}\u0000${operationName ?? ''}`;
-          let fields = this.#fieldsByDocument.get(key);
-          if (!fields) {
-            fields = fieldsOf(schema, document, operationName);
-            if (this.#fieldsByDocument.size >= MAX_CACHED_DOCUMENTS) this.#fieldsByDocument.clear();
-            this.#fieldsByDocument.set(key, fields);
-          }
-          const headers = request.http?.headers;
-          this.record({ name: headers?.get(CLIENT_NAME_HEADER) ?? undefined, version: headers?.get(CLIENT_VERSION_HEADER) ?? undefined }, operationName, fields);
-        },
-      }),
-    };
-  }
-
   report(): UsageReport {
     const sorted = (m: Map<string, number>) => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)));
     return {
@@ -99,20 +81,49 @@ export class UsageRecorder {
         .map((c) => ({ name: c.name, version: c.version, operations: sorted(c.operations), fields: sorted(c.fields) })),
     };
   }
+}
 
-  /** GET /usage: the report, for administrators only (it shows what every client does). */
-  route(tokens: Tokens): RequestHandler {
-    return async (req, res) => {
-      const refuse = (status: number, code: string, message: string) => res.status(status).json({ errors: [{ message, extensions: { code } }] });
-      let viewer;
-      try {
-        viewer = await tokens.fromAuthorization(req.headers.authorization);
-      } catch (err) {
-        return refuse(401, 'UNAUTHENTICATED', (err as Error).message);
-      }
-      if (!viewer) return refuse(401, 'UNAUTHENTICATED', 'the usage report needs an administrator token: Authorization: Bearer <token>');
-      if (viewer.role !== 'ADMIN') return refuse(403, 'FORBIDDEN', 'the usage report requires the ADMIN role');
-      res.json(this.report());
-    };
-  }
+/** Records every operation that passed validation, with the fields it selects. */
+export function usagePlugin(recorder: UsageRecorder): ApolloServerPlugin<GatewayContext> {
+  /** Fields per (query hash, operation name): walking a document once is enough. */
+  const fieldsByDocument = new Map<string, string[]>();
+  return {
+    requestDidStart: async () => ({
+      didResolveOperation: async ({ request, document, schema, operationName, queryHash }) => {
+        const key = `${queryHash}\u0000${operationName ?? ''}`;
+        let fields = fieldsByDocument.get(key);
+        if (!fields) {
+          fields = fieldsOf(schema, document, operationName);
+          if (fieldsByDocument.size >= MAX_CACHED_DOCUMENTS) fieldsByDocument.clear();
+          fieldsByDocument.set(key, fields);
+        }
+        const headers = request.http?.headers;
+        recorder.record({ name: headers?.get(CLIENT_NAME_HEADER) ?? undefined, version: headers?.get(CLIENT_VERSION_HEADER) ?? undefined }, operationName, fields);
+      },
+    }),
+  };
+}
+
+/** GET /usage: the report, for administrators only (it shows what every client does). */
+export function usageRoute(recorder: UsageRecorder, tokens: Tokens): RequestHandler {
+  return async (req, res) => {
+    const refuse = (status: number, code: string, message: string) => res.status(status).json({ errors: [{ message, extensions: { code } }] });
+    let viewer;
+    try {
+      viewer = await tokens.fromAuthorization(req.headers.authorization);
+    } catch (err) {
+      return refuse(401, 'UNAUTHENTICATED', (err as Error).message);
+    }
+    if (!viewer) return refuse(401, 'UNAUTHENTICATED', 'the usage report needs an administrator token: Authorization: Bearer <token>');
+    if (viewer.role !== 'ADMIN') return refuse(403, 'FORBIDDEN', 'the usage report requires the ADMIN role');
+    res.json(recorder.report());
+  };
+}
+
+/** Usage by client as a gateway feature: the recording plugin and GET /usage. */
+export function useUsage(tokens: Tokens, recorder: UsageRecorder = new UsageRecorder()): GatewayFeature {
+  return {
+    plugins: [usagePlugin(recorder)],
+    routes: (app) => app.get('/usage', usageRoute(recorder, tokens)),
+  };
 }

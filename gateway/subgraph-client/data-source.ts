@@ -3,13 +3,19 @@
 // users subgraph's UNAUTHENTICATED, not "401: Unauthorized"). A subgraph that cannot be reached,
 // answers too late or answers something that is not GraphQL costs only its fields, as
 // SERVICE_UNAVAILABLE naming the service; its URL and the cause go to the log, never to the client.
+// A call made for a client's operation forwards who the client is (token, request id, address).
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+// The package root does not export the enum of request kinds; its own module does.
+import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types.js';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import { ErrorCode, serviceUnavailable } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
+import { REQUEST_ID_HEADER } from '../../lib/server/request-id.js';
+import type { GatewayContext } from '../context.js';
 import { gatewayMetrics, type FetchFailure } from '../metrics.js';
 import { subgraphFetcher, SubgraphTimeoutError } from './fetch.js';
+import type { SubgraphCall } from './types.js';
 
 type FetcherResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
@@ -21,8 +27,8 @@ export interface SubgraphSourceOptions {
   url: string;
   /** How long a call may take, response body included. */
   timeoutMs: number;
-  /** Share the answer of an identical query in flight (inflight-dedup.ts). */
-  dedupe: boolean;
+  /** Wraps each HTTP call (the features' subgraphCall hooks, e.g. deduplication). */
+  wrap?: (call: SubgraphCall) => SubgraphCall;
   /** For failures outside a client request (composing from the running subgraphs). */
   logger: Logger;
 }
@@ -55,18 +61,31 @@ function failureOf(error: Error, response: FetcherResponse | undefined): FetchFa
   return response.ok ? 'invalid_response' : 'http_error';
 }
 
-export class SubgraphDataSource<C extends { log?: Logger }> extends RemoteGraphQLDataSource<C> {
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly #name: string;
   readonly #logger: Logger;
 
-  constructor({ name, url, timeoutMs, dedupe, logger }: SubgraphSourceOptions) {
+  constructor({ name, url, timeoutMs, wrap, logger }: SubgraphSourceOptions) {
     // A deadline per call: a slow subgraph costs its fields, not the whole response.
-    super({ url, fetcher: subgraphFetcher({ timeoutMs, dedupe }) });
+    super({ url, fetcher: subgraphFetcher({ timeoutMs, ...(wrap ? { wrap } : {}) }) });
     this.#name = name;
     this.#logger = logger;
   }
 
-  override async process(options: GraphQLDataSourceProcessOptions<C>): Promise<SubgraphResponse> {
+  /**
+   * Forwards the client's Authorization, request id and address on calls made for its operation
+   * only: health checks and schema loading (IntrospectAndCompose) are the gateway's own calls.
+   */
+  override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    if (options.kind !== GraphQLDataSourceRequestKind.INCOMING_OPERATION) return;
+    const { request, context } = options;
+    if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+    request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    // Replaces whatever the client sent: subgraphs trust the gateway's word, not the client's.
+    if (context.clientAddress) request.http?.headers.set('x-forwarded-for', context.clientAddress);
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
     const started = performance.now();
     try {
       return await super.process(options);
@@ -87,7 +106,7 @@ export class SubgraphDataSource<C extends { log?: Logger }> extends RemoteGraphQ
   }
 
   /** Every failed call (refused, reset, timed out, not GraphQL) ends here: logged with its cause, answered without it. */
-  override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse, context?: C): never {
+  override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse, context?: GatewayContext): never {
     if (error instanceof SubgraphAnswer) throw error;
     gatewayMetrics().subgraphFetchFailures.inc({ subgraph: this.#name, reason: failureOf(error, response) });
     // Calls outside a client request (composing from the running subgraphs) have no request log.

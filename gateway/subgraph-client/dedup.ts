@@ -6,13 +6,21 @@
 // Only queries are shared (a mutation always runs), and the key holds the caller's token, so two
 // users never share an answer: a subgraph's answer to a query depends on nothing else it is sent
 // (the request id and the client address are for logs and for login throttling, a mutation).
+//
+// A gateway feature (useDeduplication, gateway/feature.ts): it wraps the subgraph client's calls.
+import type { GatewayFeature } from '../feature.js';
+import type { SubgraphAnswer } from './types.js';
 
-/** What a subgraph answered, kept as bytes so that every waiter can read its own copy. */
-export interface SubgraphAnswer {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: Buffer<ArrayBuffer> | null;
+/** DEDUPE_SUBGRAPH_QUERIES: off, the feature brings nothing and every call runs on its own. */
+export function useDeduplication(enabled: boolean): GatewayFeature {
+  if (!enabled) return {};
+  return {
+    // One table of calls in flight per data source (that is, per subgraph).
+    subgraphCall(next) {
+      const shared = inflight<SubgraphAnswer>();
+      return (url, init) => shared(dedupeKey(url, init?.method ?? 'POST', (init?.headers ?? {}) as Record<string, string>, init?.body as string | undefined), () => next(url, init));
+    },
+  };
 }
 
 /** The key of a call that may be shared, or undefined for one that must run on its own. */

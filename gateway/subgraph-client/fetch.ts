@@ -1,15 +1,14 @@
 // The gateway's HTTP client for subgraph calls: node:http over kept-alive connections, with one
-// deadline per call that covers the whole answer, and identical queries in flight shared
-// (inflight-dedup.ts). Node's fetch (undici behind the WHATWG API) costs about twice the CPU per
+// deadline per call that covers the whole answer; features may wrap each call (deduplication,
+// dedup.ts). Node's fetch (undici behind the WHATWG API) costs about twice the CPU per
 // call, and a signal per call (AbortSignal.timeout) adds to it.
 import http, { type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { traceHeaders } from '../../lib/telemetry/tracing.js';
-import { dedupeKey, inflight, type SubgraphAnswer } from './dedup.js';
+import type { SubgraphAnswer, SubgraphCall, SubgraphInit } from './types.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
-type FetcherInit = Parameters<Fetcher>[1];
 
 /** Thrown when a call outlives its deadline; named like the error of AbortSignal.timeout. */
 export class SubgraphTimeoutError extends Error {
@@ -30,23 +29,23 @@ function headerPairs(raw: string[]): [string, string][] {
 export interface FetcherOptions {
   /** How long a call may take, response body included. */
   timeoutMs: number;
-  /** Share the answer of an identical query in flight (inflight-dedup.ts). */
-  dedupe: boolean;
+  /** Wraps each call (the features' subgraphCall hooks, gateway/feature.ts); the call itself when none. */
+  wrap?: (call: SubgraphCall) => SubgraphCall;
 }
 
-export function subgraphFetcher({ timeoutMs, dedupe }: FetcherOptions): Fetcher {
+export function subgraphFetcher({ timeoutMs, wrap = (call) => call }: FetcherOptions): Fetcher {
   const agents = {
     http: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
     https: new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
   };
-  const call = (url: string, init?: FetcherInit) =>
+  const call: SubgraphCall = (url, init) =>
     new Promise<SubgraphAnswer>((resolve, reject) => {
       const target = new URL(url);
       const secure = target.protocol === 'https:';
       const request = (secure ? https : http).request(target, {
         method: init?.method ?? 'POST',
         // The active span is gateway.fetch (Apollo Gateway's): the subgraph continues its trace.
-        // Added here, after the dedupe key was taken, so that traced calls still share answers.
+        // Added here, inside the features' wrappers (after the dedupe key was taken), so that traced calls still share answers.
         headers: { ...(init?.headers as OutgoingHttpHeaders | undefined), ...traceHeaders() },
         agent: secure ? agents.https : agents.http,
       });
@@ -81,10 +80,9 @@ export function subgraphFetcher({ timeoutMs, dedupe }: FetcherOptions): Fetcher 
       });
       request.end(init?.body as string | undefined);
     });
-  const shared = inflight<SubgraphAnswer>();
-  const fetcher = async (url: string, init?: FetcherInit) => {
-    const key = dedupe ? dedupeKey(url, init?.method ?? 'POST', (init?.headers ?? {}) as Record<string, string>, init?.body as string | undefined) : undefined;
-    const answer = await shared(key, () => call(url, init));
+  const wrapped = wrap(call);
+  const fetcher = async (url: string, init?: SubgraphInit) => {
+    const answer = await wrapped(url, init);
     // Each caller reads its own Response; a status or header the Response API refuses rejects.
     return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
   };

@@ -1,7 +1,7 @@
 // Errors on the subscription transports read as they do over HTTP: the shared formatter (masking
 // internal errors in production) and the token limit reported like the other limits.
 import type { ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
-import { formatError } from '../../lib/server/apollo.js';
+import { formatError } from '../../lib/server/format-error.js';
 import { reportTokenLimit } from '../../lib/security/operation-limits.js';
 
 export function resultFormatter(production: boolean) {

@@ -10,7 +10,8 @@ import { operationFromDocument, Supergraph, type Schema } from '@apollo/federati
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { DocumentNode, ExecutionResult, FormattedExecutionResult, GraphQLSchema } from 'graphql';
-import type { GatewayContext } from '../server.js';
+import type { GatewayContext } from '../context.js';
+import type { SubgraphClient } from '../subgraph-client/types.js';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
@@ -21,35 +22,26 @@ export interface SubscriptionPlan {
   operationContext: OperationContext;
 }
 
-/** Builds a data source for a subgraph, as the gateway does for queries (auth and request id forwarded). */
-export type BuildService = (definition: { name: string; url: string }) => GraphQLDataSource;
-/** Where a subgraph is reached: its routing URL in the supergraph, unless configured otherwise. */
-export type Route = (name: string, url: string | undefined) => string;
-
 /** Plans are kept per operation text; a client repeats the same few. */
 const MAX_CACHED_PLANS = 500;
 
 export class SubscriptionPlanner {
   #current: { supergraph: Supergraph; planner: QueryPlanner; apiSchema: Schema; graphqlApiSchema: GraphQLSchema; supergraphSchema: GraphQLSchema; services: ServiceMap } | undefined;
   readonly #plans = new Map<string, SubscriptionPlan>();
-  readonly #buildService: BuildService;
-  readonly #route: Route;
   #urls = new Map<string, string>();
 
-  constructor(buildService: BuildService, route: Route) {
-    this.#buildService = buildService;
-    this.#route = route;
-  }
-
-  /** Called by the gateway with every supergraph it loads (at start, and each composition after). */
-  update(coreSupergraphSdl: string, graphqlApiSchema: GraphQLSchema): void {
+  /**
+   * Called by the gateway with every supergraph it loads (at start, and each composition after),
+   * and its subgraph client: the data sources its queries use (headers forwarded, deadline).
+   */
+  update(coreSupergraphSdl: string, graphqlApiSchema: GraphQLSchema, subgraphs: SubgraphClient): void {
     const supergraph = Supergraph.build(coreSupergraphSdl);
     const services: ServiceMap = Object.create(null);
     const urls = new Map<string, string>();
     for (const subgraph of supergraph.subgraphs()) {
-      const url = this.#route(subgraph.name, subgraph.url);
+      const url = subgraphs.route(subgraph.name, subgraph.url);
       urls.set(subgraph.name, url);
-      services[subgraph.name] = this.#buildService({ name: subgraph.name, url });
+      services[subgraph.name] = subgraphs.buildService({ name: subgraph.name, url });
     }
     this.#urls = urls;
     this.#current = {

@@ -8,7 +8,7 @@ import { ErrorCode, internalError, operationRefused, serviceUnavailable, tooMany
 import type { Logger } from '../../lib/logger.js';
 import { estimateOperation, exceededLimit, limitParseOptions, limitRules, type OperationLimits } from '../../lib/security/operation-limits.js';
 import { gatewayMetrics } from '../metrics.js';
-import type { GatewayContext } from '../server.js';
+import type { GatewayContext } from '../context.js';
 import { operationIn, type OperationSent } from '../features/trusted-documents.js';
 import { primaryVariables, type SubscriptionPlan, type SubscriptionPlanner } from './plan.js';
 import { Broadcast, type Source } from './broadcast.js';

@@ -11,10 +11,9 @@
 //   `reportTokenLimit` gives its error the code of the other limits.
 // - depth, aliases, directives: graphql-armor's validation rules (they memoize per fragment).
 // - cost, root fields, password checks: ours (operation-cost.ts), in `didResolveOperation` (after
-//   validation, before the gateway plans), because the cost depends on the variables and on the
+//   validation, before the gateway plans: lib/server/plugins/limits.ts), because the cost depends on the variables and on the
 //   schema's default page sizes, which validation rules do not see; armor's cost-limit reads only
 //   literal `first` values and knows neither `_entities` nor schema defaults.
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
@@ -33,9 +32,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import { operationRefused } from '../errors.js';
 import { estimateOperation, MAX_PASSWORD_CHECKS, type OperationFigures } from './operation-cost.js';
-import type { Logger } from '../logger.js';
 
 export { estimateOperation, UNSIZED_LIST, type OperationFigures } from './operation-cost.js';
 
@@ -131,23 +128,6 @@ export function reportTokenLimit(formatted: GraphQLFormattedError): GraphQLForma
   const tokens = formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' ? TOKEN_LIMIT.exec(formatted.message)?.[1] : undefined;
   if (tokens === undefined) return formatted;
   return { ...formatted, message: `Token limit of ${tokens} exceeded.`, extensions: { ...formatted.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } };
-}
-
-/** Checks the figures that depend on the variables, after validation and before execution (and planning). */
-export function limitsPlugin<C extends BaseContext & { log: Logger }>(limits: OperationLimits): ApolloServerPlugin<C> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request, contextValue }) {
-          if (!operation) return;
-          const figures = estimateOperation(schema, document, operation, request.variables);
-          contextValue.log.debug(figures, 'operation figures');
-          const refusal = exceededLimit(figures, limits);
-          if (refusal) throw operationRefused(refusal);
-        },
-      };
-    },
-  };
 }
 
 export interface MeasuredOperation extends OperationFigures {

@@ -1,22 +1,29 @@
 // The HTTP server every service runs, gateway and subgraphs alike: request ids, health and
 // readiness routes, a body limit, Apollo Server with the shared error handling and logging, keep-
-// alive settings the gateway can live with, and a graceful stop.
+// alive settings the gateway can live with, and a graceful stop. What differs between services
+// comes in as server extensions (lib/server/extension.ts).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServer, type BaseContext } from '@apollo/server';
 import type { ApolloServerOptionsWithGateway, ApolloServerOptionsWithSchema } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Request, type RequestHandler } from 'express';
-import { formatError, landingPage, loggingPlugin } from './apollo.js';
-import { mutationsAreNotCached } from './plugins/cache-policy.js';
+import express, { type Request } from 'express';
+import type { Closable, ServerExtension } from './extension.js';
+import { formatError } from './format-error.js';
 import { jsonErrors, notFound } from './http-errors.js';
 import type { Logger } from '../logger.js';
-import { limitParseOptions, limitRules, limitsPlugin, reportTokenLimit, type OperationLimits } from '../security/operation-limits.js';
-import { operationGuard } from './plugins/operation-guard.js';
+import { limitParseOptions, limitRules, reportTokenLimit, type OperationLimits } from '../security/operation-limits.js';
+import { cachePolicyPlugin } from './plugins/cache-policy.js';
+import { landingPagePlugin } from './plugins/landing-page.js';
+import { limitsPlugin } from './plugins/limits.js';
+import { loggingPlugin } from './plugins/logging.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { operationGuardPlugin } from './plugins/operation-guard.js';
+import { tracingPlugin } from './plugins/tracing.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
-import { metricsHandler, metricsPlugin, serviceMetrics } from '../telemetry/metrics.js';
-import { flushTracing, startTracing, traceRequests, traceRootResolvers, tracingPlugin } from '../telemetry/tracing.js';
+import { metricsHandler, serviceMetrics } from '../telemetry/metrics.js';
+import { flushTracing, startTracing, traceRequests, traceRootResolvers } from '../telemetry/tracing.js';
 
 /** Larger bodies are refused with 413 before any parsing. */
 export const BODY_LIMIT = '1mb';
@@ -54,28 +61,17 @@ export interface GraphQLServerOptions<C extends BaseContext> {
   production: boolean;
   /** Refused before execution (and, in the gateway, before planning). */
   limits: OperationLimits;
-  plugins?: ApolloServerPlugin<C>[];
-  /** Apollo Server's automatic persisted queries (on by default; the gateway's trusted-documents policy decides). */
-  persistedQueries?: ApolloServerOptionsWithSchema<C>['persistedQueries'];
   /** Builds the request context; may throw (e.g. UNAUTHENTICATED) to refuse the request. */
   context(req: Request): Promise<C>;
-  /** Throws when the service cannot serve (readiness probe). */
-  ready(): Promise<void>;
-  /** Releases resources after the last in-flight request finished. */
-  onClose?(): Promise<void>;
-  /** Static files served outside /graphql (the gateway's web shop), before the 404 handler. */
-  staticFiles?: RequestHandler;
-  /** Adds routes of this service's own (e.g. the gateway's usage report) before /graphql. */
-  routes?(app: express.Express): void;
-  /**
-   * Long-lived transports on the same port (subscriptions: WebSocket upgrades, Server-Sent
-   * Events), mounted before /graphql; closed first on stop, so their clients reconnect elsewhere.
-   */
-  attach?(server: http.Server, app: express.Express): { close(): Promise<void> };
+  /** What this service adds to the shared server (plugins, routes, transports, readiness, resources), in order. */
+  extensions?: ServerExtension<C>[];
 }
 
 export async function startGraphQLServer<C extends BaseContext & { log: Logger }>(options: GraphQLServerOptions<C>): Promise<RunningServer> {
   const { logger, production } = options;
+  const extensions = options.extensions ?? [];
+  const persistedQueries = extensions.filter((e) => e.persistedQueries !== undefined).map((e) => e.persistedQueries);
+  if (persistedQueries.length > 1) throw new Error('more than one server extension sets persistedQueries');
   await startTracing(options.service); // only when the OTEL_* variables ask for it (lib/telemetry/tracing.ts)
   const metrics = serviceMetrics(options.service);
   const app = express();
@@ -95,7 +91,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   app.get('/ready', async (req, res) => {
     try {
       if (closing) throw new Error('shutting down');
-      await options.ready();
+      for (const extension of extensions) await extension.ready?.();
       res.json({ status: 'ready' });
     } catch (err) {
       req.log.warn({ err }, 'not ready');
@@ -104,7 +100,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   });
 
   app.get('/metrics', metricsHandler(metrics));
-  options.routes?.(app);
+  for (const extension of extensions) extension.routes?.(app);
 
   const server = http.createServer(app);
   // Longer than the gateway's idle-socket timeout, so the gateway never reuses a socket the
@@ -121,22 +117,22 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       loggingPlugin<C>(logger),
-      operationGuard<C>(),
-      landingPage(production),
+      operationGuardPlugin<C>(),
+      landingPagePlugin(production),
       limitsPlugin<C>(options.limits),
-      mutationsAreNotCached<C>(),
+      cachePolicyPlugin<C>(),
       metricsPlugin<C>(metrics),
       ...[tracingPlugin<C>()].filter((p) => p !== undefined),
-      ...(options.plugins ?? []),
+      ...extensions.flatMap((e) => e.plugins ?? []),
     ],
-    ...(options.persistedQueries !== undefined ? { persistedQueries: options.persistedQueries } : {}),
+    ...(persistedQueries.length > 0 ? { persistedQueries: persistedQueries[0] } : {}),
     formatError: (formatted) => format(reportTokenLimit(formatted)),
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();
-  const attached = options.attach?.(server, app);
+  const attached = extensions.flatMap((e): Closable[] => (e.attach ? [e.attach(server, app)] : []));
   app.use('/graphql', ...traceRequests(options.service), express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: ({ req }) => options.context(req) }));
-  if (options.staticFiles) app.use(options.staticFiles);
+  for (const extension of extensions) if (extension.staticFiles) app.use(extension.staticFiles);
   app.use(notFound, jsonErrors(BODY_LIMIT));
 
   await new Promise<void>((resolve, reject) => {
@@ -150,9 +146,9 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     // Idempotent: a signal handler and a test teardown may both ask.
     close: () =>
       (closing ??= (async () => {
-        await attached?.close();
+        await Promise.all(attached.map((a) => a.close()));
         await apollo.stop(); // the drain plugin stops accepting, then waits for in-flight requests
-        await options.onClose?.();
+        for (const extension of extensions) await extension.close?.();
         await flushTracing();
       })()),
   };

@@ -77,26 +77,30 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
       production: config.production,
       // Looser than the gateway's by what the query planner adds, so every fetch it plans passes.
       limits,
-      // Inline tracing (ftv1) costs time on every request and nothing here reads it.
-      plugins: [ApolloServerPluginInlineTraceDisabled()],
       context: async (req) => {
         // A subgraph verifies the token itself: a request that reached it some other way than
         // through the gateway gets no more than the token allows.
         const viewer = await tokens.fromAuthorization(req.headers.authorization);
         return subgraph.context({ viewer, clientAddress: req.ip, requestId: req.requestId, log: req.log });
       },
-      ready: db.ping,
-      // Subscriptions (graphql-ws) on the same /graphql, for the gateway.
-      attach: (httpServer) =>
-        serveSubgraphSubscriptions<C>({
-          server: httpServer,
-          schema,
-          limits,
-          logger,
-          viewerOf: (authorization) => tokens.fromAuthorization(authorization),
-          context: (viewer, requestId, log) => subgraph.context({ viewer, clientAddress: undefined, requestId, log }),
-        }),
-      onClose: release,
+      extensions: [
+        // Inline tracing (ftv1) costs time on every request and nothing here reads it.
+        { plugins: [ApolloServerPluginInlineTraceDisabled()] },
+        // Ready while the database answers; released after the last request.
+        { ready: db.ping, close: release },
+        // Subscriptions (graphql-ws) on the same /graphql, for the gateway.
+        {
+          attach: (httpServer) =>
+            serveSubgraphSubscriptions<C>({
+              server: httpServer,
+              schema,
+              limits,
+              logger,
+              viewerOf: (authorization) => tokens.fromAuthorization(authorization),
+              context: (viewer, requestId, log) => subgraph.context({ viewer, clientAddress: undefined, requestId, log }),
+            }),
+        },
+      ],
     });
     logger.info({ url: server.url }, `${config.name} subgraph ready`);
     return { ...server, db };

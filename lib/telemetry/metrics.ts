@@ -3,7 +3,6 @@
 // process and event-loop metrics. One registry per service name, so that services started in one
 // process (the tests) keep theirs apart; every metric carries a `service` label. Label values
 // that come from clients (operation names, error codes) are bounded: see BoundedLabel.
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
@@ -88,26 +87,6 @@ export function serviceMetrics(service: string): ServiceMetrics {
   };
   byService.set(service, metrics);
   return metrics;
-}
-
-/** Counts every operation (also those refused before execution) with its latency, and each error by code. */
-export function metricsPlugin<C extends BaseContext>(metrics: ServiceMetrics): ApolloServerPlugin<C> {
-  return {
-    async requestDidStart() {
-      const started = performance.now();
-      return {
-        async didEncounterErrors({ errors }) {
-          for (const error of errors) metrics.errors.inc({ code: metrics.errorCodes.of(String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR')) });
-        },
-        async willSendResponse({ operationName, operation, request }) {
-          // A refused operation (parse or validation error) has no resolved operation: its name is the one asked for.
-          const labels = { operation_name: metrics.operationNames.of(operationName ?? request.operationName), operation_type: operation?.operation ?? 'unknown' };
-          metrics.requests.inc(labels);
-          metrics.requestDuration.observe(labels, (performance.now() - started) / 1000);
-        },
-      };
-    },
-  };
 }
 
 /** GET /metrics: the service's registry in the Prometheus text format. */

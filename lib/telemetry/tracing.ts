@@ -6,12 +6,10 @@
 // every SQL statement, and Apollo Gateway's spans (gateway.request, .plan, .fetch...). The
 // outgoing calls (gateway -> subgraph, orders/reviews -> catalog) carry `traceparent`.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { RequestHandler } from 'express';
 import { defaultFieldResolver, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import { PUBLIC_CODES } from '../errors.js';
 
 const TRACER = 'commerce-supergraph';
 const tracer = () => trace.getTracer(TRACER);
@@ -160,45 +158,9 @@ export function traceRequests(service: string): RequestHandler[] {
   ];
 }
 
-function childSpan(name: string, attributes?: Attributes): Span {
+/** A span under the active one (lib/server/plugins/tracing.ts). */
+export function childSpan(name: string, attributes?: Attributes): Span {
   return tracer().startSpan(name, { attributes });
-}
-
-/** Parse and validation spans, the operation's name and type on the server span, internal errors marked. */
-export function tracingPlugin<C extends BaseContext>(): ApolloServerPlugin<C> | undefined {
-  if (!active) return undefined;
-  return {
-    async requestDidStart() {
-      const server = trace.getActiveSpan();
-      return {
-        async parsingDidStart() {
-          const span = childSpan('graphql.parse');
-          return async (error) => {
-            if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-            span.end();
-          };
-        },
-        async validationDidStart() {
-          const span = childSpan('graphql.validate');
-          return async (errors) => {
-            if (errors?.length) span.setStatus({ code: SpanStatusCode.ERROR, message: errors[0]!.message });
-            span.end();
-          };
-        },
-        async didResolveOperation({ operationName, operation }) {
-          if (!operation) return;
-          server?.setAttributes({ 'graphql.operation.name': operationName ?? '', 'graphql.operation.type': operation.operation });
-          server?.updateName(`${operation.operation} ${operationName ?? 'anonymous'}`);
-        },
-        async didEncounterErrors({ errors }) {
-          const codes = [...new Set(errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
-          server?.setAttribute('graphql.error.codes', codes);
-          const internal = codes.find((c) => !PUBLIC_CODES.has(c));
-          if (internal) server?.setStatus({ code: SpanStatusCode.ERROR, message: internal });
-        },
-      };
-    },
-  };
 }
 
 const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown>)?.then === 'function';

@@ -10,7 +10,7 @@ import { startGateway } from '../../gateway/server.js';
 import { OPERATIONS_KEY_HEADER } from '../../gateway/features/trusted-documents.js';
 import type { OperationsPolicy } from '../../lib/config.js';
 import type { RunningServer } from '../../lib/server/graphql-server.js';
-import { operationId } from '../../tools/schema-check/persisted-manifest.js';
+import { operationId } from '../../lib/persisted-manifest.js';
 import { gatewayConfig, operation, startStack, userToken, type Stack } from '../support/harness.js';
 import { bearer, byHash, manifest, persisted, send } from '../support/persisted-requests.js';
 

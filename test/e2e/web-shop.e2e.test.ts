@@ -10,7 +10,7 @@ import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../lib/config.js';
 import { ROOT } from '../../lib/paths.js';
-import { MANIFEST_FILE } from '../../tools/schema-check/persisted-manifest.js';
+import { MANIFEST_FILE } from '../../lib/persisted-manifest.js';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
 import { buildWeb, WEB_DIST } from '../../scripts/build-web.js';
 import { launchBrowser, type Browser } from '../support/browser.js';

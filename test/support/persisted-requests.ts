@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../lib/paths.js';
-import { MANIFEST_FILE, type PersistedQueryManifest } from '../../tools/schema-check/persisted-manifest.js';
+import { MANIFEST_FILE, type PersistedQueryManifest } from '../../lib/persisted-manifest.js';
 import type { GraphQLResponse, HttpResult } from './harness.js';
 
 export const manifest = JSON.parse(readFileSync(path.join(ROOT, MANIFEST_FILE), 'utf8')) as PersistedQueryManifest;

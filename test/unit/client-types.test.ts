@@ -10,7 +10,7 @@ import { generate } from '@graphql-codegen/cli';
 import { afterAll, describe, expect, it } from 'vitest';
 import config, { API_SCHEMA_PATH, CLIENT_OPERATIONS_DIR } from '../../codegen.js';
 import { ROOT } from '../../lib/paths.js';
-import { MANIFEST_FILE } from '../../tools/schema-check/persisted-manifest.js';
+import { MANIFEST_FILE } from '../../lib/persisted-manifest.js';
 
 const require = createRequire(import.meta.url);
 // Inside the project, so that the copy finds node_modules as the shop does.

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../../lib/paths.js';
-import { buildManifest, MANIFEST_FILE, manifestText } from '../../tools/schema-check/persisted-manifest.js';
+import { MANIFEST_FILE } from '../../lib/persisted-manifest.js';
+import { buildManifest, manifestText } from '../../tools/schema-check/persisted-manifest.js';
 import { checkManifest } from '../../tools/schema-check/persisted-manifest-check.js';
 import { manifest } from '../support/persisted-requests.js';
 

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readManifest, trustedDocuments } from '../../gateway/features/trusted-documents.js';
+import { readManifest, useTrustedDocuments } from '../../gateway/features/trusted-documents.js';
 import { loadGatewayConfig } from '../../lib/config.js';
 import { ROOT } from '../../lib/paths.js';
-import { MANIFEST_FILE } from '../../tools/schema-check/persisted-manifest.js';
+import { MANIFEST_FILE } from '../../lib/persisted-manifest.js';
 import { keyEnv } from '../support/harness.js';
 import { manifest, persisted } from '../support/persisted-requests.js';
 
@@ -62,7 +62,7 @@ describe('the policy for an operation that arrives by another path (a subscripti
   };
 
   it('gives the manifest\'s text for its id and refuses the rest under OPERATIONS=manifest', () => {
-    const { check } = trustedDocuments({ policy: 'manifest', manifestPath, adminKey: 'k'.repeat(32) });
+    const { check } = useTrustedDocuments({ policy: 'manifest', manifestPath, adminKey: 'k'.repeat(32) });
     const me = persisted('Me');
     expect(check({ ...sent, hash: me.id })).toBe(me.body);
     expect(codeOf(() => check({ ...sent, query: 'subscription { anything }' }))).toBe('PERSISTED_QUERY_NOT_IN_LIST');
@@ -72,7 +72,7 @@ describe('the policy for an operation that arrives by another path (a subscripti
   });
 
   it('asks for a hash under OPERATIONS=persisted and takes anything under OPERATIONS=any', () => {
-    expect(codeOf(() => trustedDocuments({ policy: 'persisted', manifestPath, adminKey: undefined }).check({ ...sent, query: '{ a }' }))).toBe('PERSISTED_QUERY_ID_REQUIRED');
-    expect(trustedDocuments({ policy: 'any', manifestPath, adminKey: undefined }).check({ ...sent, query: '{ a }' })).toBe('{ a }');
+    expect(codeOf(() => useTrustedDocuments({ policy: 'persisted', manifestPath, adminKey: undefined }).check({ ...sent, query: '{ a }' }))).toBe('PERSISTED_QUERY_ID_REQUIRED');
+    expect(useTrustedDocuments({ policy: 'any', manifestPath, adminKey: undefined }).check({ ...sent, query: '{ a }' })).toBe('{ a }');
   });
 });

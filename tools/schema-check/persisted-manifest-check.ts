@@ -2,7 +2,8 @@
 // ids in it, and the gateway (OPERATIONS=manifest) accepts nothing else.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildManifest, MANIFEST_FILE, type ManifestOperation, type PersistedQueryManifest } from './persisted-manifest.js';
+import { MANIFEST_FILE, type ManifestOperation, type PersistedQueryManifest } from '../../lib/persisted-manifest.js';
+import { buildManifest } from './persisted-manifest.js';
 
 export interface ManifestCheck {
   ok: boolean;

@@ -4,29 +4,15 @@
 // Client's addTypenameToDocument, so the cache normalises), the fragments it uses appended, top-
 // level definitions sorted as Apollo's manifest generator and verification link sort them. The id
 // is the SHA-256 of the body, so a client's APQ hash and the manifest id are the same string.
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { addTypenameToDocument, print } from '@apollo/client/utilities';
 import { sortTopLevelDefinitions } from '@apollo/persisted-query-lists';
 import { Kind, parse, Source, visit, type DefinitionNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { operationId, type ManifestOperation, type PersistedQueryManifest } from '../../lib/persisted-manifest.js';
 
-export const MANIFEST_FILE = 'operations/persisted-query-manifest.json';
-
-export interface ManifestOperation {
-  id: string;
-  name: string;
-  type: 'query' | 'mutation' | 'subscription';
-  body: string;
-}
-
-export interface PersistedQueryManifest {
-  format: 'apollo-persisted-query-manifest';
-  version: 1;
-  operations: ManifestOperation[];
-}
-
-export const operationId = (body: string) => createHash('sha256').update(body).digest('hex');
+// The format lives on the runtime side (the gateway reads the manifest); re-exported for the tooling.
+export { MANIFEST_FILE, operationId, type ManifestOperation, type PersistedQueryManifest } from '../../lib/persisted-manifest.js';
 
 /** Every definition in operations/<client>/*.graphql, each parsed with its file as the source name. */
 function readDefinitions(root: string): DefinitionNode[] {

@@ -2,17 +2,10 @@
 // field in a period. `npm run schema:check -- --usage FILE` reads it to name, for every breaking
 // change, the clients that used what it breaks.
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { usageReportSchema, type ClientUsage, type UsageReport } from '../../lib/usage-report.js';
 
-const counts = z.record(z.string(), z.number().int().nonnegative());
-const reportSchema = z.object({
-  from: z.iso.datetime(),
-  to: z.iso.datetime(),
-  clients: z.array(z.object({ name: z.string().min(1), version: z.string().min(1), operations: counts, fields: counts })),
-});
-
-export type UsageReport = z.infer<typeof reportSchema>;
-export type ClientUsage = UsageReport['clients'][number];
+// The format lives on the runtime side (the gateway writes the report); re-exported for the tooling.
+export type { ClientUsage, UsageReport } from '../../lib/usage-report.js';
 
 /** Reads and checks a report file; the error names the file and what is wrong in it. */
 export function readUsageReport(file: string): UsageReport {
@@ -22,7 +15,7 @@ export function readUsageReport(file: string): UsageReport {
   } catch (err) {
     throw new Error(`usage report ${file}: ${(err as Error).message}`);
   }
-  const parsed = reportSchema.safeParse(json);
+  const parsed = usageReportSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`usage report ${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);

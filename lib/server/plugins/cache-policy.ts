@@ -3,7 +3,7 @@
 // returning a Product would otherwise come back `max-age=60, public`).
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 
-export function mutationsAreNotCached<C extends BaseContext>(): ApolloServerPlugin<C> {
+export function cachePolicyPlugin<C extends BaseContext>(): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
       return {

@@ -20,7 +20,7 @@ function unresolvable(document: DocumentNode | undefined, operationName: string 
   return refuse(ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE, message);
 }
 
-export function operationGuard<C extends BaseContext>(): ApolloServerPlugin<C> {
+export function operationGuardPlugin<C extends BaseContext>(): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
       return {
