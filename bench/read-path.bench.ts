@@ -7,6 +7,7 @@ import { startGateway } from '../gateway/server.js';
 import { gatewayConfig, graphql, operation, startStack } from '../test/support/harness.js';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.js';
 import { byHash, persisted, send } from '../test/support/persisted-requests.js';
+import { median } from './runner/stats.js';
 
 /** A stack in a process of its own (test/support/stack-process.ts) with these variables: tracing is per process. */
 async function spawnStack(env: Record<string, string>) {
@@ -35,7 +36,6 @@ const options = { time: 3_000, warmupIterations: 5 };
 const paired = { off: [] as number[], on: [] as number[] };
 afterAll(async () => {
   if (paired.on.length > 0) {
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const [off, on] = [median(paired.off), median(paired.on)];
     console.log(`tracing, ${paired.on.length} alternated pairs: median off ${off.toFixed(1)} ms, on ${on.toFixed(1)} ms, on/off ${(on / off).toFixed(2)}`);
   }

@@ -6,51 +6,26 @@
 // answer through the gateway that reaches all four subgraphs, and the CPU seconds each process used
 // until then (steadier than wall time on a busy machine). `--keep` leaves the folder for a look.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cpuMs } from './gateway/processes.js';
 import { freshClone } from '../tools/fresh-clone.js';
+import { parseFlags } from './runner/flags.js';
+import { graphqlUrl, post } from './runner/graphql.js';
+import { freePort } from './runner/ports.js';
+import { cpuMs, processTree } from './runner/proc.js';
+import { waitUntil } from './runner/ready.js';
+import { sum } from './runner/stats.js';
+import { datedHeader, printTableHead, row } from './runner/table.js';
+
+const args = parseFlags('npm run bench:start: seconds and CPU from `npm start` to a first answer through all four subgraphs, on a fresh clone and on a later start.', {
+  keep: { type: 'boolean', help: 'keep the cloned folder, for a look' },
+});
 
 // One query that needs every subgraph: catalog (products), reviews (reviews, averageRating), users
 // (author) and orders (shippingEstimate).
 const QUERY = `{ products(first: 2) { edges { node { name averageRating shippingEstimate { amount }
   reviews(first: 1) { edges { node { rating author { name } } } } } } } }`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** The processes below `root` (itself included), each with its command line. */
-function processTree(root: number): { pid: number; command: string }[] {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const found: { pid: number; command: string }[] = [];
-  const visit = (pid: number) => {
-    try {
-      found.push({ pid, command: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ') });
-    } catch {
-      return;
-    }
-    for (const child of parents.get(pid) ?? []) visit(child);
-  };
-  visit(root);
-  return found;
-}
 
 /** A short name for a process of `npm start`'s tree. */
 function roleOf(command: string): string {
@@ -62,6 +37,10 @@ function roleOf(command: string): string {
   if (/prisma\/build\/index\.js/.test(command)) return 'prisma generate';
   if (/\bnpm\b/.test(command)) return 'npm';
   return command.split(' ').slice(0, 2).join(' ');
+}
+
+interface ProductsAnswer {
+  products?: { edges: { node: { shippingEstimate: unknown; reviews: { edges: { node: { author: { name: string } | null } }[] } } }[] };
 }
 
 interface Run {
@@ -98,18 +77,14 @@ async function measure(dir: string, env: NodeJS.ProcessEnv, label: string): Prom
     }
   };
   const sampler = setInterval(sample, 50);
-  const gateway = `http://localhost:${ports.GATEWAY_PORT}/graphql`;
+  const gateway = graphqlUrl(ports.GATEWAY_PORT);
+  const reachesAll = async () => {
+    const body = await post(gateway, { query: QUERY }).catch(() => undefined);
+    const node = (body?.data as ProductsAnswer | undefined)?.products?.edges[0]?.node;
+    return Boolean(node && !body!.errors && node.shippingEstimate && node.reviews.edges[0]?.node.author?.name);
+  };
   try {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`${label}: npm start exited (${child.exitCode}):\n${output.slice(-3000)}`);
-      if (performance.now() - began > 300_000) throw new Error(`${label}: no answer within 300 s:\n${output.slice(-3000)}`);
-      const body = await fetch(gateway, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) })
-        .then((r) => r.json() as Promise<{ data?: { products?: { edges: { node: { shippingEstimate: unknown; reviews: { edges: { node: { author: { name: string } | null } }[] } } }[] } }; errors?: unknown }>)
-        .catch(() => undefined);
-      const node = body?.data?.products?.edges[0]?.node;
-      if (node && !body!.errors && node.shippingEstimate && node.reviews.edges[0]?.node.author?.name) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(reachesAll, { what: `${label}: npm start`, child, output: () => output.slice(-3000), timeoutMs: 300_000, intervalMs: 50 });
   } finally {
     clearInterval(sampler);
   }
@@ -124,7 +99,6 @@ async function measure(dir: string, env: NodeJS.ProcessEnv, label: string): Prom
   return { seconds, banner, cpu: byRole };
 }
 
-const keep = process.argv.includes('--keep');
 const dir = freshClone();
 const tsxCache = mkdtempSync(path.join(tmpdir(), 'commerce-bench-tmp-'));
 // A clean environment: the embedded databases (no DATABASE_URL), development mode, a cold tmp.
@@ -134,17 +108,15 @@ try {
   runs.push(['fresh clone', await measure(dir, env, 'fresh clone')]);
   runs.push(['later start', await measure(dir, env, 'later start')]);
   const roles = [...new Set(runs.flatMap(([, r]) => [...r.cpu.keys()]))];
-  const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  console.log(`\nnpm start to the first answer reaching all four subgraphs (${new Date().toISOString().slice(0, 16)}Z, ${process.version})\n`);
-  console.log(row(['', ...runs.map(([name]) => name)]));
-  console.log(row(['---', ...runs.map(() => '---')]));
+  console.log(`\n${datedHeader('npm start to the first answer reaching all four subgraphs')}\n`);
+  printTableHead(['', ...runs.map(([name]) => name)]);
   console.log(row(['seconds to the first answer', ...runs.map(([, r]) => r.seconds.toFixed(1))]));
   console.log(row(['"ready in" printed by npm start', ...runs.map(([, r]) => (r.banner ? `${r.banner} s` : '-'))]));
   for (const role of roles) console.log(row([`CPU s, ${role}`, ...runs.map(([, r]) => ((r.cpu.get(role) ?? 0) / 1000).toFixed(2))]));
-  console.log(row(['CPU s, all processes', ...runs.map(([, r]) => ([...r.cpu.values()].reduce((a, b) => a + b, 0) / 1000).toFixed(2))]));
+  console.log(row(['CPU s, all processes', ...runs.map(([, r]) => (sum([...r.cpu.values()]) / 1000).toFixed(2))]));
   console.log('\nWall time depends on what else the machine runs; CPU seconds are steadier.');
 } finally {
-  if (keep) console.log(`kept ${dir}`);
+  if (args.keep) console.log(`kept ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
   rmSync(tsxCache, { recursive: true, force: true });
 }

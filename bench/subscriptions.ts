@@ -8,39 +8,33 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { generateSigningKey, keyEnvOf, type KeyHolder } from '../lib/security/keys.js';
 import { SUPERGRAPH_PATH } from '../lib/paths.js';
-import { portVar, SERVICE_NAMES, urlVar, type ServiceName } from '../lib/services.js';
 import { DEMO_ACCOUNTS } from '../prisma/seed-data.js';
-import { rssMiB, startService, type Service } from './gateway/processes.js';
+import { parseFlags } from './runner/flags.js';
+import { post as postTo } from './runner/graphql.js';
+import { rssMiB } from './runner/proc.js';
+import { stopAll, type Service } from './runner/services.js';
+import { Stack } from './runner/stack.js';
+import { quantile } from './runner/stats.js';
+import { datedHeader } from './runner/table.js';
 
-const { values: args } = parseArgs({ options: { subscribers: { type: 'string' }, events: { type: 'string' } } });
-const SUBSCRIBERS = Number(args.subscribers ?? 1000);
-const EVENTS = Number(args.events ?? 5);
-
-const keys = { users: generateSigningKey(), orders: generateSigningKey() };
-const BASE_PORT = 20_000 + Math.floor(Math.random() * 400) * 10;
-const ports = { users: BASE_PORT + 1, catalog: BASE_PORT + 2, orders: BASE_PORT + 3, reviews: BASE_PORT + 4 } satisfies Record<ServiceName, number>;
-const subgraphUrl = (name: ServiceName) => `http://localhost:${ports[name]}/graphql`;
-const gatewayUrl = `http://localhost:${BASE_PORT}/graphql`;
-const sharedEnv = (holder: KeyHolder): NodeJS.ProcessEnv => ({
-  LOG_LEVEL: 'warn',
-  ...keyEnvOf(holder, keys),
-  ...Object.fromEntries(SERVICE_NAMES.map((n) => [urlVar(n), subgraphUrl(n)])),
+const args = parseFlags('npm run bench:subscriptions: one stock change to many subscribers through the gateway, and memory per subscriber.', {
+  subscribers: { type: 'number', default: 1000, help: 'concurrent subscribers, each on its own connection' },
+  events: { type: 'number', default: 5, help: 'stock changes timed, with one subscriber and with all' },
 });
+const SUBSCRIBERS = args.subscribers;
+const EVENTS = args.events;
+
+const stack = new Stack(20_000, 10);
+const gatewayUrl = stack.gatewayUrl;
 
 const SUBSCRIPTION = 'subscription($ids: [ID!]!) { productUpdated(ids: $ids) { id name stock averageRating reviewCount } }';
 
-async function post(body: unknown, token?: string) {
-  const response = await fetch(gatewayUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const result = (await response.json()) as { data?: any; errors?: unknown[] };
+/** Sends one operation to the gateway; its data, or an error with the errors it answered. */
+async function post(body: { query: string; variables?: Record<string, unknown> }, token?: string) {
+  const result = await postTo(gatewayUrl, body, token);
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data;
 }
@@ -91,8 +85,6 @@ async function subscribe(n: number, productId: string): Promise<Subscriber[]> {
 /** An event that has not reached everyone by then is lost: the run fails, naming how many missed it. */
 const EVENT_DEADLINE_MS = 60_000;
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-
 /** Changes the stock `events` times; for each, the time until every subscriber saw the new value. */
 async function timeEvents(subscribers: Subscriber[], productId: string, adminToken: string, events: number) {
   const latencies: number[] = [];
@@ -127,20 +119,10 @@ async function timeEvents(subscribers: Subscriber[], productId: string, adminTok
 const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-subscriptions-'));
 const services: Service[] = [];
 try {
-  console.log(`starting four subgraphs and the gateway (ports ${BASE_PORT}-${BASE_PORT + 4})...`);
-  services.push(
-    ...(await Promise.all(
-      SERVICE_NAMES.map((name) =>
-        startService(
-          name,
-          ['--import', 'tsx', `subgraphs/${name}/index.ts`],
-          { ...sharedEnv(name), NODE_ENV: 'development', SEED: 'true', SEED_SCALE: '0.25', DATA_DIR: dataDir, [portVar(name)]: String(ports[name]) },
-          subgraphUrl(name),
-        ),
-      ),
-    )),
-  );
-  const gateway = await startService('gateway', ['--import', 'tsx', 'gateway/index.ts'], { ...sharedEnv('gateway'), NODE_ENV: 'production', OPERATIONS: 'any', GATEWAY_PORT: String(BASE_PORT), SUPERGRAPH_PATH }, gatewayUrl);
+  console.log(datedHeader(`A stock change to ${SUBSCRIBERS} subscribers through the gateway`));
+  console.log(`starting four subgraphs and the gateway (ports ${stack.basePort}-${stack.basePort + 4})...`);
+  services.push(...(await stack.startSubgraphs({ seedScale: 0.25, dataDir })));
+  const gateway = await stack.startGateway({ name: 'gateway', supergraphFile: SUPERGRAPH_PATH });
   services.push(gateway);
   const catalogService = services.find((s) => s.name === 'catalog')!;
   const [admin] = DEMO_ACCOUNTS;
@@ -175,6 +157,6 @@ try {
   console.log('(timings on a shared machine are noisy: read the ratio)');
   await Promise.all(many.map((s) => s.client.dispose()));
 } finally {
-  await Promise.all(services.map((s) => s.stop()));
+  await stopAll(services);
   await rm(dataDir, { recursive: true, force: true });
 }

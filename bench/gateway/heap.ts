@@ -3,7 +3,7 @@
 // a loopback inspector port of its choosing). Resident size alone moves by tens of MiB either way
 // with V8's heap sizing and garbage not yet collected, which hides or fakes a leak.
 import WebSocket from 'ws';
-import { rssMiB } from './processes.js';
+import { rssMiB } from '../runner/proc.js';
 
 export interface Memory {
   /** Resident size as found, without a collection. */

@@ -5,46 +5,37 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { generateSigningKey, keyEnvOf, type KeyHolder } from '../../lib/security/keys.js';
 import { SUPERGRAPH_PATH } from '../../lib/paths.js';
-import { databaseUrlVar, portVar, SERVICE_NAMES, urlVar, type ServiceName } from '../../lib/services.js';
+import { SERVICE_NAMES, type ServiceName } from '../../lib/services.js';
+import { parseFlags } from '../runner/flags.js';
+import { graphqlUrl, post } from '../runner/graphql.js';
+import { cpuMs, postgresPids } from '../runner/proc.js';
+import { startService, stopAll, type Service } from '../runner/services.js';
+import { Stack } from '../runner/stack.js';
+import { mean } from '../runner/stats.js';
+import { datedHeader } from '../runner/table.js';
 import { load, type LoadResult } from './load.js';
 import { memoryAfterGc, type Memory } from './heap.js';
-import { cpuMs, postgresPids, startService, type Service } from './processes.js';
 import { printMemory, printResults, type Measurement } from './report.js';
 import { workloads, type Workload } from './workload.js';
 
-const { values: args } = parseArgs({
-  options: {
-    smoke: { type: 'boolean', default: false },
-    seconds: { type: 'string' },
-    warmup: { type: 'string' },
-    rounds: { type: 'string' },
-    connections: { type: 'string' },
-    scale: { type: 'string' },
-  },
+const settings = parseFlags('npm run bench:gateway: this gateway beside Hive Gateway and a bare Apollo Gateway on the same subgraphs.', {
+  smoke: { type: 'boolean', help: 'a run of seconds with small defaults, to see that it works (CI)' },
+  seconds: { type: 'number', default: 15, smoke: 1, help: 'seconds per measured run' },
+  warmup: { type: 'number', default: 5, smoke: 0, help: 'seconds of warm-up per gateway and operation in the first round' },
+  rounds: { type: 'number', default: 3, smoke: 1, help: 'rounds, each gateway going first in turn; the figures are medians' },
+  connections: { type: 'number', default: 32, smoke: 4, help: 'concurrent connections of the load' },
+  scale: { type: 'number', default: 10, smoke: 0.25, help: 'SEED_SCALE of the demo data' },
 });
-const smoke = args.smoke!;
-const settings = {
-  seconds: Number(args.seconds ?? (smoke ? 1 : 15)),
-  warmupSeconds: Number(args.warmup ?? (smoke ? 0 : 5)),
-  rounds: Number(args.rounds ?? (smoke ? 1 : 3)),
-  connections: Number(args.connections ?? (smoke ? 4 : 32)),
-  seedScale: Number(args.scale ?? (smoke ? 0.25 : 10)),
-};
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-// Keys made for this run: production refuses the committed development keys.
-const keys = { users: generateSigningKey(), orders: generateSigningKey() };
-const BASE_PORT = 15_000 + Math.floor(Math.random() * 400) * 20;
-const ports = { users: BASE_PORT + 1, catalog: BASE_PORT + 2, orders: BASE_PORT + 3, reviews: BASE_PORT + 4 } satisfies Record<ServiceName, number>;
-const gatewayPorts = { 'this gateway': BASE_PORT, 'Hive Gateway': BASE_PORT + 5, 'bare Apollo': BASE_PORT + 6 };
+// Ports from a block of 20: this gateway first, the subgraphs, the other gateways, the inspectors.
+const stack = new Stack(15_000, 20);
+const gatewayPorts = { 'Hive Gateway': stack.basePort + 5, 'bare Apollo': stack.basePort + 6 };
 // This gateway and the subgraphs listen for the inspector protocol on loopback, only so that the
 // memory figures can be read after a full garbage collection (heap.ts).
-const inspectPorts: Record<string, number> = { 'this gateway': BASE_PORT + 10, users: BASE_PORT + 11, catalog: BASE_PORT + 12, orders: BASE_PORT + 13, reviews: BASE_PORT + 14 };
+const inspectPorts: Record<string, number> = Object.fromEntries(['this gateway', ...SERVICE_NAMES].map((name, i) => [name, stack.basePort + 10 + i]));
 const inspect = (name: string) => `--inspect=127.0.0.1:${inspectPorts[name]}`;
-const subgraphUrl = (name: ServiceName) => `http://localhost:${ports[name]}/graphql`;
 
 async function postgres(): Promise<{ urls: Record<ServiceName, string>; drop(): Promise<void> } | undefined> {
   const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 2_000 });
@@ -71,57 +62,20 @@ async function postgres(): Promise<{ urls: Record<ServiceName, string>; drop(): 
   };
 }
 
-const sharedEnv = (holder: KeyHolder): NodeJS.ProcessEnv => ({
-  LOG_LEVEL: 'warn',
-  ...keyEnvOf(holder, keys),
-  ...Object.fromEntries(SERVICE_NAMES.map((n) => [urlVar(n), subgraphUrl(n)])),
-});
-
-async function startSubgraphs(databases: Record<ServiceName, string> | undefined, dataDir: string) {
-  return Promise.all(
-    SERVICE_NAMES.map((name) =>
-      startService(
-        name,
-        [inspect(name), '--import', 'tsx', `subgraphs/${name}/index.ts`],
-        {
-          ...sharedEnv(name),
-          NODE_ENV: 'development', // seeding demo data is a development feature
-          SEED: 'true',
-          SEED_SCALE: String(settings.seedScale),
-          DATA_DIR: dataDir,
-          [portVar(name)]: String(ports[name]),
-          ...(databases ? { [databaseUrlVar(name)]: databases[name] } : {}),
-        },
-        subgraphUrl(name),
-      ),
-    ),
-  );
-}
-
 async function startGateways(supergraphFile: string): Promise<Record<string, Service>> {
-  const url = (port: number) => `http://localhost:${port}/graphql`;
   // Free-form operations and no response cache, as the other gateways run: the gateway's own work is measured.
-  const production = { ...sharedEnv('gateway'), NODE_ENV: 'production', OPERATIONS: 'any', RESPONSE_CACHE: 'false' };
+  const production = { ...stack.productionGatewayEnv(), RESPONSE_CACHE: 'false' };
   const [ours, hive, apollo] = await Promise.all([
-    startService('this gateway', [inspect('this gateway'), '--import', 'tsx', 'gateway/index.ts'], { ...production, GATEWAY_PORT: String(gatewayPorts['this gateway']), SUPERGRAPH_PATH: supergraphFile }, url(gatewayPorts['this gateway'])),
+    stack.startGateway({ name: 'this gateway', supergraphFile, env: { RESPONSE_CACHE: 'false' }, nodeFlags: [inspect('this gateway')] }),
     startService(
       'Hive Gateway',
       ['node_modules/@graphql-hive/gateway/dist/bin.js', 'supergraph', supergraphFile, '--port', String(gatewayPorts['Hive Gateway']), '--config-path', 'bench/gateway/hive.config.ts'],
       production,
-      url(gatewayPorts['Hive Gateway']),
+      graphqlUrl(gatewayPorts['Hive Gateway']),
     ),
-    startService('bare Apollo', ['--import', 'tsx', 'bench/gateway/bare-apollo.ts', supergraphFile, String(gatewayPorts['bare Apollo'])], production, url(gatewayPorts['bare Apollo'])),
+    startService('bare Apollo', ['--import', 'tsx', 'bench/gateway/bare-apollo.ts', supergraphFile, String(gatewayPorts['bare Apollo'])], production, graphqlUrl(gatewayPorts['bare Apollo'])),
   ]);
   return { [ours.name]: ours, [hive.name]: hive, [apollo.name]: apollo };
-}
-
-async function post(url: string, body: unknown, token?: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return (await response.json()) as { data?: any; errors?: unknown[] };
 }
 
 /** Every gateway must answer every workload with the same data and no errors, or the figures mean nothing. */
@@ -179,14 +133,15 @@ const databases = await postgres();
 const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-gateway-'));
 const services: Service[] = [];
 try {
-  console.log(`Subgraphs on ${databases ? 'PostgreSQL' : 'PGlite'}, SEED_SCALE=${settings.seedScale}; ${settings.connections} connections, ` +
-    `${settings.warmupSeconds} s warm-up, ${settings.seconds} s per run, ${settings.rounds} round(s)`);
-  const subgraphs = await startSubgraphs(databases?.urls, dataDir);
+  console.log(datedHeader('This gateway beside Hive Gateway and a bare Apollo Gateway'));
+  console.log(`Subgraphs on ${databases ? 'PostgreSQL' : 'PGlite'}, SEED_SCALE=${settings.scale}; ${settings.connections} connections, ` +
+    `${settings.warmup} s warm-up, ${settings.seconds} s per run, ${settings.rounds} round(s)`);
+  const subgraphs = await stack.startSubgraphs({ seedScale: settings.scale, dataDir, databases: databases?.urls, nodeFlags: (name) => [inspect(name)] });
   services.push(...subgraphs);
   // The same composed supergraph for all three, routed to this run's subgraphs.
   let supergraph = await readFile(SUPERGRAPH_PATH, 'utf8');
   for (const name of SERVICE_NAMES) {
-    supergraph = supergraph.replace(new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]*`), `$1${subgraphUrl(name)}`);
+    supergraph = supergraph.replace(new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]*`), `$1${stack.subgraphUrl(name)}`);
   }
   const supergraphFile = path.join(dataDir, 'supergraph.graphql');
   await writeFile(supergraphFile, supergraph);
@@ -209,7 +164,7 @@ try {
       // Alternate who goes first, so no gateway always runs on a warmer (or hotter) machine.
       const order = all.map((_, i) => all[(i + round) % all.length]!);
       for (const g of order) {
-        if (round === 0 && settings.warmupSeconds > 0) await measure(g, subgraphs, w, token, settings.warmupSeconds);
+        if (round === 0 && settings.warmup > 0) await measure(g, subgraphs, w, token, settings.warmup);
         results.push(await measure(g, subgraphs, w, token, settings.seconds));
       }
     }
@@ -227,18 +182,14 @@ try {
   const served = results.filter((r) => r.gateway === ours.name).reduce((sum, r) => sum + r.requests, 0);
   const perWorkload = Math.ceil(served / loads.length);
   for (const w of loads) {
-    const seconds = Math.max(1, Math.round(perWorkload / Math.max(1, avg(results.filter((r) => r.gateway === ours.name && r.workload === w.name).map((r) => r.requestsPerSecond)))));
+    const seconds = Math.max(1, Math.round(perWorkload / Math.max(1, mean(results.filter((r) => r.gateway === ours.name && r.workload === w.name).map((r) => r.requestsPerSecond)))));
     await measure(ours, subgraphs, w, token, seconds);
   }
   const afterTwice = await memory();
   printMemory(served, afterRun, afterTwice);
   console.log(`\nbench:gateway finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 } finally {
-  await Promise.all(services.map((s) => s.stop()));
+  await stopAll(services);
   await databases?.drop();
   await rm(dataDir, { recursive: true, force: true });
-}
-
-function avg(values: number[]) {
-  return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 }

@@ -1,5 +1,7 @@
 // Prints the benchmark's figures: per operation and gateway the medians over the rounds, CPU
 // milliseconds per request of every process, and the ratios the targets are stated in.
+import { fixed, median } from '../runner/stats.js';
+import { printTableHead, row } from '../runner/table.js';
 import type { Memory } from './heap.js';
 
 export interface Measurement {
@@ -14,22 +16,13 @@ export interface Measurement {
   failures: number;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-
 export function printResults(results: Measurement[], subgraphs: string[]) {
   const gateways = [...new Set(results.map((r) => r.gateway))];
   const [ours, hive, apollo] = gateways as [string, string, string];
   const summary: string[] = [];
   for (const workload of new Set(results.map((r) => r.workload))) {
     console.log(`\n${workload}`);
-    console.log(row(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'CPU ms/req gateway', ...subgraphs.map((s) => `${s}`), 'postgres']));
-    console.log(row(Array(7 + subgraphs.length).fill('---')));
+    printTableHead(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'CPU ms/req gateway', ...subgraphs, 'postgres']);
     const m: Record<string, { rps: number; p99: number; cpu: number }> = {};
     for (const gateway of gateways) {
       const runs = results.filter((r) => r.gateway === gateway && r.workload === workload);
@@ -50,8 +43,7 @@ export function printResults(results: Measurement[], subgraphs: string[]) {
     );
   }
   console.log(`\nRatios (medians): ${ours} against the others`);
-  console.log(row(['operation', `req/s vs ${hive}`, `req/s vs ${apollo}`, `gateway CPU/req vs ${apollo}`, `p99 ms, ${ours} / ${hive}`]));
-  console.log(row(['---', '---', '---', '---', '---']));
+  printTableHead(['operation', `req/s vs ${hive}`, `req/s vs ${apollo}`, `gateway CPU/req vs ${apollo}`, `p99 ms, ${ours} / ${hive}`]);
   for (const line of summary) console.log(line);
 }
 
@@ -61,8 +53,7 @@ export function printMemory(served: number, afterRun: Record<string, Memory>, af
     return `${percent >= 0 ? '+' : ''}${fixed(percent)} %`;
   };
   console.log(`\nMemory (MiB) after ${served} requests to this gateway, and after as many again (resident size as found; resident size and heap in use right after a full garbage collection)`);
-  console.log(row(['process', 'resident', 'resident, twice as many', 'growth', 'resident after GC', 'twice as many', 'growth', 'heap after GC', 'twice as many', 'growth']));
-  console.log(row(Array(10).fill('---')));
+  printTableHead(['process', 'resident', 'resident, twice as many', 'growth', 'resident after GC', 'twice as many', 'growth', 'heap after GC', 'twice as many', 'growth']);
   for (const name of Object.keys(afterRun)) {
     const [a, b] = [afterRun[name]!, afterTwice[name]!];
     console.log(row([
