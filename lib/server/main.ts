@@ -22,6 +22,7 @@ export async function runUntilSignal(start: () => Promise<RunningServer>): Promi
     clearTimeout(timer);
     process.exit(0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // stop never rejects (a failed close is logged, then the process exits either way).
+  process.on('SIGINT', (signal) => void stop(signal));
+  process.on('SIGTERM', (signal) => void stop(signal));
 }

@@ -1,7 +1,7 @@
 // Demo accounts and generated customers (see prisma/seed-data.ts).
 import type { Logger } from '../../lib/logger.js';
 import { insertInChunks } from '../../lib/data/seeding.js';
-import { hashPassword } from '../../subgraphs/users/password.js';
+import { hashPassword } from '../../lib/security/password.js';
 import type { PrismaClient } from './generated/client.js';
 import { seedPlan } from '../seed-data.js';
 

@@ -1,9 +1,9 @@
 // The first administrator of a deployment. Production has no demo accounts (their passwords are in
 // the README), so an operator creates one with `npm run create-admin` (scripts/create-admin.ts).
 import { z } from 'zod';
+import { hashPassword } from '../../lib/security/password.js';
 import { DEMO_ACCOUNTS, GENERATED_CUSTOMER_PASSWORD } from '../../prisma/seed-data.js';
 import type { User, UsersDb } from './db.js';
-import { hashPassword } from './password.js';
 
 const PUBLISHED_PASSWORDS = new Set<string>([...DEMO_ACCOUNTS.map((a) => a.password), GENERATED_CUSTOMER_PASSWORD]);
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canSee, type Tokens } from '../../lib/security/auth.js';
+import { DUMMY_HASH, hashPassword, verifyPassword } from '../../lib/security/password.js';
 import { isUniqueViolation } from '../../lib/data/database.js';
 import { badUserInput, conflict, unauthenticated } from '../../lib/errors.js';
 import { DateTime } from '../../lib/subgraph/scalars.js';
@@ -8,7 +9,6 @@ import type { User, UsersDb } from './db.js';
 import type { Resolvers } from './generated/graphql.js';
 import type { UsersContext } from './loaders.js';
 import type { LoginThrottle } from './login-throttle.js';
-import { DUMMY_HASH, hashPassword, verifyPassword } from './password.js';
 
 const registerInput = z.object({
   email: z.string().trim().toLowerCase().max(254).pipe(z.email('email must be a valid email address')),

@@ -1,4 +1,5 @@
-// Password hashing with scrypt (memory-hard, in Node's standard library).
+// Password hashing with scrypt (memory-hard, in Node's standard library). Shared by the users subgraph
+// (login, registration, administrators) and its seed, which must not import subgraph code.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const PARAMS = { N: 16384, r: 8, p: 1 };
