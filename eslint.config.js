@@ -15,7 +15,7 @@ const SUBGRAPHS = readdirSync(path.join(ROOT, 'subgraphs'), { withFileTypes: tru
 const TOOLING = ['tools', 'scripts', 'bench', 'test'];
 const TOOLING_MESSAGE =
   'runtime code (lib/, gateway/, subgraphs/, seeds) never imports tools/, scripts/, bench/ or test/: the service bundles ' +
-  'and the image would carry build tooling and its devDependencies. Put what both need in lib/ (type-only imports are erased, so allowed).';
+  'and the image would carry build tooling and its devDependencies. Put what both need in lib/ (e.g. the file formats lib/persisted-manifest.ts and lib/usage-report.ts).';
 
 /**
  * Who may not import what. `from` is a folder (relative to the root) whose files the rule applies to;
@@ -40,7 +40,7 @@ const BOUNDARIES = [
           to: others.map((n) => `prisma/${n}`),
           message: `subgraphs/${name} uses only its own database (prisma/${name}/): another subgraph's Prisma client or seed couples their schemas; ask that subgraph through the graph.`,
         },
-        { to: TOOLING, message: TOOLING_MESSAGE, allowTypeImports: true },
+        { to: TOOLING, message: TOOLING_MESSAGE },
       ],
     };
   }),
@@ -51,7 +51,7 @@ const BOUNDARIES = [
         to: ['subgraphs', 'prisma'],
         message: 'the gateway never imports a subgraph (or its database): it reaches them through the supergraph over HTTP, and an import would bundle a subgraph into the gateway.',
       },
-      { to: TOOLING, message: TOOLING_MESSAGE, allowTypeImports: true },
+      { to: TOOLING, message: TOOLING_MESSAGE },
     ],
   },
   {
@@ -61,7 +61,7 @@ const BOUNDARIES = [
         to: ['gateway', 'subgraphs', 'prisma'],
         message: 'lib/ is shared by every service, so it depends on none of them: never imports gateway/, subgraphs/ or a subgraph\'s prisma/ folder. Pass what it needs in as a parameter.',
       },
-      { to: TOOLING, message: TOOLING_MESSAGE, allowTypeImports: true },
+      { to: TOOLING, message: TOOLING_MESSAGE },
     ],
   },
   {
@@ -71,7 +71,7 @@ const BOUNDARIES = [
         to: ['subgraphs', 'gateway'],
         message: 'seeds never import subgraph or gateway code: a subgraph imports its seed, so the arrow would run both ways. Put what both need in lib/ (as lib/security/password.ts).',
       },
-      { to: TOOLING, message: TOOLING_MESSAGE, allowTypeImports: true },
+      { to: TOOLING, message: TOOLING_MESSAGE },
     ],
   },
   {
