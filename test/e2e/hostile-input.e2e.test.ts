@@ -35,7 +35,7 @@ import { SUPERGRAPH_PATH, subgraphSchemaPath } from '../../lib/paths.js';
 import { apiSchemaOf } from '../../tools/schema-check/api-schema.js';
 import { SERVICE_NAMES, type ServiceName } from '../../lib/services.js';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
-import { availableBackends, graphql, operation, serviceToken, snapshot, startStack, type Stack } from '../support/harness.js';
+import { describeOnBackends, graphql, operation, serviceToken, snapshot, startStack, type Stack } from '../support/harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // The schemas under attack
@@ -533,7 +533,7 @@ describe('the hostile-input cases', () => {
   });
 });
 
-describe.each(await availableBackends())('hostile input on %s', (backend) => {
+await describeOnBackends('hostile input on %s', (backend) => {
   let stack: Stack;
   let ids: Ids;
 

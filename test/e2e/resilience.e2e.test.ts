@@ -18,7 +18,7 @@ import { ordersMetrics } from '../../subgraphs/orders/metrics.js';
 import { orderPlacement } from '../../subgraphs/orders/placement.js';
 import { orderRecovery } from '../../subgraphs/orders/recovery.js';
 import {
-  availableBackends,
+  describeOnBackends,
   createPostgresDatabases,
   gatewayConfig,
   graphql,
@@ -57,7 +57,7 @@ async function until<T>(probe: () => Promise<T | undefined | null | false>, time
 const startOrders = (env: Record<string, string>) =>
   startServiceProcess('subgraphs/orders/index.ts', { ...keyEnv('orders'), SEED: 'false', ...env }).then((p) => p.child);
 
-describe.each(await availableBackends())('resilience on %s', (backend: Backend) => {
+await describeOnBackends('resilience on %s', (backend: Backend) => {
   describe('a crash of the orders service between reservation and confirmation', () => {
     let stack: Stack;
     let child: ChildProcess | undefined;

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokens } from '../../lib/security/auth.js';
 import { generateSigningKey } from '../../lib/security/keys.js';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
-import { availableBackends, graphql, operation, serviceToken, snapshot, startStack, TEST_KEYS, userToken, type Stack } from '../support/harness.js';
+import { describeOnBackends, graphql, operation, serviceToken, snapshot, startStack, TEST_KEYS, userToken, type Stack } from '../support/harness.js';
 
 const [admin, alice, bob] = DEMO_ACCOUNTS;
 
-describe.each(await availableBackends())('shopping on %s', (backend) => {
+await describeOnBackends('shopping on %s', (backend) => {
   let stack: Stack;
   let adminToken: string;
   let aliceToken: string;

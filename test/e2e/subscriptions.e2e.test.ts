@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { startGateway } from '../../gateway/server.js';
 import type { RunningServer } from '../../lib/server/graphql-server.js';
 import { startSubgraph, type RunningSubgraph } from '../../lib/subgraph/server.js';
@@ -14,7 +14,8 @@ import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
 import { catalog } from '../../subgraphs/catalog/server.js';
 import type { CatalogDb } from '../../subgraphs/catalog/db.js';
 import { orders } from '../../subgraphs/orders/server.js';
-import { availableBackends, gatewayConfig, graphql, operation, redisReachable, subgraphConfig, startStack, TEST_KEYS, TEST_REDIS_URL, type Stack } from '../support/harness.js';
+import { describeOnBackends, gatewayConfig, graphql, operation, subgraphConfig, startStack, TEST_KEYS, TEST_REDIS_URL, type Stack } from '../support/harness.js';
+import { missing, skipped } from '../support/available.js';
 import { connectWs, subscribeSse, type Subscription, type WsConnection } from '../support/subscription-client.js';
 import { Tokens } from '../../lib/security/auth.js';
 import { ROOT } from '../../lib/paths.js';
@@ -23,9 +24,9 @@ import { createLogger } from '../../lib/logger.js';
 import WebSocket from 'ws';
 
 const [admin, alice, bob] = DEMO_ACCOUNTS;
-const redisAvailable = await redisReachable();
+const noRedis = await missing('Redis');
 
-describe.each(await availableBackends())('subscriptions on %s', (backend) => {
+await describeOnBackends('subscriptions on %s', (backend) => {
   let stack: Stack;
   let adminToken: string;
   let aliceToken: string;
@@ -442,7 +443,9 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     }
   });
 
-  it.runIf(backend === 'postgres' && redisAvailable)('with REDIS_URL, Redis carries the events between replicas instead of the database', async () => {
+  // Replicas of a subgraph share a database only on PostgreSQL.
+  const noRedisReplicas = backend === 'postgres' ? noRedis : 'replicas need a shared PostgreSQL database, not an embedded PGlite';
+  it.skipIf(noRedisReplicas !== undefined)(skipped('with REDIS_URL, Redis carries the events between replicas instead of the database', noRedisReplicas), async () => {
     const p = await newProduct(30);
     const keyPrefix = `test-${randomUUID()}:`;
     const redis = { url: TEST_REDIS_URL, keyPrefix };

@@ -13,6 +13,7 @@ import { ROOT } from '../../lib/paths.js';
 import { MANIFEST_FILE } from '../../tools/schema-check/persisted-manifest.js';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
 import { buildWeb, WEB_DIST } from '../../scripts/build-web.js';
+import { missing, skipped } from '../support/available.js';
 import { launchBrowser, type Browser } from '../support/browser.js';
 import { graphql, operation, startStack, userToken, type Stack } from '../support/harness.js';
 import { byHash, manifest, persisted, send } from '../support/persisted-requests.js';
@@ -31,7 +32,9 @@ const MODES: [string, Partial<GatewayConfig>][] = [
   ],
 ];
 
-describe.each(MODES)('the web shop in Chromium, on %s', (mode, gateway) => {
+const noChromium = await missing('Chromium');
+
+describe.skipIf(noChromium !== undefined).each(MODES)(skipped('the web shop in Chromium, on %s', noChromium), (mode, gateway) => {
   const production = gateway.production === true;
   let stack: Stack;
   let browser: Browser;
