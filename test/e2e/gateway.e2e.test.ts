@@ -1,7 +1,6 @@
 // The gateway's front door: health, request ids, and bad requests that get a clear error and
 // never take a process down.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import { localServiceUrl, SERVICE_NAMES, type ServiceName } from '../../lib/serv
 import { startSubgraph, type RunningSubgraph } from '../../lib/subgraph/server.js';
 import type { UsersDb } from '../../subgraphs/users/db.js';
 import { users } from '../../subgraphs/users/server.js';
-import { gatewayConfig, graphql, leaksIn, operation, startStack, subgraphConfig, type Stack } from '../support/harness.js';
+import { freePort, gatewayConfig, graphql, leaksIn, operation, startStack, subgraphConfig, type Stack } from '../support/harness.js';
 
 /** The answer as a client receives it: status, content type, the raw text and, when it is JSON, the body. */
 async function send(url: string, init: RequestInit) {
@@ -39,14 +38,8 @@ const CLIENT_MISTAKES: [string, RequestInit, string][] = [
   ['a GET without a query, preflighted', { method: 'GET', headers: { accept: 'application/json', 'apollo-require-preflight': 'true' } }, 'BAD_REQUEST'],
 ];
 
-/** A free port that nothing listens on. */
-const deadUrl = () =>
-  new Promise<string>((resolve) => {
-    const server = createServer().listen(0, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(`http://localhost:${port}/graphql`));
-    });
-  });
+/** A URL that nothing listens on. */
+const deadUrl = async () => `http://localhost:${await freePort()}/graphql`;
 
 describe('the gateway', () => {
   let stack: Stack;

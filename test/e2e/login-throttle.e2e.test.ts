@@ -13,7 +13,7 @@ import { DEMO_ACCOUNTS, GENERATED_CUSTOMER_PASSWORD } from '../../prisma/seed-da
 import type { UsersDb } from '../../subgraphs/users/db.js';
 import { users } from '../../subgraphs/users/server.js';
 import { missing, skipped } from '../support/available.js';
-import { createPostgresDatabases, gatewayConfig, operation, subgraphConfig, TEST_REDIS_URL, type Backend, type GraphQLResponse } from '../support/harness.js';
+import { createPostgresDatabases, send, gatewayConfig, operation, subgraphConfig, TEST_REDIS_URL, type Backend, type GraphQLResponse } from '../support/harness.js';
 
 const LIMITS: LoginThrottleConfig = {
   failuresPerAccount: 3,
@@ -38,10 +38,8 @@ const cases: [Backend, Store, string | undefined][] = [
 
 type Result = GraphQLResponse & { errors?: { extensions?: { code?: string; retryAfterSeconds?: number } }[] };
 
-async function send(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Result> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
-  return (await response.json()) as Result;
-}
+const post = async (url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Result> =>
+  (await send(url, { query, variables }, { headers })) as Result;
 /** What came back: OK, or the error's code. */
 const outcome = (res: Result) => res.errors?.[0]?.extensions?.code ?? (res.data ? 'OK' : 'NO DATA');
 const from = (address: string) => ({ 'x-forwarded-for': address });
@@ -105,7 +103,7 @@ for (const [backend, store, skip] of cases) describe.skipIf(skip !== undefined)(
   });
 
   const login = (url: string, account: { email: string; password: string }, headers: Record<string, string> = {}) =>
-    send(url, operation('Login'), { email: account.email, password: account.password }, headers);
+    post(url, operation('Login'), { email: account.email, password: account.password }, headers);
   const failLogins = async (url: string, emails: string[], headers: Record<string, string> = {}) => {
     const outcomes = [];
     for (const email of emails) outcomes.push(outcome(await login(url, { email, password: WRONG }, headers)));
@@ -220,7 +218,7 @@ for (const [backend, store, skip] of cases) describe.skipIf(skip !== undefined)(
   it('limits registrations per address on their own budget, creating and hashing nothing once limited', async () => {
     const address = from('203.0.113.70');
     const register = (email: string, headers = address) =>
-      send(behindProxy.url, operation('Register'), { input: { email, password: 'a-good-password', name: 'New Person' } }, headers);
+      post(behindProxy.url, operation('Register'), { input: { email, password: 'a-good-password', name: 'New Person' } }, headers);
     const tag = randomBytes(4).toString('hex');
     for (let i = 0; i < LIMITS.registrationsPerAddress; i++) expect(outcome(await register(`new-${tag}-${i}@example.com`))).toBe('OK');
 
@@ -251,8 +249,8 @@ describe('login throttle without its store', () => {
     let login: Result = {};
     let register: Result = {};
     const userStatements = await userTableStatements(replica.db.client, async () => {
-      login = await send(replica.url, operation('Login'), customer(1));
-      register = await send(replica.url, operation('Register'), { input: { email: 'no-store@example.com', password: 'a-good-password', name: 'No Store' } });
+      login = await post(replica.url, operation('Login'), customer(1));
+      register = await post(replica.url, operation('Register'), { input: { email: 'no-store@example.com', password: 'a-good-password', name: 'No Store' } });
     });
     expect([outcome(login), outcome(register)]).toEqual(['SERVICE_UNAVAILABLE', 'SERVICE_UNAVAILABLE']);
     expect(userStatements).toBe(0);

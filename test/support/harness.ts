@@ -7,6 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { describe } from 'vitest';
 import { ADMIN_URL, backends, skipped, type Backend } from './available.js';
+import { graphql, type HttpResult } from './http.js';
 import { startGateway } from '../../gateway/server.js';
 import { Tokens, type Viewer } from '../../lib/security/auth.js';
 import type { GatewayConfig, SubgraphConfig } from '../../lib/config.js';
@@ -124,21 +125,7 @@ export function gatewayConfig(subgraphUrls: Partial<Record<ServiceName, string>>
   };
 }
 
-export interface GraphQLResponse<T = Record<string, any>> {
-  data?: T | null;
-  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; field?: string } }[];
-}
-
-export type HttpResult<T> = { status: number; headers: Headers } & GraphQLResponse<T>;
-
-export async function graphql<T = Record<string, any>>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<HttpResult<T>> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, headers: response.headers, ...((await response.json()) as GraphQLResponse<T>) };
-}
+export { bearer, freePort, graphql, send, type GraphQLResponse, type HttpResult, type OperationRequest } from './http.js';
 
 export interface Stack {
   backend: Backend;
@@ -221,6 +208,36 @@ export async function startStack(backend: Backend, options: StackOptions = {}): 
     await pgDatabases?.drop();
     throw err;
   }
+}
+
+export interface NewProduct {
+  stock: number;
+  price?: number;
+  name?: string;
+  description?: string;
+  weightGrams?: number;
+  /** The first category when not given. */
+  categoryId?: string;
+  /** An administrator's token; one is signed when not given. */
+  token?: string;
+}
+
+export interface CreatedProduct {
+  id: string;
+  sku: string;
+  name: string;
+  stock: number;
+  price: { amount: number; currency: string };
+}
+
+/** A product only the calling test sells (a fresh SKU), created through the gateway as an administrator does. */
+export async function newProduct(stack: Stack, { stock, price = 1250, name, description, weightGrams = 700, categoryId, token }: NewProduct): Promise<CreatedProduct> {
+  const admin = token ?? (await userToken({ id: 'test-admin', role: 'ADMIN' }));
+  const category = categoryId ?? (await stack.request<{ categories: { id: string }[] }>('{ categories { id } }')).data!.categories[0]!.id;
+  const sku = `TEST-${stack.backend}-${randomBytes(6).toString('hex')}`;
+  const res = await stack.request(operation('CreateProduct'), { input: { sku, name: name ?? `Test product ${sku}`, description, price, stock, weightGrams, categoryId: category } }, admin);
+  if (!res.data?.createProduct) throw new Error(`createProduct failed: ${JSON.stringify(res.errors)}`);
+  return res.data.createProduct as CreatedProduct;
 }
 
 /** Everything a request could change, in all four databases: compare one before and one after. */
