@@ -14,7 +14,7 @@ import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
 import { catalog } from '../../subgraphs/catalog/server.js';
 import type { CatalogDb } from '../../subgraphs/catalog/db.js';
 import { orders } from '../../subgraphs/orders/server.js';
-import { describeOnBackends, gatewayConfig, graphql, newProduct, operation, startStack, subgraphConfig, TEST_KEYS, TEST_REDIS_URL, type Stack } from '../support/harness.js';
+import { describeOnBackends, freePort, gatewayConfig, graphql, newProduct, operation, snapshot, startStack, subgraphConfig, TEST_KEYS, TEST_REDIS_URL, type Stack } from '../support/harness.js';
 import { missing, skipped } from '../support/available.js';
 import { waitFor } from '../support/wait.js';
 import { connectWs, subscribeSse, type Subscription, type WsConnection } from '../support/subscription-client.js';
@@ -206,6 +206,7 @@ await describeOnBackends('subscriptions on %s', (backend) => {
   });
 
   it('bad subscriptions are refused with a code and change nothing', async () => {
+    const before = await snapshot(stack);
     const c = connect(aliceToken);
     const tooMany = c.subscribe(operation('ProductUpdates'), { ids: Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`) });
     expect((await tooMany.next(() => true)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -227,6 +228,7 @@ await describeOnBackends('subscriptions on %s', (backend) => {
     const tooLarge = await sse(JSON.stringify({ query: operation('ProductUpdates'), variables: { ids: ['x'], padding: 'x'.repeat(2 * 1024 * 1024) } }));
     expect(tooLarge.status).toBe(413);
     expect((await tooLarge.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(await snapshot(stack)).toEqual(before);
   });
 
   it('limits subscriptions per connection', async () => {
@@ -503,14 +505,26 @@ await describeOnBackends('subscriptions on %s', (backend) => {
   });
 
   it('a gateway shutting down closes its subscriptions with 1012, on which clients reconnect', async () => {
-    const gateway = await startGateway(gatewayConfig(stack.urls));
-    const c = connect(undefined, undefined, gateway.url);
+    const port = await freePort();
+    let gateway = await startGateway(gatewayConfig(stack.urls, { port }));
+    const c = connectWs(gateway.url, undefined, undefined, { retryAttempts: 50 });
+    connections.push(c);
     const p = await stocked(2);
     const sub = c.subscribe(operation('ProductUpdates'), { ids: [p.id] });
-    await sub.next(() => true);
+    await sub.next((e) => e.data?.productUpdated?.stock === 2, 'the current stock');
     await gateway.close();
-    await sub.ended;
+    await waitFor('the close with 1012', () => c.closes.some((x) => x.code === 1012));
     expect(c.closes.map((x) => x.code)).toContain(1012);
+    // A gateway back at the same address: the client reconnects, subscribes again and receives.
+    gateway = await startGateway(gatewayConfig(stack.urls, { port }));
+    try {
+      const adjusted = await stack.request(operation('AdjustStock'), { productId: p.id, delta: 5 }, adminToken);
+      expect(adjusted.errors).toBeUndefined();
+      await sub.next((e) => e.data?.productUpdated?.stock === 7, 'an event after reconnecting');
+    } finally {
+      sub.stop();
+      await gateway.close();
+    }
   });
   it('a restarted subgraph does not leave subscriptions dead: the gateway subscribes again', async () => {
     const p = await stocked(4);
