@@ -216,7 +216,7 @@ export interface NewProduct {
   name?: string;
   description?: string;
   weightGrams?: number;
-  /** The first category when not given. */
+  /** The first category when not given (asked as the administrator: a production gateway runs free-form operations only for one). */
   categoryId?: string;
   /** An administrator's token; one is signed when not given. */
   token?: string;
@@ -233,7 +233,7 @@ export interface CreatedProduct {
 /** A product only the calling test sells (a fresh SKU), created through the gateway as an administrator does. */
 export async function newProduct(stack: Stack, { stock, price = 1250, name, description, weightGrams = 700, categoryId, token }: NewProduct): Promise<CreatedProduct> {
   const admin = token ?? (await userToken({ id: 'test-admin', role: 'ADMIN' }));
-  const category = categoryId ?? (await stack.request<{ categories: { id: string }[] }>('{ categories { id } }')).data!.categories[0]!.id;
+  const category = categoryId ?? (await stack.request<{ categories: { id: string }[] }>('{ categories { id } }', {}, admin)).data!.categories[0]!.id;
   const sku = `TEST-${stack.backend}-${randomBytes(6).toString('hex')}`;
   const res = await stack.request(operation('CreateProduct'), { input: { sku, name: name ?? `Test product ${sku}`, description, price, stock, weightGrams, categoryId: category } }, admin);
   if (!res.data?.createProduct) throw new Error(`createProduct failed: ${JSON.stringify(res.errors)}`);
