@@ -9,7 +9,7 @@ import { ROOT } from '../../lib/paths.js';
 import { startSubgraph, type RunningSubgraph } from '../../lib/subgraph/server.js';
 import type { UsersDb } from '../../subgraphs/users/db.js';
 import { users } from '../../subgraphs/users/server.js';
-import { availableBackends, createPostgresDatabases, graphql, subgraphConfig } from '../support/harness.js';
+import { describeOnBackends, createPostgresDatabases, graphql, subgraphConfig } from '../support/harness.js';
 
 interface Run {
   code: number | null;
@@ -37,7 +37,7 @@ function createAdmin(args: string[], env: Record<string, string>, stdin = ''): P
 const login = (url: string, email: string, password: string) =>
   graphql(url, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { email name role } } }', { e: email, p: password });
 
-describe.each(await availableBackends())('npm run create-admin on %s', (backend) => {
+await describeOnBackends('npm run create-admin on %s', (backend) => {
   let dataDir: string;
   let postgres: Awaited<ReturnType<typeof createPostgresDatabases>> | undefined;
   let env: Record<string, string>;

@@ -1,18 +1,19 @@
 // The gateway's front door: health, request ids, and bad requests that get a clear error and
 // never take a process down.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../gateway/server.js';
 import type { RunningServer } from '../../lib/server/graphql-server.js';
 import { SUPERGRAPH_PATH } from '../../lib/paths.js';
+import { Tokens } from '../../lib/security/auth.js';
+import { generateSigningKey } from '../../lib/security/keys.js';
 import { localServiceUrl, SERVICE_NAMES, type ServiceName } from '../../lib/services.js';
 import { startSubgraph, type RunningSubgraph } from '../../lib/subgraph/server.js';
 import type { UsersDb } from '../../subgraphs/users/db.js';
 import { users } from '../../subgraphs/users/server.js';
-import { gatewayConfig, graphql, leaksIn, operation, startStack, subgraphConfig, type Stack } from '../support/harness.js';
+import { freePort, gatewayConfig, graphql, leaksIn, operation, startStack, subgraphConfig, userToken, type Stack } from '../support/harness.js';
 
 /** The answer as a client receives it: status, content type, the raw text and, when it is JSON, the body. */
 async function send(url: string, init: RequestInit) {
@@ -39,14 +40,8 @@ const CLIENT_MISTAKES: [string, RequestInit, string][] = [
   ['a GET without a query, preflighted', { method: 'GET', headers: { accept: 'application/json', 'apollo-require-preflight': 'true' } }, 'BAD_REQUEST'],
 ];
 
-/** A free port that nothing listens on. */
-const deadUrl = () =>
-  new Promise<string>((resolve) => {
-    const server = createServer().listen(0, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(`http://localhost:${port}/graphql`));
-    });
-  });
+/** A URL that nothing listens on. */
+const deadUrl = async () => `http://localhost:${await freePort()}/graphql`;
 
 describe('the gateway', () => {
   let stack: Stack;
@@ -125,9 +120,24 @@ describe('the gateway', () => {
   });
 
   it('rejects an expired or forged token with 401 UNAUTHENTICATED before calling any subgraph', async () => {
-    const res = await stack.request('{ categories { id } }', {}, 'not-a-jwt');
-    expect(res.status).toBe(401);
-    expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const viewer = { id: 'someone', role: 'CUSTOMER' } as const;
+    const tokens = {
+      'not a JWT': 'not-a-jwt',
+      expired: await userToken(viewer, Math.floor(Date.now() / 1000) - 60),
+      'forged (signed by another key)': await new Tokens({ users: { signing: generateSigningKey(), verifying: [] } }).sign(viewer),
+    };
+    const subgraphCalls = () => logs.filter((l) => l.service !== 'gateway' && l.msg === 'operation started').length;
+    for (const [what, token] of Object.entries(tokens)) {
+      const before = subgraphCalls();
+      const res = await stack.request('{ categories { id } }', {}, token);
+      expect(res.status, what).toBe(401);
+      expect(res.errors?.[0]?.extensions?.code, what).toBe('UNAUTHENTICATED');
+      expect(subgraphCalls() - before, what).toBe(0);
+    }
+    // The count would have seen a call: the same request with a valid token reaches catalog.
+    const before = subgraphCalls();
+    expect((await stack.request('{ categories { id } }', {}, await userToken(viewer))).status).toBe(200);
+    expect(subgraphCalls() - before).toBeGreaterThan(0);
   });
 
   it('answers an unknown path with a JSON 404, on the gateway and on a subgraph', async () => {
@@ -236,7 +246,8 @@ describe('composing from running subgraphs (development)', () => {
   let gateway: RunningServer;
   beforeAll(async () => {
     stack = await startStack('pglite');
-    gateway = await startGateway(gatewayConfig(stack.urls, { introspect: true }));
+    // No supergraph file at all: the gateway can only have composed the graph from the subgraphs.
+    gateway = await startGateway(gatewayConfig(stack.urls, { introspect: true, supergraphPath: path.join(tmpdir(), `no-supergraph-${process.pid}.graphql`) }));
   });
   afterAll(async () => {
     await gateway?.close();
@@ -247,6 +258,11 @@ describe('composing from running subgraphs (development)', () => {
     const res = await graphql(gateway.url, '{ products(first: 2) { edges { node { name reviewCount shippingEstimate { amount } } } } }');
     expect(res.errors).toBeUndefined();
     expect(res.data!.products.edges).toHaveLength(2);
+    // The same types and fields as the stack's gateway, which serves supergraph.graphql.
+    const shape = async (url: string) =>
+      ((await graphql(url, '{ __schema { types { name fields { name } inputFields { name } enumValues { name } } } }')).data!.__schema.types as { name: string }[])
+        .sort((a, b) => a.name.localeCompare(b.name));
+    expect(await shape(gateway.url)).toEqual(await shape(stack.gatewayUrl));
   });
 });
 

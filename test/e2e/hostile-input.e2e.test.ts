@@ -35,7 +35,7 @@ import { SUPERGRAPH_PATH, subgraphSchemaPath } from '../../lib/paths.js';
 import { apiSchemaOf } from '../../tools/schema-check/api-schema.js';
 import { SERVICE_NAMES, type ServiceName } from '../../lib/services.js';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
-import { availableBackends, graphql, operation, serviceToken, snapshot, startStack, type Stack } from '../support/harness.js';
+import { bearer, describeOnBackends, graphql, newProduct, operation, send, serviceToken, snapshot, startStack, type Stack } from '../support/harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // The schemas under attack
@@ -460,20 +460,9 @@ interface Outcome {
   data: unknown;
 }
 
-async function send(url: string, request: Request): Promise<Outcome> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${request.token}` },
-    body: JSON.stringify({ query: request.query, variables: request.variables }),
-  });
-  const text = await response.text();
-  let body: { errors?: Outcome['errors']; data?: unknown } = {};
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = { errors: [{ message: `not JSON: ${text.slice(0, 200)}` }] };
-  }
-  return { status: response.status, errors: body.errors ?? [], data: body.data };
+async function sendAs(url: string, request: Request): Promise<Outcome> {
+  const res = await send(url, { query: request.query, variables: request.variables }, { headers: bearer(request.token) });
+  return { status: res.status, errors: res.errors ?? [], data: res.data };
 }
 
 /** Codes a client may get for a well-formed request it is not allowed or able to complete. */
@@ -533,7 +522,7 @@ describe('the hostile-input cases', () => {
   });
 });
 
-describe.each(await availableBackends())('hostile input on %s', (backend) => {
+await describeOnBackends('hostile input on %s', (backend) => {
   let stack: Stack;
   let ids: Ids;
 
@@ -570,7 +559,7 @@ describe.each(await availableBackends())('hostile input on %s', (backend) => {
       await Promise.all(
         batch.map(async (c) => {
           const url = c.target === 'gateway' ? stack.gatewayUrl : stack.urls[c.target];
-          const problem = judge(c, await send(url, c.request(ids)));
+          const problem = judge(c, await sendAs(url, c.request(ids)));
           if (problem) failures.push(`${c.target}: ${c.name}: ${problem}`);
         }),
       );
@@ -606,16 +595,7 @@ describe.each(await availableBackends())('hostile input on %s', (backend) => {
 
   // What some of the checks mean, beyond "refused".
   describe('the rules behind the refusals', () => {
-    let sku = 0;
-    async function newProduct(name: string, stock: number) {
-      const res = await stack.request(
-        operation('CreateProduct'),
-        { input: { sku: `HOSTILE-${backend}-${++sku}`, name, price: 500, stock, weightGrams: 100, categoryId: ids.byType.Category } },
-        ids.adminToken,
-      );
-      expect(res.errors).toBeUndefined();
-      return res.data!.createProduct as { id: string; stock: number };
-    }
+    const productNamed = (name: string, stock: number) => newProduct(stack, { name, stock, price: 500, weightGrams: 100, categoryId: ids.byType.Category, token: ids.adminToken });
     const search = async (text: string) => {
       const res = await stack.request('query($s: String) { products(first: 100, filter: { search: $s }) { totalCount edges { node { id } } } }', { s: text });
       expect(res.errors).toBeUndefined();
@@ -623,9 +603,9 @@ describe.each(await availableBackends())('hostile input on %s', (backend) => {
     };
 
     it('search matches %, _ and \\ literally, not as LIKE wildcards', async () => {
-      const percent = await newProduct('Merino Scarf 100% Wool', 1);
-      const underscore = await newProduct('snake_case Mug', 1);
-      const backslash = await newProduct('Back\\slash Hook', 1);
+      const percent = await productNamed('Merino Scarf 100% Wool', 1);
+      const underscore = await productNamed('snake_case Mug', 1);
+      const backslash = await productNamed('Back\\slash Hook', 1);
       expect(await search('%')).toEqual([percent.id]);
       expect(await search('100%')).toEqual([percent.id]);
       expect(await search('_')).toEqual([underscore.id]);
@@ -636,7 +616,7 @@ describe.each(await availableBackends())('hostile input on %s', (backend) => {
     });
 
     it('adjustStock never takes the stock above 1,000,000, and a refused adjustment changes nothing', async () => {
-      const p = await newProduct('Bulk Pencil', 999_990);
+      const p = await productNamed('Bulk Pencil', 999_990);
       const adjust = (delta: number) => stack.request(operation('AdjustStock'), { productId: p.id, delta }, ids.adminToken);
       expect((await adjust(10)).data!.adjustStock.stock).toBe(1_000_000);
       const before = await snapshot(stack);
@@ -650,7 +630,7 @@ describe.each(await availableBackends())('hostile input on %s', (backend) => {
     });
 
     it('lets concurrent adjustments fill the stock up to 1,000,000 and no further', async () => {
-      const p = await newProduct('Bulk Eraser', 999_000);
+      const p = await productNamed('Bulk Eraser', 999_000);
       const results = await Promise.all(Array.from({ length: 20 }, () => stack.request(operation('AdjustStock'), { productId: p.id, delta: 100 }, ids.adminToken)));
       expect(results.filter((r) => r.data?.adjustStock)).toHaveLength(10);
       expect(results.filter((r) => r.errors?.[0]?.extensions?.field === 'delta')).toHaveLength(10);
@@ -658,7 +638,7 @@ describe.each(await availableBackends())('hostile input on %s', (backend) => {
     });
 
     it('placeOrder through the gateway refuses a NUL idempotencyKey and a malformed product id, and changes nothing', async () => {
-      const p = await newProduct('Guarded Kettle', 5);
+      const p = await productNamed('Guarded Kettle', 5);
       const before = await snapshot(stack);
       const place = (input: unknown) => stack.request(operation('PlaceOrder'), { input }, ids.adminToken);
       const nul = await place({ items: [{ productId: p.id, quantity: 1 }], idempotencyKey: 'key\u0000' });
@@ -669,7 +649,7 @@ describe.each(await availableBackends())('hostile input on %s', (backend) => {
     });
 
     it('reserveStock refuses the same product twice and quantities below 1, and changes nothing', async () => {
-      const p = await newProduct('Reserved Lamp', 5);
+      const p = await productNamed('Reserved Lamp', 5);
       const before = await snapshot(stack);
       const reserve = (items: unknown) =>
         graphql(

@@ -17,7 +17,7 @@ describe('identical subgraph queries in flight', () => {
   });
   afterAll(() => stack?.stop());
 
-  it('share one subgraph call, and every client gets the whole answer', async () => {
+  it('share subgraph calls (fewer calls than requests), and every client gets the whole answer', async () => {
     const before = callsTo('catalog');
     const answers = await Promise.all(Array.from({ length: 30 }, () => stack.request(operation('ProductList'), { first: 5 })));
     const calls = callsTo('catalog') - before;

@@ -11,7 +11,7 @@ import { SUPERGRAPH_PATH } from '../../lib/paths.js';
 import { apiSchemaOf } from '../../tools/schema-check/api-schema.js';
 import { SERVICE_NAMES, type ServiceName } from '../../lib/services.js';
 import { seedId } from '../../prisma/seed-data.js';
-import { gatewayConfig, operation, startStack, type HttpResult, type Stack } from '../support/harness.js';
+import { gatewayConfig, operation, send, startStack, type HttpResult, type Stack } from '../support/harness.js';
 import { aliasedLogins, aliasedPages, doublingFragments, nestedPages } from '../support/hostile-operations.js';
 
 const GATEWAY = DEFAULT_OPERATION_LIMITS;
@@ -23,15 +23,8 @@ const costOf = (query: string, variables: Record<string, unknown> = {}) => {
 };
 
 /** A POST that gives up after 50 s: an answer at all proves the check did not walk 2^40 spreads. */
-async function post(url: string, query: string, variables: Record<string, unknown> = {}, requestId?: string): Promise<HttpResult<Record<string, any>>> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(requestId ? { 'x-request-id': requestId } : {}) },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(50_000),
-  });
-  return { status: response.status, headers: response.headers, ...((await response.json()) as object) };
-}
+const post = (url: string, query: string, variables: Record<string, unknown> = {}, requestId?: string): Promise<HttpResult<Record<string, any>>> =>
+  send(url, { query, variables }, { headers: requestId ? { 'x-request-id': requestId } : {}, signal: AbortSignal.timeout(50_000) });
 
 function expectRefused(res: HttpResult<Record<string, any>>, message: RegExp) {
   expect(res.status).toBe(400);

@@ -1,11 +1,11 @@
 // The read path and accounts through the gateway, on every available database.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
-import { availableBackends, operation, startStack, type Stack } from '../support/harness.js';
+import { describeOnBackends, operation, startStack, type Stack } from '../support/harness.js';
 
 const [admin, alice, bob] = DEMO_ACCOUNTS;
 
-describe.each(await availableBackends())('read path on %s', (backend) => {
+await describeOnBackends('read path on %s', (backend) => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack(backend);

@@ -4,7 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -17,47 +17,27 @@ import { catalogStock } from '../../subgraphs/orders/catalog-stock.js';
 import { ordersMetrics } from '../../subgraphs/orders/metrics.js';
 import { orderPlacement } from '../../subgraphs/orders/placement.js';
 import { orderRecovery } from '../../subgraphs/orders/recovery.js';
-import {
-  availableBackends,
-  createPostgresDatabases,
-  gatewayConfig,
-  graphql,
-  keyEnv,
-  leaksIn,
-  operation,
-  serviceToken,
-  startServiceProcess,
-  startStack,
-  testTokenKeys,
-  type Backend,
-  type Stack,
-} from '../support/harness.js';
+import { createPostgresDatabases, describeOnBackends, freePort, gatewayConfig, graphql, keyEnv, leaksIn, newProduct, operation, serviceToken, startServiceProcess, startStack, testTokenKeys, type Backend, type Stack } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
 
 const [admin, alice] = DEMO_ACCOUNTS;
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/** Whether nothing accepts a TCP connection at this URL's port any more. */
+const refusesConnections = (url: string) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
     });
+    socket.once('error', () => resolve(true));
   });
-
-async function until<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 /** The orders subgraph as its own process, the way it runs in production; resolves once it serves. */
 const startOrders = (env: Record<string, string>) =>
   startServiceProcess('subgraphs/orders/index.ts', { ...keyEnv('orders'), SEED: 'false', ...env }).then((p) => p.child);
 
-describe.each(await availableBackends())('resilience on %s', (backend: Backend) => {
+await describeOnBackends('resilience on %s', (backend: Backend) => {
   describe('a crash of the orders service between reservation and confirmation', () => {
     let stack: Stack;
     let child: ChildProcess | undefined;
@@ -103,7 +83,7 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       expect(held[0]!.lines[0]).toMatchObject({ productId: product.id, quantity: 2 });
 
       child = await startOrders({ ...ordersEnv, RECOVERY_MIN_AGE_SECONDS: '0', RECOVERY_INTERVAL_MS: '200' });
-      const committed = await until(() =>
+      const committed = await waitFor('the recovery to commit the held reservation', () =>
         stack.catalog.db.client.stockReservation.findFirst({ where: { orderId: held[0]!.orderId, status: 'COMMITTED' } }),
       );
       expect(committed.orderId).toBe(held[0]!.orderId);
@@ -147,16 +127,13 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
     });
     afterAll(() => stack?.stop());
 
-    async function newProduct(stock: number, price = 1250) {
-      const adminToken = await stack.login(admin.email, admin.password);
-      const categoryId = (await stack.request('{ categories { id } }')).data!.categories[0].id;
-      const res = await stack.request(
-        operation('CreateProduct'),
-        { input: { sku: `SETTLE-${backend}-${randomUUID()}`, name: 'Settled', price, stock, weightGrams: 100, categoryId } },
-        adminToken,
-      );
-      return res.data!.createProduct as { id: string };
-    }
+    const stocked = (stock: number, price?: number) => newProduct(stack, { stock, price, weightGrams: 100 });
+    /** Another replica's order recovery on the same database (passes run by `runOnce`), logging to `logs`. */
+    const recoveryReplica = () => {
+      const log = createLogger('orders', 'debug', { write: (line: string) => void logs.push(JSON.parse(line)) });
+      const catalogClient = catalogStock(stack.urls.catalog, new Tokens(testTokenKeys('orders')));
+      return orderRecovery(stack.orders!.db.client, catalogClient, orderPlacement(stack.orders!.db.client, catalogClient, log), log, { minAgeSeconds: 2, intervalMs: 200 });
+    };
     const stockOf = async (productId: string) => (await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: productId } })).stock;
     /** The orders that reserved (or tried to reserve) this product, as catalog recorded them. */
     const reservationsOf = (productId: string) => stack.catalog.db.client.stockReservation.findMany({ where: { lines: { some: { productId } } } });
@@ -193,7 +170,7 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       // What a cancel leaves when catalog cannot be reached: cancelled, stock not yet returned.
       await stack.orders!.db.client.order.update({ where: { id: order.id }, data: { status: 'CANCELLED' } });
       // Recovery's last step records the release; by then the stock must be back.
-      await until(async () => (await stack.orders!.db.client.order.findUniqueOrThrow({ where: { id: order.id } })).stockReleasedAt);
+      await waitFor('the order\'s stock to be released', async () => (await stack.orders!.db.client.order.findUniqueOrThrow({ where: { id: order.id } })).stockReleasedAt);
       expect(await stock()).toBe(before);
       expect(await stack.catalog.db.client.stockReservation.findUniqueOrThrow({ where: { orderId: order.id } })).toMatchObject({ status: 'RELEASED' });
     });
@@ -201,7 +178,7 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
     it('fails an order whose reservation got no definite answer, and makes sure no stock stays held for it', async () => {
       const token = await stack.login(alice.email, alice.password);
       const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
-      const p = await newProduct(5);
+      const p = await stocked(5);
       const place = () => stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 2 }], idempotencyKey: `undecided-${backend}` } }, token);
       // Catalog's database refuses the reservation: catalog answers with an internal error, which
       // tells orders nothing about what catalog did (like a timeout).
@@ -231,7 +208,7 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
 
     it('gives an order up at once, with its stock returned, when confirming it can never succeed', async () => {
       const token = await stack.login(alice.email, alice.password);
-      const p = await newProduct(5);
+      const p = await stocked(5);
       const place = () => stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 2 }], idempotencyKey: `unconfirmable-${backend}` } }, token);
       // The orders database refuses the order's items: retrying the confirmation cannot help.
       const ordersDb = stack.orders!.db.client;
@@ -252,7 +229,7 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
     it('gives up, with one log line, a pending order that recovery can never confirm', async () => {
       const token = await stack.login(alice.email, alice.password);
       const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
-      const p = await newProduct(30, 100_000_000);
+      const p = await stocked(30, 100_000_000);
       // What an order of 22 units at the highest price left behind before totals were checked up
       // front: the order PENDING (its total overflowed), 22 units reserved in catalog.
       const orderId = await heldReservation(p.id, 22, 100_000_000);
@@ -263,8 +240,10 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       });
 
       const linesAbout = () => logs.filter((l) => l.orderId === orderId);
-      await until(() => Promise.resolve(linesAbout().length > 0));
-      await new Promise((r) => setTimeout(r, 1_500)); // several more passes: none of them touches the order again
+      await waitFor('a log line about the order', () => linesAbout().length > 0);
+      // Several more passes, run here rather than waited for: none of them touches the order again.
+      const replica = recoveryReplica();
+      for (let pass = 0; pass < 3; pass++) await replica.runOnce();
       expect(linesAbout()).toEqual([expect.objectContaining({ level: 50, msg: 'recovery gave the order up: it cannot be confirmed; marked FAILED, its stock returned' })]);
       expect(await ordersDb.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({ status: 'FAILED', idempotencyKey: null });
       expect(await catalogDb.stockReservation.findUniqueOrThrow({ where: { orderId } })).toMatchObject({ status: 'RELEASED' });
@@ -274,27 +253,22 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
     it("settles a stuck order once when several replicas' recovery passes meet on it: one log line, one outcome", async () => {
       const token = await stack.login(alice.email, alice.password);
       const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
-      const p = await newProduct(10);
+      const p = await stocked(10);
       // What a crash between reservation and confirmation leaves: 3 units reserved, the order PENDING.
       const orderId = await heldReservation(p.id, 3, 1250);
       const catalogDb = stack.catalog.db.client;
       const ordersDb = stack.orders!.db.client;
       // Two more replicas' recovery on the same database, beside the stack's own (every 200 ms).
-      const sink = { write: (line: string) => void logs.push(JSON.parse(line)) };
-      const replicas = [1, 2].map(() => {
-        const log = createLogger('orders', 'debug', sink);
-        const catalogClient = catalogStock(stack.urls.catalog, new Tokens(testTokenKeys('orders')));
-        return orderRecovery(ordersDb, catalogClient, orderPlacement(ordersDb, catalogClient, log), log, { minAgeSeconds: 2, intervalMs: 200 });
-      });
+      const replicas = [1, 2].map(() => recoveryReplica());
       const recovered = async () => (await ordersMetrics().outcomes.get()).values.find((v) => v.labels.outcome === 'recovered')?.value ?? 0;
       const before = await recovered();
       await ordersDb.order.create({
         data: { id: orderId, userId: aliceId, status: 'PENDING', totalAmount: 0, currency: 'USD', createdAt: new Date(Date.now() - 60_000) },
       });
       await Promise.all(replicas.map((r) => r.runOnce()));
-      await until(async () => (await ordersDb.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'CONFIRMED');
-      await Promise.all(replicas.map((r) => r.runOnce())); // and again, as their next passes would
-      await new Promise((r) => setTimeout(r, 1_000)); // several passes of the stack's own recovery too
+      await waitFor('the recovery to confirm the order', async () => (await ordersDb.order.findUniqueOrThrow({ where: { id: orderId } })).status === 'CONFIRMED');
+      // And several passes more, as their next ones would run (run here rather than waited for).
+      for (let pass = 0; pass < 3; pass++) await Promise.all(replicas.map((r) => r.runOnce()));
 
       expect(logs.filter((l) => l.orderId === orderId)).toEqual([expect.objectContaining({ msg: 'recovered order: CONFIRMED' })]);
       expect((await recovered()) - before).toBe(1);
@@ -343,7 +317,7 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
         },
         { timeout: 30_000 },
       );
-      await until(() => Promise.resolve(locked));
+      await waitFor('the lock on the Review table', () => locked);
       return async () => {
         unlock();
         await hold;
@@ -378,9 +352,10 @@ describe.each(await availableBackends())('resilience on %s', (backend: Backend) 
       const startedBefore = started();
       const inFlight = Array.from({ length: 20 }, () => graphql(stack.reviews.url, query));
       // All 20 are being executed (and wait on the database) before the shutdown starts.
-      await until(() => Promise.resolve(started() === startedBefore + 20));
+      await waitFor('all 20 requests to be executing', () => started() === startedBefore + 20);
       const closed = stack.reviews.close();
-      await new Promise((r) => setTimeout(r, 100));
+      // The shutdown has begun once the server takes no new connection.
+      await waitFor('reviews to refuse new connections', () => refusesConnections(stack.reviews.url));
       const released = release();
       const answers = await Promise.all(inFlight);
       await Promise.all([closed, released]);

@@ -5,17 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokens } from '../../lib/security/auth.js';
 import { generateSigningKey } from '../../lib/security/keys.js';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
-import { availableBackends, graphql, operation, serviceToken, snapshot, startStack, TEST_KEYS, userToken, type Stack } from '../support/harness.js';
+import { describeOnBackends, graphql, newProduct, operation, serviceToken, snapshot, startStack, TEST_KEYS, userToken, type Stack } from '../support/harness.js';
 
 const [admin, alice, bob] = DEMO_ACCOUNTS;
 
-describe.each(await availableBackends())('shopping on %s', (backend) => {
+await describeOnBackends('shopping on %s', (backend) => {
   let stack: Stack;
   let adminToken: string;
   let aliceToken: string;
   let bobToken: string;
   let categoryId: string;
-  let skuCounter = 0;
 
   beforeAll(async () => {
     stack = await startStack(backend);
@@ -28,21 +27,14 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
   });
   afterAll(() => stack?.stop());
 
-  async function newProduct(stock: number, price = 1250) {
-    const res = await stack.request(
-      operation('CreateProduct'),
-      { input: { sku: `TEST-${backend}-${++skuCounter}`, name: `Test product ${skuCounter}`, price, stock, weightGrams: 700, categoryId } },
-      adminToken,
-    );
-    expect(res.errors).toBeUndefined();
-    return res.data!.createProduct as { id: string; stock: number };
-  }
+  /** A product only this test sells, at this stock and price. */
+  const stocked = (stock: number, price?: number) => newProduct(stack, { stock, price, categoryId, token: adminToken });
   const place = (items: unknown, token = aliceToken, idempotencyKey?: string) =>
     stack.request(operation('PlaceOrder'), { input: { items, idempotencyKey } }, token);
 
   describe('placing orders', () => {
     it('charges the catalog price of the moment and takes the stock', async () => {
-      const p = await newProduct(5, 1999);
+      const p = await stocked(5, 1999);
       const res = await place([{ productId: p.id, quantity: 2 }]);
       expect(res.errors).toBeUndefined();
       expect(res.data!.placeOrder).toMatchObject({
@@ -57,13 +49,13 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
     });
 
     it('never takes a price from the client', async () => {
-      const p = await newProduct(5);
+      const p = await stocked(5);
       const res = await stack.request('mutation($id: ID!) { placeOrder(input: { items: [{ productId: $id, quantity: 1, price: 1 }] }) { id } }', { id: p.id }, aliceToken);
       expect(res.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     });
 
     it('sells exactly the stock to 100 concurrent customers, each of whom learns the outcome by sending the order again', async () => {
-      const p = await newProduct(10);
+      const p = await stocked(10);
       const tokens = [aliceToken, bobToken, adminToken];
       // Under load an answer may be a timeout or SERVICE_UNAVAILABLE; the customer then sends the
       // same order with the same key again, which gives back the outcome (or places it anew).
@@ -96,7 +88,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
     });
 
     it('gives back the same order for the same idempotencyKey, also when the requests race', async () => {
-      const p = await newProduct(50);
+      const p = await stocked(50);
       const key = `key-${backend}-race`;
       const results = await Promise.all(Array.from({ length: 8 }, () => place([{ productId: p.id, quantity: 3 }], aliceToken, key)));
       const ids = new Set(results.map((r) => r.data?.placeOrder?.id));
@@ -110,7 +102,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
     });
 
     it('refuses every racing request with the same key when the order is refused, without waiting', async () => {
-      const p = await newProduct(1);
+      const p = await stocked(1);
       const started = Date.now();
       const results = await Promise.all(Array.from({ length: 4 }, () => place([{ productId: p.id, quantity: 2 }], aliceToken, `refused-${backend}`)));
       expect(results.map((r) => r.errors?.[0]?.extensions?.code)).toEqual(['OUT_OF_STOCK', 'OUT_OF_STOCK', 'OUT_OF_STOCK', 'OUT_OF_STOCK']);
@@ -122,7 +114,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       ['22 units at the highest price', [[100_000_000, 22]]],
       ['two products that add up to too much', [[100_000_000, 11], [99_999_999, 11]]],
     ])('refuses an order whose total is more than an order can hold (%s), and changes nothing', async (_label, lines) => {
-      const products = await Promise.all(lines.map(([price]) => newProduct(30, price)));
+      const products = await Promise.all(lines.map(([price]) => stocked(30, price)));
       const before = await snapshot(stack);
       const res = await place(products.map((p, i) => ({ productId: p.id, quantity: lines[i]![1] })), aliceToken, `too-large-${backend}-${lines.length}`);
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.items' });
@@ -130,14 +122,14 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
     });
 
     it('takes the largest total an order can hold', async () => {
-      const p = await newProduct(30, 100_000_000);
+      const p = await stocked(30, 100_000_000);
       const res = await place([{ productId: p.id, quantity: 21 }]);
       expect(res.errors).toBeUndefined();
       expect(res.data!.placeOrder).toMatchObject({ status: 'CONFIRMED', total: { amount: 2_100_000_000, currency: 'USD' } });
     });
 
     it('refuses products priced in different currencies in one order, and changes nothing', async () => {
-      const usd = await newProduct(5);
+      const usd = await stocked(5);
       const eur = await stack.request(
         operation('CreateProduct'),
         { input: { sku: `EUR-${backend}`, name: 'Euro thing', price: 900, currency: 'EUR', stock: 5, weightGrams: 100, categoryId } },
@@ -160,7 +152,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       ['more than the stock', (id: string) => [{ productId: id, quantity: 4 }], 'OUT_OF_STOCK'],
       ['a wrong type', (id: string) => [{ productId: id, quantity: 'two' }], 'BAD_USER_INPUT'],
     ])('refuses %s and changes nothing', async (_label, items, code) => {
-      const p = await newProduct(3);
+      const p = await stocked(3);
       const before = await snapshot(stack);
       const res = await place((items as (id: string) => unknown)(p.id));
       expect(res.errors?.[0]?.extensions?.code).toBe(code);
@@ -168,7 +160,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
     });
 
     it('refuses an order without a token, with an expired token and with a forged one', async () => {
-      const p = await newProduct(3);
+      const p = await stocked(3);
       const before = await snapshot(stack);
       const expired = await userToken({ id: 'someone', role: 'CUSTOMER' }, Math.floor(Date.now() / 1000) - 60);
       const forged = await new Tokens({ users: { signing: generateSigningKey(), verifying: [] } }).sign({ id: 'someone', role: 'ADMIN' });
@@ -182,7 +174,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
 
   describe('cancelling orders', () => {
     it('returns the stock once, however often it is cancelled', async () => {
-      const p = await newProduct(5);
+      const p = await stocked(5);
       const order = (await place([{ productId: p.id, quantity: 2 }])).data!.placeOrder;
       const first = await stack.request(operation('CancelOrder'), { id: order.id }, aliceToken);
       expect(first.data!.cancelOrder).toEqual({ id: order.id, status: 'CANCELLED' });
@@ -192,7 +184,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
     });
 
     it("lets only the owner or an admin cancel", async () => {
-      const p = await newProduct(5);
+      const p = await stocked(5);
       const order = (await place([{ productId: p.id, quantity: 1 }])).data!.placeOrder;
       const before = await snapshot(stack);
       const byBob = await stack.request(operation('CancelOrder'), { id: order.id }, bobToken);
@@ -209,7 +201,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
 
   describe('reviews', () => {
     it('adds a review that the rating and count reflect at once, and only one per user and product', async () => {
-      const p = await newProduct(1);
+      const p = await stocked(1);
       const res = await stack.request(operation('AddReview'), { input: { productId: p.id, rating: 4, body: 'Nice' } }, aliceToken);
       expect(res.errors).toBeUndefined();
       expect(res.data!.addReview).toMatchObject({ rating: 4, body: 'Nice', author: { name: 'Alice Example' }, product: { id: p.id, averageRating: 4, reviewCount: 1 } });
@@ -228,7 +220,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       ['a rating of the wrong type', { rating: 'five' }, 'BAD_USER_INPUT'],
       ['an unknown product', { rating: 3, productId: randomUUID() }, 'BAD_USER_INPUT'],
     ])('refuses %s and changes nothing', async (_label, input, code) => {
-      const p = await newProduct(1);
+      const p = await stocked(1);
       const before = await snapshot(stack);
       const res = await stack.request(operation('AddReview'), { input: { productId: p.id, ...input } }, aliceToken);
       expect(res.errors?.[0]?.extensions?.code).toBe(code);
@@ -236,7 +228,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
     });
 
     it('needs a logged-in user', async () => {
-      const p = await newProduct(1);
+      const p = await stocked(1);
       const res = await stack.request(operation('AddReview'), { input: { productId: p.id, rating: 3 } });
       expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     });
@@ -244,7 +236,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
 
   describe('catalog administration', () => {
     it('lets an admin create and update products and adjust stock, never below zero', async () => {
-      const p = await newProduct(2);
+      const p = await stocked(2);
       const updated = await stack.request(
         'mutation($id: ID!) { updateProduct(id: $id, input: { name: "Renamed", description: null }) { name description } }',
         { id: p.id },
@@ -262,7 +254,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
     });
 
     it('forbids customers and anonymous callers', async () => {
-      const p = await newProduct(2);
+      const p = await stocked(2);
       const before = await snapshot(stack);
       const input = { sku: 'NOPE-1', name: 'x', price: 1, stock: 1, weightGrams: 1, categoryId };
       expect((await stack.request(operation('CreateProduct'), { input }, aliceToken)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -285,7 +277,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
       ['a price of the wrong type', { price: '12.50' }],
     ])('refuses a product with %s and changes nothing', async (_label, change) => {
       const before = await snapshot(stack);
-      const input = { sku: `NEW-${backend}-${++skuCounter}`, name: 'New', price: 100, stock: 1, weightGrams: 10, categoryId, ...change };
+      const input = { sku: `NEW-${randomUUID()}`, name: 'New', price: 100, stock: 1, weightGrams: 10, categoryId, ...change };
       const res = await stack.request(operation('CreateProduct'), { input }, adminToken);
       expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(await snapshot(stack)).toEqual(before);
@@ -305,7 +297,7 @@ describe.each(await availableBackends())('shopping on %s', (backend) => {
     });
 
     it('take no stock for an order that was given up (released) before its reservation arrived', async () => {
-      const p = await newProduct(4);
+      const p = await stocked(4);
       const ordersToken = await serviceToken();
       const givenUp = randomUUID();
       const release = await graphql(stack.catalog.url, 'mutation($id: ID!) { releaseStock(orderId: $id) { status } }', { id: givenUp }, ordersToken);

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startGateway } from '../../gateway/server.js';
 import type { RunningServer } from '../../lib/server/graphql-server.js';
 import { startSubgraph, type RunningSubgraph } from '../../lib/subgraph/server.js';
@@ -14,7 +14,9 @@ import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
 import { catalog } from '../../subgraphs/catalog/server.js';
 import type { CatalogDb } from '../../subgraphs/catalog/db.js';
 import { orders } from '../../subgraphs/orders/server.js';
-import { availableBackends, gatewayConfig, graphql, operation, redisReachable, subgraphConfig, startStack, TEST_KEYS, TEST_REDIS_URL, type Stack } from '../support/harness.js';
+import { describeOnBackends, freePort, gatewayConfig, graphql, newProduct, operation, snapshot, startStack, subgraphConfig, TEST_KEYS, TEST_REDIS_URL, type Stack } from '../support/harness.js';
+import { missing, skipped } from '../support/available.js';
+import { waitFor } from '../support/wait.js';
 import { connectWs, subscribeSse, type Subscription, type WsConnection } from '../support/subscription-client.js';
 import { Tokens } from '../../lib/security/auth.js';
 import { ROOT } from '../../lib/paths.js';
@@ -23,15 +25,14 @@ import { createLogger } from '../../lib/logger.js';
 import WebSocket from 'ws';
 
 const [admin, alice, bob] = DEMO_ACCOUNTS;
-const redisAvailable = await redisReachable();
+const noRedis = await missing('Redis');
 
-describe.each(await availableBackends())('subscriptions on %s', (backend) => {
+await describeOnBackends('subscriptions on %s', (backend) => {
   let stack: Stack;
   let adminToken: string;
   let aliceToken: string;
   let bobToken: string;
   let categoryId: string;
-  let skuCounter = 0;
   const connections: WsConnection[] = [];
   const connect = (token?: string, params?: Record<string, unknown>, url = stack.gatewayUrl) => {
     const c = connectWs(url, token, params);
@@ -53,15 +54,8 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     await stack?.stop();
   });
 
-  async function newProduct(stock: number, price = 1250) {
-    const res = await stack.request(
-      operation('CreateProduct'),
-      { input: { sku: `SUB-${backend}-${++skuCounter}`, name: `Live product ${skuCounter}`, price, stock, weightGrams: 700, categoryId } },
-      adminToken,
-    );
-    expect(res.errors).toBeUndefined();
-    return res.data!.createProduct as { id: string; stock: number };
-  }
+  /** A product only this test sells, at this stock and price. */
+  const stocked = (stock: number, price?: number) => newProduct(stack, { stock, price, categoryId, token: adminToken });
   const place = async (productId: string, token = aliceToken) => {
     const res = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId, quantity: 1 }] } }, token);
     expect(res.errors).toBeUndefined();
@@ -85,20 +79,20 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
   const statusOf = (e: { data?: any }) => e.data?.orderUpdated?.status ?? e.data?.myOrderUpdates?.status;
 
   it("an order placed, confirmed and cancelled reaches its owner's subscription, with fields from catalog and reviews", async () => {
-    const p = await newProduct(30);
+    const p = await stocked(30);
     const mine = connect(aliceToken).subscribe(operation('MyOrderUpdates'));
     await untilListening(mine, p.id, aliceToken);
     const order = await place(p.id);
     const confirmed = await mine.next((e) => e.data?.myOrderUpdates?.id === order.id && statusOf(e) === 'CONFIRMED', 'the confirmation');
     expect(confirmed.errors).toBeUndefined();
-    expect(confirmed.data!.myOrderUpdates.items).toEqual([{ quantity: 1, product: { id: p.id, name: `Live product ${skuCounter}` } }]);
+    expect(confirmed.data!.myOrderUpdates.items).toEqual([{ quantity: 1, product: { id: p.id, name: p.name } }]);
 
     const one = connect(aliceToken).subscribe(operation('OrderUpdates'), { id: order.id });
     // The first event is the order as it is now, completed by catalog (name, stock) and reviews.
     const first = await one.next(() => true, 'the current state');
     expect(first.errors).toBeUndefined();
     const stock = first.data!.orderUpdated.items[0].product.stock as number;
-    expect(first.data!.orderUpdated).toMatchObject({ id: order.id, status: 'CONFIRMED', items: [{ quantity: 1, product: { id: p.id, name: `Live product ${skuCounter}`, averageRating: null } }] });
+    expect(first.data!.orderUpdated).toMatchObject({ id: order.id, status: 'CONFIRMED', items: [{ quantity: 1, product: { id: p.id, name: p.name, averageRating: null } }] });
 
     const cancel = await stack.request(operation('CancelOrder'), { id: order.id }, aliceToken);
     expect(cancel.errors).toBeUndefined();
@@ -111,7 +105,7 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
   });
 
   it("another customer receives nothing of someone else's orders, and cannot subscribe to one", async () => {
-    const p = await newProduct(30);
+    const p = await stocked(30);
     const bobs = connect(bobToken).subscribe(operation('MyOrderUpdates'));
     await untilListening(bobs, p.id, bobToken);
     const aliceOrder = await place(p.id, aliceToken);
@@ -130,7 +124,7 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
   });
 
   it('an anonymous subscriber to an order is refused', async () => {
-    const p = await newProduct(10);
+    const p = await stocked(10);
     const order = await place(p.id);
     const anonymous = connect().subscribe(operation('OrderUpdates'), { id: order.id });
     const refused = await anonymous.next(() => true, 'the refusal');
@@ -149,14 +143,14 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
       expect((error as { code?: number }).code).toBe(4401);
     }
     // `Authorization` (capitalised) is read as well.
-    const p = await newProduct(3);
+    const p = await stocked(3);
     const capital = connect(undefined, { Authorization: `Bearer ${adminToken}` }).subscribe(operation('ProductUpdates'), { ids: [p.id] });
     await capital.next((e) => e.data?.productUpdated?.stock === 3, 'the current stock');
     capital.stop();
   });
 
   it('a stock change reaches product subscribers, over WebSocket and SSE', async () => {
-    const p = await newProduct(7);
+    const p = await stocked(7);
     const ws = connect().subscribe(operation('ProductUpdates'), { ids: [p.id] });
     const sse = subscribeSse(stack.gatewayUrl, operation('ProductUpdates'), { ids: [p.id] });
     await ws.next((e) => e.data?.productUpdated?.stock === 7, 'the current stock (ws)');
@@ -178,7 +172,7 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     const gateway = await startGateway(gatewayConfig(stack.urls), createLogger('gateway', 'info', { write: (line: string) => void lines.push(line) }));
     try {
       const streamsStarted = () => lines.filter((l) => l.includes('"subscription stream started"')).length;
-      const p = await newProduct(20);
+      const p = await stocked(20);
       const ids = { ids: [p.id] };
       const anonymous = [connect(undefined, undefined, gateway.url), connect(undefined, undefined, gateway.url)].map((c) => c.subscribe(operation('ProductUpdates'), ids));
       const signedIn = connect(aliceToken, undefined, gateway.url).subscribe(operation('ProductUpdates'), ids);
@@ -199,7 +193,9 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
       await stack.request(operation('AdjustStock'), { productId: p.id, delta: 1 }, adminToken);
       for (const sub of [anonymous[1]!, late, signedIn]) await sub.next((e) => e.data?.productUpdated?.stock === 18, 'the stock after one left');
       for (const sub of [anonymous[1]!, late, signedIn]) sub.stop();
-      await vi.waitFor(() => expect(lines.filter((l) => l.includes('"subscription ended"'))).toHaveLength(4), { timeout: 10_000 });
+      const endedLines = () => lines.filter((l) => l.includes('"subscription ended"'));
+      await waitFor('four "subscription ended" log lines', () => endedLines().length >= 4);
+      expect(endedLines()).toHaveLength(4);
       const again = connect(undefined, undefined, gateway.url).subscribe(operation('ProductUpdates'), ids);
       await again.next((e) => e.data?.productUpdated?.stock === 18, 'the current stock on a new stream');
       expect(streamsStarted()).toBe(3);
@@ -210,6 +206,7 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
   });
 
   it('bad subscriptions are refused with a code and change nothing', async () => {
+    const before = await snapshot(stack);
     const c = connect(aliceToken);
     const tooMany = c.subscribe(operation('ProductUpdates'), { ids: Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`) });
     expect((await tooMany.next(() => true)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -231,12 +228,13 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     const tooLarge = await sse(JSON.stringify({ query: operation('ProductUpdates'), variables: { ids: ['x'], padding: 'x'.repeat(2 * 1024 * 1024) } }));
     expect(tooLarge.status).toBe(413);
     expect((await tooLarge.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(await snapshot(stack)).toEqual(before);
   });
 
   it('limits subscriptions per connection', async () => {
     const gateway = await startGateway(gatewayConfig(stack.urls, { subscriptions: { perConnection: 2, perUser: 3, maxBufferedBytes: 1 << 20 } }));
     try {
-      const p = await newProduct(1);
+      const p = await stocked(1);
       const c = connect(aliceToken, undefined, gateway.url);
       const subs = [0, 1].map(() => c.subscribe(operation('ProductUpdates'), { ids: [p.id] }));
       for (const s of subs) await s.next((e) => e.data?.productUpdated?.stock === 1, 'the current stock');
@@ -271,7 +269,7 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
       gatewayConfig(stack.urls, { subscriptions: { perConnection: 50, perUser: 200, maxBufferedBytes: 64 * 1024 } }),
       createLogger('gateway', 'warn', { write: (line: string) => void warnings.push(line) }),
     );
-    const p = await newProduct(1000);
+    const p = await stocked(1000);
     const description = 'x'.repeat(5000);
     const updated = await stack.request('mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }', { id: p.id, input: { description } }, adminToken);
     expect(updated.errors).toBeUndefined();
@@ -307,11 +305,6 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
       },
     };
   }
-  const waitFor = async (what: string, found: () => boolean, withinMs = 30_000) => {
-    for (const start = Date.now(); !found(); await new Promise((r) => setTimeout(r, 20))) {
-      if (Date.now() - start > withinMs) throw new Error(`no ${what} within ${withinMs} ms`);
-    }
-  };
 
   it('a subscriber that stops reading is disconnected with 1013 instead of buffered without bound; others keep their events', async () => {
     const slow = await slowConsumerSetup();
@@ -406,7 +399,7 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
   });
 
   it('a connection whose token expires while open is closed with 4401', async () => {
-    const p = await newProduct(5);
+    const p = await stocked(5);
     const issuer = new Tokens({ users: { signing: TEST_KEYS.users, verifying: [] } });
     // A few seconds of validity: enough to connect and receive the first event, even on a busy machine.
     const token = await issuer.sign({ id: 'someone', role: 'CUSTOMER' }, Math.floor(Date.now() / 1000) + 4);
@@ -419,7 +412,7 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
   });
 
   it('an event produced through one gateway and one orders replica reaches a subscriber on another', async () => {
-    const p = await newProduct(30);
+    const p = await stocked(30);
     let second: RunningServer | undefined;
     let ordersReplica: RunningSubgraph<unknown> | undefined;
     try {
@@ -442,8 +435,10 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     }
   });
 
-  it.runIf(backend === 'postgres' && redisAvailable)('with REDIS_URL, Redis carries the events between replicas instead of the database', async () => {
-    const p = await newProduct(30);
+  // Replicas of a subgraph share a database only on PostgreSQL.
+  const noRedisReplicas = backend === 'postgres' ? noRedis : 'replicas need a shared PostgreSQL database, not an embedded PGlite';
+  it.skipIf(noRedisReplicas !== undefined)(skipped('with REDIS_URL, Redis carries the events between replicas instead of the database', noRedisReplicas), async () => {
+    const p = await stocked(30);
     const keyPrefix = `test-${randomUUID()}:`;
     const redis = { url: TEST_REDIS_URL, keyPrefix };
     // What Redis carries, seen from outside: the proof that the event did not travel by NOTIFY.
@@ -487,7 +482,7 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
     const defaults = gatewayConfig(stack.urls);
     const gateway = await startGateway(gatewayConfig(stack.urls, { trustedDocuments: { ...defaults.trustedDocuments, policy: 'manifest' } }));
     try {
-      const p = await newProduct(4);
+      const p = await stocked(4);
       const c = connect(aliceToken, undefined, gateway.url);
       const manifest = JSON.parse(readFileSync(path.join(ROOT, 'operations', 'persisted-query-manifest.json'), 'utf8')) as { operations: { id: string; name: string; body: string }[] };
       const { id, body } = manifest.operations.find((o) => o.name === 'ProductUpdates')!;
@@ -510,17 +505,29 @@ describe.each(await availableBackends())('subscriptions on %s', (backend) => {
   });
 
   it('a gateway shutting down closes its subscriptions with 1012, on which clients reconnect', async () => {
-    const gateway = await startGateway(gatewayConfig(stack.urls));
-    const c = connect(undefined, undefined, gateway.url);
-    const p = await newProduct(2);
+    const port = await freePort();
+    let gateway = await startGateway(gatewayConfig(stack.urls, { port }));
+    const c = connectWs(gateway.url, undefined, undefined, { retryAttempts: 50 });
+    connections.push(c);
+    const p = await stocked(2);
     const sub = c.subscribe(operation('ProductUpdates'), { ids: [p.id] });
-    await sub.next(() => true);
+    await sub.next((e) => e.data?.productUpdated?.stock === 2, 'the current stock');
     await gateway.close();
-    await sub.ended;
+    await waitFor('the close with 1012', () => c.closes.some((x) => x.code === 1012));
     expect(c.closes.map((x) => x.code)).toContain(1012);
+    // A gateway back at the same address: the client reconnects, subscribes again and receives.
+    gateway = await startGateway(gatewayConfig(stack.urls, { port }));
+    try {
+      const adjusted = await stack.request(operation('AdjustStock'), { productId: p.id, delta: 5 }, adminToken);
+      expect(adjusted.errors).toBeUndefined();
+      await sub.next((e) => e.data?.productUpdated?.stock === 7, 'an event after reconnecting');
+    } finally {
+      sub.stop();
+      await gateway.close();
+    }
   });
   it('a restarted subgraph does not leave subscriptions dead: the gateway subscribes again', async () => {
-    const p = await newProduct(4);
+    const p = await stocked(4);
     const sub = connect().subscribe(operation('ProductUpdates'), { ids: [p.id] });
     await sub.next((e) => e.data?.productUpdated?.stock === 4, 'the current stock');
     const port = stack.catalog.port;

@@ -13,7 +13,7 @@ import { runSchemaCheck } from '../../tools/schema-check/run.js';
 import type { UsageReport } from '../../lib/usage-report.js';
 import { readUsageReport } from '../../tools/schema-check/usage.js';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
-import { gatewayConfig, operation, startStack, type Stack } from '../support/harness.js';
+import { gatewayConfig, operation, send, startStack, type OperationRequest, type Stack } from '../support/harness.js';
 import { METRICS } from '../support/metrics-contract.js';
 
 type Labels = Record<string, string>;
@@ -69,10 +69,7 @@ async function scrape(graphqlUrl: string) {
   return { samples, value };
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  return (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
-}
+const post = (url: string, body: OperationRequest, headers: Record<string, string> = {}) => send(url, body, { headers });
 
 let stack: Stack;
 beforeAll(async () => {

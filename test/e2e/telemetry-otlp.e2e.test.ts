@@ -1,9 +1,10 @@
 // The OTEL_* variables configure the exporter: with an endpoint, the services load the SDK and
 // send OTLP/HTTP to it (a receiver in this test); with none, nothing is loaded or sent.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTracing, stopTracing, tracesExporterFrom, tracingEnabled } from '../../lib/telemetry/tracing.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import { operation, startStack, type Stack } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
 
 describe('which exporter the environment asks for', () => {
   it('none without OTEL_* variables, otlp with an endpoint, and what OTEL_TRACES_EXPORTER says', () => {
@@ -50,15 +51,12 @@ describe('exporting over OTLP/HTTP', () => {
     expect(tracingEnabled()).toBe(true);
     const res = await stack.request(operation('ProductList'), { first: 2 });
     expect(res.errors).toBeUndefined();
-    const trace = await vi.waitFor(
-      () => {
-        const server = receiver.spans.find((s) => s.name === 'query ProductList');
-        const sql = server && receiver.spans.filter((s) => s.traceId === server.traceId && s.name === 'prisma:client:db_query');
-        if (!server || !sql?.length) throw new Error('not exported yet');
-        return receiver.spans.filter((s) => s.traceId === server.traceId);
-      },
-      { timeout: 15_000, interval: 100 },
-    );
+    const trace = await waitFor('the exported spans of ProductList with their SQL', () => {
+      const server = receiver.spans.find((s) => s.name === 'query ProductList');
+      const sql = server && receiver.spans.filter((s) => s.traceId === server.traceId && s.name === 'prisma:client:db_query');
+      if (!server || !sql?.length) throw new Error('not exported yet');
+      return receiver.spans.filter((s) => s.traceId === server.traceId);
+    });
     expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['commerce-otlp-test']));
     expect(trace.map((s) => s.name)).toEqual(expect.arrayContaining(['gateway.plan', 'gateway.fetch', 'query ProductList__catalog__0', 'resolve Query.products']));
     expect([...receiver.contentTypes]).toEqual(['application/json']);

@@ -5,10 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerTracing, stopTracing } from '../../lib/telemetry/tracing.js';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
-import { operation, startStack, type Stack } from '../support/harness.js';
+import { bearer, operation, send, startStack, type Stack } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
 
 const exporter = new InMemorySpanExporter();
 const logs: Record<string, unknown>[] = [];
@@ -26,19 +27,11 @@ afterAll(async () => {
 /** Sends an operation as a traced client would: with its own `traceparent`. */
 async function tracedRequest(query: string, variables: Record<string, unknown>, token?: string) {
   const traceId = randomBytes(16).toString('hex');
-  const response = await fetch(stack.gatewayUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
-      'apollographql-client-name': 'web',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
+  const body = await send(stack.gatewayUrl, { query, variables }, {
+    headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, 'apollographql-client-name': 'web', ...bearer(token) },
   });
-  const body = (await response.json()) as { data?: any; errors?: unknown[] };
   expect(body.errors).toBeUndefined();
-  return { traceId, data: body.data };
+  return { traceId, data: body.data! };
 }
 
 class Trace {
@@ -70,14 +63,11 @@ class Trace {
 
 /** The finished spans of one trace, once `ready` holds (spans end a moment after the response). */
 async function traceOf(traceId: string, ready: (t: Trace) => boolean): Promise<Trace> {
-  return vi.waitFor(
-    () => {
-      const t = new Trace(exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId));
-      if (!ready(t)) throw new Error(`trace ${traceId} incomplete: ${t.spans.map((s) => s.name).join(', ')}`);
-      return t;
-    },
-    { timeout: 10_000, interval: 50 },
-  );
+  return waitFor(`the whole trace ${traceId}`, () => {
+    const t = new Trace(exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId));
+    if (!ready(t)) throw new Error(`trace ${traceId} incomplete: ${t.spans.map((s) => s.name).join(', ')}`);
+    return t;
+  });
 }
 
 describe('traces', () => {

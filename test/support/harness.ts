@@ -4,8 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import pg from 'pg';
+import { describe } from 'vitest';
+import { ADMIN_URL, backends, skipped, type Backend } from './available.js';
+import { graphql, type HttpResult } from './http.js';
 import { startGateway } from '../../gateway/server.js';
 import { Tokens, type Viewer } from '../../lib/security/auth.js';
 import type { GatewayConfig, SubgraphConfig } from '../../lib/config.js';
@@ -26,7 +28,6 @@ import type { ReviewsDb } from '../../subgraphs/reviews/db.js';
 import { users } from '../../subgraphs/users/server.js';
 import type { UsersDb } from '../../subgraphs/users/db.js';
 
-export type Backend = 'pglite' | 'postgres';
 /** This run's token keys: generated, so that no test relies on the committed development keys. */
 export const TEST_KEYS: Record<Issuer, SigningKey> = { users: generateSigningKey(), orders: generateSigningKey() };
 
@@ -45,25 +46,14 @@ export const userToken = (viewer: Viewer, expiresIn?: string | number): Promise<
 /** A valid service token, for calling catalog's internal operations directly as the orders service does. */
 export const serviceToken = (service: 'orders' = 'orders'): Promise<string> => signer.signService(service);
 
-export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export { ADMIN_URL, TEST_REDIS_URL, type Backend } from './available.js';
 
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** PGlite always; PostgreSQL when reachable, and always under CI=true (where its absence fails the run). */
-export async function availableBackends(): Promise<Backend[]> {
-  if (await postgresReachable()) return ['pglite', 'postgres'];
-  if (process.env.CI === 'true') throw new Error(`CI=true but PostgreSQL is not reachable at ${ADMIN_URL} (set TEST_DATABASE_URL)`);
-  return ['pglite'];
+/**
+ * One suite per backend, named by `title` with %s for the backend: PGlite always; PostgreSQL
+ * counted as skipped, with the reason in its name, where it is not reachable.
+ */
+export async function describeOnBackends(title: string, suite: (backend: Backend) => void): Promise<void> {
+  for (const { backend, skip } of await backends()) describe.skipIf(skip !== undefined)(skipped(title.replace('%s', backend), skip), () => suite(backend));
 }
 
 /** Creates one fresh database per subgraph; returns their URLs and a function that drops them. */
@@ -135,21 +125,7 @@ export function gatewayConfig(subgraphUrls: Partial<Record<ServiceName, string>>
   };
 }
 
-export interface GraphQLResponse<T = Record<string, any>> {
-  data?: T | null;
-  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; field?: string } }[];
-}
-
-export type HttpResult<T> = { status: number; headers: Headers } & GraphQLResponse<T>;
-
-export async function graphql<T = Record<string, any>>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<HttpResult<T>> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, headers: response.headers, ...((await response.json()) as GraphQLResponse<T>) };
-}
+export { bearer, freePort, graphql, send, type GraphQLResponse, type HttpResult, type OperationRequest } from './http.js';
 
 export interface Stack {
   backend: Backend;
@@ -234,6 +210,36 @@ export async function startStack(backend: Backend, options: StackOptions = {}): 
   }
 }
 
+export interface NewProduct {
+  stock: number;
+  price?: number;
+  name?: string;
+  description?: string;
+  weightGrams?: number;
+  /** The first category when not given (asked as the administrator: a production gateway runs free-form operations only for one). */
+  categoryId?: string;
+  /** An administrator's token; one is signed when not given. */
+  token?: string;
+}
+
+export interface CreatedProduct {
+  id: string;
+  sku: string;
+  name: string;
+  stock: number;
+  price: { amount: number; currency: string };
+}
+
+/** A product only the calling test sells (a fresh SKU), created through the gateway as an administrator does. */
+export async function newProduct(stack: Stack, { stock, price = 1250, name, description, weightGrams = 700, categoryId, token }: NewProduct): Promise<CreatedProduct> {
+  const admin = token ?? (await userToken({ id: 'test-admin', role: 'ADMIN' }));
+  const category = categoryId ?? (await stack.request<{ categories: { id: string }[] }>('{ categories { id } }', {}, admin)).data!.categories[0]!.id;
+  const sku = `TEST-${stack.backend}-${randomBytes(6).toString('hex')}`;
+  const res = await stack.request(operation('CreateProduct'), { input: { sku, name: name ?? `Test product ${sku}`, description, price, stock, weightGrams, categoryId: category } }, admin);
+  if (!res.data?.createProduct) throw new Error(`createProduct failed: ${JSON.stringify(res.errors)}`);
+  return res.data.createProduct as CreatedProduct;
+}
+
 /** Everything a request could change, in all four databases: compare one before and one after. */
 export async function snapshot(stack: Stack) {
   const [products, categories, reservations, lines, orders, items, reviews, users] = await Promise.all([
@@ -287,21 +293,6 @@ export function leaksIn(text: string, urls: Partial<Record<ServiceName, string>>
     if (port && errors.includes(port)) found.push(`the port of ${name}`);
   }
   return found;
-}
-
-/** Redis for the tests that also run on it (the login throttle, the response cache). */
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-export async function redisReachable(url = TEST_REDIS_URL): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 export interface ServiceProcess {

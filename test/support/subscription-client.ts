@@ -70,14 +70,17 @@ function collector<T>(): { sub: Omit<Subscription<T>, 'stop'>; push(e: Formatted
   };
 }
 
-/** A graphql-ws connection to the gateway, with the token in `connection_init` as Apollo Client sends it. */
-export function connectWs(httpUrl: string, token?: string, params?: Record<string, unknown>): WsConnection {
+/** A graphql-ws connection to the gateway, with the token in `connection_init` as Apollo Client sends it; no retries unless asked. */
+export function connectWs(httpUrl: string, token?: string, params?: Record<string, unknown>, { retryAttempts = 0 }: { retryAttempts?: number } = {}): WsConnection {
   const closes: { code: number; reason: string }[] = [];
   const client = createClient({
     url: httpUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
     connectionParams: params ?? (token ? { authorization: `Bearer ${token}` } : {}),
-    retryAttempts: 0,
+    // With retries, the client reconnects and subscribes again, as Apollo Client's does (a tenth of a
+    // second between attempts: the client's own back-off, while the server is away).
+    retryAttempts,
+    retryWait: () => new Promise((resolve) => setTimeout(resolve, 100)),
     on: { closed: (event) => void closes.push({ code: (event as { code: number }).code, reason: String((event as { reason?: string }).reason ?? '') }) },
   });
   return {
