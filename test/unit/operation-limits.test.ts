@@ -4,7 +4,26 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { getIntrospectionQuery, Kind, parse, validate, specifiedRules, type OperationDefinitionNode } from 'graphql';
+import {
+  getIntrospectionQuery,
+  getNamedType,
+  getNullableType,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+  Kind,
+  parse,
+  validate,
+  specifiedRules,
+  TypeNameMetaFieldDef,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { getArgumentValues } from 'graphql/execution/values.js';
 import { describe, expect, it } from 'vitest';
 import { loadGatewayConfig, loadSubgraphConfig } from '../../lib/config.js';
 import {
@@ -28,6 +47,59 @@ const reviewsSchema = buildSubgraphSchema({ typeDefs: parse(readFileSync(subgrap
 
 const figures = (query: string, variables: Record<string, unknown> = {}, schema = api) => measureOperation(schema, query, parse(query), variables);
 const cost = (query: string, variables: Record<string, unknown> = {}, schema = api) => figures(query, variables, schema).cost;
+
+/** A field's arguments as the executor reads them; none when a required one has no value (a stock delta not given: no size either). */
+function argumentsOf(...[definition, node, values]: Parameters<typeof getArgumentValues>): { first?: unknown; representations?: unknown } {
+  try {
+    return getArgumentValues(definition, node, values);
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The cost model written the plain way, as the reference for estimateOperation's linear one: every
+ * fragment walked again at each spread, argument values as graphql-js's executor reads them. A list
+ * sized by `first` (or `representations`) holds that many items, one without a size argument as
+ * many as the connection around it (a full page, UNSIZED_LIST, outside any), a size of 0 counts 1.
+ */
+function referenceCost(document: DocumentNode, variables: Record<string, unknown>): number {
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  // Variables as the executor sees them: given, else their default; a required one not given (an
+  // id, an input) gets a placeholder, since only sizes matter here. A page size not given leaves
+  // `first` to its schema default, as the estimate does.
+  const values: Record<string, unknown> = {};
+  for (const v of operation.variableDefinitions ?? []) {
+    const name = v.variable.name.value;
+    if (name in variables) values[name] = variables[name];
+    else if (v.defaultValue) values[name] = valueFromASTUntyped(v.defaultValue);
+    else if (v.type.kind === Kind.NON_NULL_TYPE && !/\bInt\b/.test(JSON.stringify(v.type))) values[name] = 'placeholder';
+  }
+  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, unsizedItems: number): number => {
+    let total = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const fragment = fragments.get(selection.name.value)!;
+        total += walk(fragment.selectionSet, api.getType(fragment.typeCondition.name.value) ?? undefined, unsizedItems);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        total += walk(selection.selectionSet, selection.typeCondition ? (api.getType(selection.typeCondition.name.value) ?? undefined) : parent, unsizedItems);
+      } else {
+        const definition =
+          selection.name.value === '__typename' ? TypeNameMetaFieldDef : isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
+        if (!definition) throw new Error(`unknown field ${selection.name.value}`);
+        const args = argumentsOf(definition, selection, values);
+        const size = typeof args.first === 'number' ? args.first : Array.isArray(args.representations) ? args.representations.length : undefined;
+        const type = getNamedType(definition.type);
+        const items = (sub: number) => (selection.selectionSet ? walk(selection.selectionSet, type, sub) : 0);
+        if (!isListType(getNullableType(definition.type))) total += 1 + items(Math.max(1, size ?? UNSIZED_LIST));
+        else total += 1 + (size === undefined ? unsizedItems : Math.max(1, size)) * items(UNSIZED_LIST);
+      }
+    }
+    return total;
+  };
+  return walk(operation.selectionSet, api.getRootType(operation.operation) ?? undefined, UNSIZED_LIST);
+}
 
 describe('the cost estimate', () => {
   it('counts every field once per time it is resolved, a page of `first` items for a connection', () => {
@@ -170,7 +242,9 @@ describe('the client operations (operations/)', () => {
       );
       const usual = figures(text);
       const worst = figures(text, largest);
-      expect(estimateOperation(api, parse(text), operation, largest).cost).toBe(worst.cost);
+      // The linear estimate agrees with the plain reference, at the usual and at the largest pages.
+      expect(estimateOperation(api, parse(text), operation, largest).cost, file).toBe(referenceCost(parse(text), largest));
+      expect(usual.cost, file).toBe(referenceCost(parse(text), {}));
       return { operation: file, tokens: usual.tokens, depth: usual.depth, aliases: usual.aliases, directives: usual.directives, rootFields: usual.rootFields, cost: usual.cost, 'cost at 100': worst.cost, passwordChecks: usual.passwordChecks };
     });
     console.table(rows);
