@@ -106,6 +106,27 @@ describe.skipIf(noChromium !== undefined).each(MODES)(skipped('the web shop in C
     await page.getByRole('heading', { name: 'Cart' }).waitFor();
   }
 
+  it('moves the focus to the page content on every navigation, outlined only when a key moved it', async () => {
+    const { page } = browser;
+    const focused = () =>
+      page.evaluate(() => ({ id: document.activeElement?.id, outline: document.activeElement ? getComputedStyle(document.activeElement).outlineStyle : '' }));
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await page.goto(shopUrl);
+    await nav.getByRole('link', { name: 'Products' }).waitFor();
+    expect(await focused()).toEqual({ id: 'main', outline: 'none' }); // a first load: no key moved it
+    await nav.getByRole('link', { name: /^Cart/ }).click();
+    await page.getByRole('heading', { name: 'Cart' }).waitFor();
+    expect(await focused()).toEqual({ id: 'main', outline: 'none' }); // a click
+    await nav.getByRole('link', { name: 'Products' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('searchbox', { name: 'Search' }).waitFor();
+    expect(await focused()).toEqual({ id: 'main', outline: 'solid' }); // a key
+    await page.mouse.click(1, 1); // a pointer again, then the skip link by keyboard
+    await page.getByRole('link', { name: 'Skip to content' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await focused()).toEqual({ id: 'main', outline: 'solid' });
+  });
+
   it('a new customer finds a product, checks out, sees the order confirmed and cancels it', async () => {
     const name = `Browser Lamp ${randomUUID().slice(0, 6)}`;
     const productId = await productFor(name, 5);

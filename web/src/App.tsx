@@ -2,6 +2,7 @@
 import { useApolloClient } from '@apollo/client/react';
 import { useEffect, useRef } from 'react';
 import { useCart } from './cart.js';
+import { useKeyboardInput } from './keyboard-input.js';
 import { CartPage } from './pages/CartPage.js';
 import { LoginPage, RegisterPage } from './pages/AccountPages.js';
 import { OrdersPage } from './pages/OrdersPage.js';
@@ -43,9 +44,16 @@ export function App() {
   const client = useApolloClient();
   const { path } = useLocation();
   const main = useRef<HTMLElement>(null);
+  const keyboard = useKeyboardInput();
   const count = lines.reduce((n, l) => n + l.quantity, 0);
-  // A new page moves focus to its content, as a page load would, for keyboard and screen-reader users.
-  useEffect(() => main.current?.focus(), [path]);
+  // A new page moves focus to its content, as a page load would, for keyboard and screen-reader users;
+  // the outline shows only when a key brought it there (a click or a first load shows none).
+  const focusMain = (byKeyboard: boolean) => {
+    if (!main.current) return;
+    main.current.dataset.focusBy = byKeyboard ? 'keyboard' : 'pointer';
+    main.current.focus();
+  };
+  useEffect(() => focusMain(keyboard.current), [path]);
 
   const logOut = async () => {
     session.clear();
@@ -55,7 +63,7 @@ export function App() {
 
   return (
     <>
-      <a className="skip" href="#main" onClick={(e) => (e.preventDefault(), main.current?.focus())}>
+      <a className="skip" href="#main" onClick={(e) => (e.preventDefault(), focusMain(e.detail === 0))}>
         Skip to content
       </a>
       <header>
