@@ -17,7 +17,7 @@ export default defineConfig({
         // Tests that start no service: `npm run test:unit`, about a minute.
         extends: true,
         // Its global setup says what is unavailable here (promtool, kubectl, ...), and fails under CI=true.
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: ['test/support/setup-check.ts'] },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 }, globalSetup: ['test/support/setup-check.ts'] },
       },
       {
         // Tests that start real subgraphs and gateways: `npm run test:e2e`. The global setup builds
@@ -25,6 +25,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
+          // After the unit tests (`npm test` runs both): a broken unit shows in a minute.
+          sequence: { groupOrder: 1 },
           include: ['test/e2e/**/*.e2e.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           // End-to-end files start whole supergraphs; two at a time is what two cores carry.
