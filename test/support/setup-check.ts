@@ -4,9 +4,11 @@
 import { missingOf, REQUIREMENTS } from './available.js';
 
 export async function checkAvailability(): Promise<void> {
-  // One line per run, also when `npm test` runs both projects' setups in this process.
-  if (process.env.TEST_AVAILABILITY_CHECKED === '1') return;
-  process.env.TEST_AVAILABILITY_CHECKED = '1';
+  // One line per run, also when `npm test` runs both projects' setups in this process (each project
+  // may load this module anew, so the mark is on the process's global object).
+  const checked = globalThis as { testAvailabilityChecked?: boolean };
+  if (checked.testAvailabilityChecked) return;
+  checked.testAvailabilityChecked = true;
   const absent = await missingOf();
   const names = Object.keys(absent);
   if (names.length === 0) {
