@@ -1,8 +1,9 @@
-// The one shape of a gateway feature (trusted documents, the response cache, usage, subscriptions,
-// metrics, the web shop, deduplication): each is a `useX(options)` returning the hooks it needs,
+// The one shape of a gateway feature (the supergraph, trusted documents, the response cache, usage,
+// subscriptions, metrics, the web shop, deduplication): each is a `useX(options)` returning the hooks it needs,
 // and gateway/server.ts assembles them from one list, as Hive Gateway's createGatewayRuntime does
 // its plugins. The server-side hooks are those every service has (lib/server/extension.ts); the
 // rest are the gateway's own.
+import type { SupergraphManager } from '@apollo/gateway';
 import type { QueryPlanCache } from '@apollo/query-planner';
 import type { Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -39,6 +40,11 @@ export interface GatewayFeature extends ServerExtension<GatewayContext> {
   subgraphCall?(next: SubgraphCall): SubgraphCall;
   /** The cache Apollo Gateway keeps query plans in; at most one feature gives one (else the gateway's default). */
   queryPlanCache?: QueryPlanCache;
-  /** Called with every supergraph the gateway loads: the file at start, each new composition after. */
+  /**
+   * Where Apollo Gateway gets its supergraph and its updates from (gateway/features/supergraph.ts:
+   * the file, reloaded in place); at most one feature gives one (else the gateway composes by introspection).
+   */
+  supergraphManager?: SupergraphManager;
+  /** Called with every supergraph the gateway loads: the file at start, each reload or new composition after. */
   onSupergraph?(supergraph: SupergraphLoaded): void;
 }

@@ -1,6 +1,7 @@
 // The gateway's own metrics, next to the shared ones (lib/telemetry/metrics.ts) in its registry:
 // per-subgraph fetch latency and failures, query-plan cache hits (gateway/features/metrics.ts), usage
-// by client (gateway/features/usage.ts) and open subscriptions. Names are a contract with the dashboards and alert rules.
+// by client (gateway/features/usage.ts), open subscriptions and supergraph reloads
+// (gateway/features/supergraph.ts). Names are a contract with the dashboards and alert rules.
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { serviceMetrics, SUBGRAPH_FETCH_BUCKETS } from '../lib/telemetry/metrics.js';
 
@@ -15,6 +16,7 @@ export interface GatewayMetrics {
   fieldUsage: Counter<'client_name' | 'type' | 'field'>;
   subscriptionsActive: Gauge;
   subscriptionStreamsActive: Gauge;
+  supergraphReloads: Counter<'outcome'>;
 }
 
 let created: GatewayMetrics | undefined;
@@ -53,6 +55,12 @@ export function gatewayMetrics(): GatewayMetrics {
     subscriptionStreamsActive: new Gauge({
       name: 'gateway_subscription_streams_active',
       help: 'Subscriptions open at the subgraphs now: one per distinct operation, variables and token, shared by its subscribers',
+      registers,
+    }),
+    supergraphReloads: new Counter({
+      name: 'gateway_supergraph_reloads_total',
+      help: 'Supergraph files read again (file changed, SIGHUP): applied, or refused (unreadable or invalid; the last good one is kept)',
+      labelNames: ['outcome'],
       registers,
     }),
   };

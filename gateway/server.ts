@@ -1,7 +1,6 @@
 // The gateway: serves the composed supergraph, verifies the caller's token, and assembles its
 // features (gateway/feature.ts) from one list. Each subgraph call forwards the caller's
 // Authorization header and request id (gateway/subgraph-client/).
-import { readFileSync } from 'node:fs';
 import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
 import { Tokens } from '../lib/security/auth.js';
 import type { GatewayConfig } from '../lib/config.js';
@@ -12,6 +11,7 @@ import type { GatewayContext } from './context.js';
 import type { GatewayFeature } from './feature.js';
 import { useMetrics } from './features/metrics.js';
 import { useResponseCache } from './features/response-cache.js';
+import { useSupergraph } from './features/supergraph.js';
 import { useTrustedDocuments } from './features/trusted-documents.js';
 import { useUsage } from './features/usage.js';
 import { useWebShop } from './features/web-shop.js';
@@ -24,6 +24,8 @@ import { useSubscriptions } from './subscriptions/index.js';
 function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger): GatewayFeature[] {
   const documents = useTrustedDocuments(config.trustedDocuments);
   return [
+    // The supergraph file, reloaded in place when it changes or on SIGHUP; GET /ready names it by hash.
+    useSupergraph({ path: config.introspect ? undefined : config.supergraphPath, logger }),
     useMetrics(),
     documents,
     useResponseCache(config.responseCache, logger),
@@ -43,15 +45,17 @@ function createGateway(config: GatewayConfig, logger: Logger, features: GatewayF
   const urls = config.subgraphUrls;
   const caches = features.flatMap((f) => (f.queryPlanCache ? [f.queryPlanCache] : []));
   if (caches.length > 1) throw new Error('more than one gateway feature gives a query-plan cache');
+  const managers = features.flatMap((f) => (f.supergraphManager ? [f.supergraphManager] : []));
+  if (managers.length > 1) throw new Error('more than one gateway feature gives the supergraph');
   const gateway = new ApolloGateway({
     logger,
     ...(caches[0] ? { queryPlannerConfig: { cache: caches[0] } } : {}),
-    supergraphSdl: config.introspect
-      ? new IntrospectAndCompose({
-          subgraphs: SERVICE_NAMES.map((name) => ({ name, url: urls[name] ?? localServiceUrl(name) })),
-          pollIntervalInMs: 5_000,
-        })
-      : readFileSync(config.supergraphPath, 'utf8'),
+    supergraphSdl:
+      managers[0] ??
+      new IntrospectAndCompose({
+        subgraphs: SERVICE_NAMES.map((name) => ({ name, url: urls[name] ?? localServiceUrl(name) })),
+        pollIntervalInMs: 5_000,
+      }),
     // Routes by the supergraph's routing URLs; a *_URL variable replaces one subgraph's, only when set.
     buildService: ({ name, url }) => subgraphs.buildService({ name, url: subgraphs.route(name, url) }),
   });

@@ -11,6 +11,8 @@ export const ErrorCode = {
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** An open subscription whose operation the gateway's new supergraph no longer serves. */
+  SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE: 'SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -35,6 +37,9 @@ export const serviceUnavailable = (message: string, serviceName?: string) =>
 /** An operation over a limit (lib/security/operation-limits.ts): refused like an invalid one, before anything runs. */
 export const operationRefused = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+/** Ends an open subscription that the new supergraph no longer serves; `why` is what validation said. */
+export const subscriptionInvalidated = (why: string) =>
+  error(ErrorCode.SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE, `the gateway's schema changed and this subscription is no longer valid: ${why}`);
 /** Our fault, not the client's; the message is masked in production like any internal error. */
 export const internalError = (message: string) => error(ErrorCode.INTERNAL_SERVER_ERROR, message);
 

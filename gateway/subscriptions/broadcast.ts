@@ -4,7 +4,8 @@
 // its latest event, which is the current state (the owning subgraph sends the current state first,
 // then every change), so joining late misses nothing. Each subscriber has its own queue; one that
 // falls `maxQueued` events behind is dropped with `overflow()` as its last event, and the others
-// go on.
+// go on. `end(last)` ends the stream for everyone with one last event (a subscription the new
+// supergraph no longer serves).
 
 /** A started source of events, and how to stop it at once (an async generator cannot be stopped while it waits). */
 export interface Source<T> {
@@ -82,6 +83,16 @@ export class Broadcast<T> {
     this.#ended = true;
     this.#onEnd();
     this.#source.stop();
+  }
+
+  /** Ends the stream now: every subscriber receives `last` after what it has queued, then the end. */
+  end(last: T) {
+    if (this.#ended) return;
+    for (const s of this.#subscribers) {
+      s.queue.push(last);
+      this.#finish(s);
+    }
+    this.#end();
   }
 
   /** False once the stream has ended: subscribe to a new one. */

@@ -1,7 +1,8 @@
 // Federated subscriptions at the gateway, on the same port and path as queries: graphql-ws over
 // WebSocket (ws.ts) and graphql-sse over HTTP (sse.ts), both served by one FederatedSubscriptions
 // (service.ts) that plans with the gateway's supergraph (plan.ts) and subscribes at the owning
-// subgraph (upstream.ts). A gateway feature: useSubscriptions.
+// subgraph (upstream.ts). Open subscriptions survive a new supergraph (service.ts reloaded()). A
+// gateway feature: useSubscriptions.
 import type { Tokens } from '../../lib/security/auth.js';
 import type { Logger } from '../../lib/logger.js';
 import type { OperationLimits } from '../../lib/security/operation-limits.js';
@@ -26,9 +27,13 @@ export function useSubscriptions(options: SubscriptionOptions): GatewayFeature {
   const planner = new SubscriptionPlanner();
   const service = new FederatedSubscriptions(planner, options.limits, options.bounds ?? DEFAULT_SUBSCRIPTION_BOUNDS, options.admit);
   return {
-    // Every supergraph the gateway loads (the file at start, each new composition) is planned with,
-    // calling the subgraphs through the same client as queries.
-    onSupergraph: ({ coreSupergraphSdl, apiSchema, subgraphs }) => planner.update(coreSupergraphSdl, apiSchema, subgraphs),
+    // Every supergraph the gateway loads (the file at start, each reload or new composition) is
+    // planned with, calling the subgraphs through the same client as queries; open subscriptions
+    // are planned again and go on (or end with one error if the new schema no longer serves them).
+    onSupergraph: ({ coreSupergraphSdl, apiSchema, subgraphs }) => {
+      planner.update(coreSupergraphSdl, apiSchema, subgraphs);
+      service.reloaded();
+    },
     // Listening means the supergraph is loaded and the subscription planner ready.
     ready: async () => {
       if (!service.ready) throw new Error('the subscription planner has no supergraph yet');

@@ -9,24 +9,45 @@ import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type S
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import type { DocumentNode, ExecutionResult, FormattedExecutionResult, GraphQLSchema } from 'graphql';
+import { specifiedRules, validate, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import type { SubgraphClient } from '../subgraph-client/types.js';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
-/** A subscription operation, planned: what to subscribe to, and how to complete each event. */
+/** One loaded supergraph and what is derived from it; replaced whole, never changed in place. */
+interface Loaded {
+  supergraph: Supergraph;
+  planner: QueryPlanner;
+  apiSchema: Schema;
+  graphqlApiSchema: GraphQLSchema;
+  supergraphSchema: GraphQLSchema;
+  services: ServiceMap;
+}
+
+/**
+ * A subscription operation, planned: what to subscribe to, and how to complete each event. It
+ * keeps the supergraph it was planned with, so an event is completed against one supergraph from
+ * start to end even when a new one is loaded meanwhile.
+ */
 export interface SubscriptionPlan {
   primary: FetchNode;
   rest: PlanNode | undefined;
   operationContext: OperationContext;
+  readonly loaded: Loaded;
 }
+
+/** Whether two plans subscribe to the same thing at the same subgraph (only the completion differs). */
+export const samePrimary = (a: SubscriptionPlan, b: SubscriptionPlan): boolean =>
+  a.primary.serviceName === b.primary.serviceName &&
+  a.primary.operation === b.primary.operation &&
+  JSON.stringify(a.primary.variableUsages ?? []) === JSON.stringify(b.primary.variableUsages ?? []);
 
 /** Plans are kept per operation text; a client repeats the same few. */
 const MAX_CACHED_PLANS = 500;
 
 export class SubscriptionPlanner {
-  #current: { supergraph: Supergraph; planner: QueryPlanner; apiSchema: Schema; graphqlApiSchema: GraphQLSchema; supergraphSchema: GraphQLSchema; services: ServiceMap } | undefined;
+  #current: Loaded | undefined;
   readonly #plans = new Map<string, SubscriptionPlan>();
   #urls = new Map<string, string>();
 
@@ -71,6 +92,18 @@ export class SubscriptionPlanner {
     return this.#current?.graphqlApiSchema;
   }
 
+  /**
+   * The plan of an operation that was valid under an earlier supergraph, under the current one; or
+   * the validation errors that make it invalid now (a field removed, an argument changed...).
+   */
+  replan(key: string, document: DocumentNode, operationName: string | undefined): SubscriptionPlan | { invalid: string } {
+    const current = this.#current;
+    if (!current) throw new Error('the supergraph is not loaded yet');
+    const errors = validate(current.graphqlApiSchema, document, specifiedRules);
+    if (errors.length > 0) return { invalid: errors.map((e) => e.message).join('; ') };
+    return this.plan(key, document, operationName);
+  }
+
   /** The plan of a valid subscription operation. */
   plan(key: string, document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
     const current = this.#current;
@@ -85,6 +118,7 @@ export class SubscriptionPlanner {
       primary: node.primary,
       rest: node.rest,
       operationContext: buildOperationContext({ schema: current.graphqlApiSchema, operationDocument: document, operationName }),
+      loaded: current,
     };
     if (this.#plans.size >= MAX_CACHED_PLANS) this.#plans.delete(this.#plans.keys().next().value!);
     this.#plans.set(key, plan);
@@ -96,8 +130,8 @@ export class SubscriptionPlanner {
    * as the client's operation asks.
    */
   async complete(plan: SubscriptionPlan, event: FormattedExecutionResult, variables: Record<string, unknown>, context: GatewayContext): Promise<ExecutionResult> {
-    const current = this.#current;
-    if (!current) throw new Error('the supergraph is not loaded yet');
+    // The supergraph the plan was made with, whatever has been loaded since.
+    const current = plan.loaded;
     const { primary, rest } = plan;
     const owner = current.services[primary.serviceName];
     if (!owner) throw new Error(`no subgraph ${primary.serviceName} in the supergraph`);

@@ -1,16 +1,19 @@
 // Federated subscriptions, whatever the transport (graphql-ws or graphql-sse): the operation is
 // checked like a query (validation, the operation limits, cost), planned, subscribed to at the
-// owning subgraph, and every event completed through the query plan (plan.ts).
+// owning subgraph, and every event completed through the query plan (plan.ts). When the gateway
+// loads a new supergraph, every open stream is planned again (reloaded()): the subscription at the
+// subgraph stays open and the next event is completed with the new plan, or the stream ends with
+// one SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE error if the operation is no longer valid.
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Viewer } from '../../lib/security/auth.js';
 import type { SubscriptionBounds } from '../../lib/config.js';
-import { ErrorCode, internalError, operationRefused, serviceUnavailable, tooManyRequests } from '../../lib/errors.js';
+import { ErrorCode, internalError, operationRefused, serviceUnavailable, subscriptionInvalidated, tooManyRequests } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { estimateOperation, exceededLimit, limitParseOptions, limitRules, type OperationLimits } from '../../lib/security/operation-limits.js';
 import { gatewayMetrics } from '../metrics.js';
 import type { GatewayContext } from '../context.js';
 import { operationIn, type OperationSent } from '../features/trusted-documents.js';
-import { primaryVariables, type SubscriptionPlan, type SubscriptionPlanner } from './plan.js';
+import { primaryVariables, samePrimary, type SubscriptionPlan, type SubscriptionPlanner } from './plan.js';
 import { Broadcast, type Source } from './broadcast.js';
 import { UpstreamPool } from './upstream.js';
 
@@ -45,6 +48,22 @@ const refused = (message: string, code: string = ErrorCode.BAD_USER_INPUT) => ne
 /** The trusted-documents policy (gateway/features/trusted-documents.ts): the text to run, or a refusal thrown. */
 export type AdmitOperation = (sent: OperationSent) => string | undefined;
 
+/** One shared stream: its operation, and the plan each next event is completed with. */
+interface Stream {
+  broadcast: Broadcast<ExecutionResult>;
+  op: PreparedOperation;
+  log: Logger;
+  /** Set once planned; replaced when a new supergraph plans the same subscription at the subgraph differently only in completion. */
+  plan?: SubscriptionPlan;
+  /** A new plan whose subscription at the subgraph differs: the stream subscribes again with it. */
+  pending?: SubscriptionPlan;
+  /** Ends the current subscription at the subgraph, so that the stream subscribes again (with `pending` if set). */
+  interrupt?: () => void;
+}
+
+/** The key plans are cached by. */
+const planKey = (op: PreparedOperation) => `${op.operationName ?? ''}\n${op.source}`;
+
 /** A subscription request as a transport received it, and who sent it. */
 export interface SubscriptionRequest {
   query?: unknown;
@@ -63,7 +82,7 @@ export class FederatedSubscriptions {
   readonly bounds: SubscriptionBounds;
   readonly #perUser = new Map<string, number>();
   /** The running streams, by operation, variables and token. */
-  readonly #streams = new Map<string, Broadcast<ExecutionResult>>();
+  readonly #streams = new Map<string, Stream>();
   readonly #upstreams = new UpstreamPool();
 
   constructor(planner: SubscriptionPlanner, limits: OperationLimits, bounds: SubscriptionBounds, admit?: AdmitOperation) {
@@ -162,20 +181,22 @@ export class FederatedSubscriptions {
     if (refusal) return { errors: [refusal] };
     const log = session.log.child({ operationName: op.operationName });
     const key = JSON.stringify([op.operationName ?? null, op.source, op.variables, session.authorization ?? null]);
-    let stream = this.#streams.get(key);
+    let stream = this.#streams.get(key)?.broadcast;
     const joined = stream?.open === true;
     if (!stream || !stream.open) {
+      const state: Partial<Stream> & Pick<Stream, 'op' | 'log'> = { op, log };
       const started = new Broadcast<ExecutionResult>({
-        start: () => this.#source(session, op, log),
+        start: () => this.#source(session, state, log),
         onEnd: () => {
-          if (this.#streams.get(key) === started) this.#streams.delete(key);
+          if (this.#streams.get(key)?.broadcast === started) this.#streams.delete(key);
           streams.dec();
         },
         maxQueued: MAX_QUEUED_EVENTS,
         overflow: () => ({ errors: [tooManyRequests('events came faster than this subscription read them; subscribe again', 1)] }),
       });
+      state.broadcast = started;
       streams.inc();
-      this.#streams.set(key, started);
+      this.#streams.set(key, state as Stream);
       stream = started;
     }
     log.info({ joined }, 'subscription started');
@@ -185,41 +206,108 @@ export class FederatedSubscriptions {
     });
   }
 
-  /** A stream's source: subscribed at the owning subgraph, each event completed through the query plan. */
-  #source(session: Session, op: PreparedOperation, log: Logger): Source<ExecutionResult> {
+  /**
+   * A new supergraph is loaded (the planner has it): every open stream is planned again. The same
+   * subscription at the subgraph: the next event is completed with the new plan (an event being
+   * completed finishes with the plan it started with), so none is lost or sent twice. A different
+   * one (another subgraph owns the field, another selection is sent to it): the stream subscribes
+   * again with it (interrupt), the subgraph's first event being the current state. No longer valid:
+   * the stream ends with one error saying why.
+   */
+  reloaded(): void {
+    for (const stream of this.#streams.values()) {
+      if (!stream.plan || !stream.broadcast.open) continue; // not planned yet: it plans with the new supergraph
+      let next: ReturnType<SubscriptionPlanner['replan']>;
+      try {
+        next = this.#planner.replan(planKey(stream.op), stream.op.document, stream.op.operationName);
+      } catch (err) {
+        next = { invalid: 'it could not be planned' };
+        stream.log.error({ err }, 'subscription could not be planned against the new supergraph');
+      }
+      if ('invalid' in next) {
+        stream.log.info({ reason: next.invalid }, 'subscription ended: invalidated by the new supergraph');
+        stream.broadcast.end({ errors: [subscriptionInvalidated(next.invalid)] });
+      } else if (samePrimary(stream.plan, next)) {
+        stream.plan = next;
+        stream.pending = undefined;
+      } else {
+        stream.log.info({ subgraph: next.primary.serviceName }, 'subscription at the subgraph changed with the new supergraph: subscribing again');
+        stream.pending = next;
+        stream.interrupt?.();
+      }
+    }
+  }
+
+  /** A stream's source: subscribed at the owning subgraph, each event completed through the stream's current plan. */
+  #source(session: Session, stream: Partial<Stream> & Pick<Stream, 'op' | 'log'>, log: Logger): Source<ExecutionResult> {
     const planner = this.#planner;
+    const { op } = stream;
     const context: GatewayContext = { authorization: session.authorization, clientAddress: session.clientAddress, requestId: session.requestId, log };
     const connection = this.#upstreams.acquire(session.authorization, session.requestId, log);
     let upstream: AsyncIterableIterator<FormattedExecutionResult> | undefined;
     let subgraph: string | undefined;
     let stopped = false;
+    let interrupted = false;
+    stream.interrupt = () => {
+      interrupted = true;
+      void upstream?.return?.();
+    };
     const events = (async function* () {
-      let plan: SubscriptionPlan;
       try {
-        plan = planner.plan(`${op.operationName ?? ''}\n${op.source}`, op.document, op.operationName);
+        // Prepared under the supergraph of its time: valid under the current one?
+        const first = planner.replan(planKey(op), op.document, op.operationName);
+        if ('invalid' in first) {
+          yield { errors: [subscriptionInvalidated(first.invalid)] };
+          return;
+        }
+        stream.plan = first;
       } catch (err) {
         log.error({ err }, 'subscription could not be planned');
         yield { errors: [internalError('the subscription could not be planned')] };
         return;
       }
-      subgraph = plan.primary.serviceName;
-      log.info({ subgraph }, 'subscription stream started');
-      try {
-        upstream = connection.upstream.subscribe(planner.urlOf(subgraph), {
-          query: plan.primary.operation,
-          operationName: plan.primary.operationName ?? undefined,
-          variables: primaryVariables(plan.primary, op.variables),
-        });
-        for await (const event of upstream) {
-          // The subgraph refused (no access, unknown order...): its errors as it sent them.
-          if (event.data == null) yield { errors: (event.errors ?? []).map(fromFormatted) } as ExecutionResult;
-          else yield await planner.complete(plan, event, op.variables, context);
+      /** The last event sent, when subscribing again: the subgraph's first event is the current state, not sent twice. */
+      let resent: string | undefined;
+      let last: string | undefined;
+      for (;;) {
+        const subscribed = stream.plan;
+        subgraph = subscribed.primary.serviceName;
+        log.info({ subgraph }, 'subscription stream started');
+        try {
+          upstream = connection.upstream.subscribe(planner.urlOf(subgraph), {
+            query: subscribed.primary.operation,
+            operationName: subscribed.primary.operationName ?? undefined,
+            variables: primaryVariables(subscribed.primary, op.variables),
+          });
+          for await (const event of upstream) {
+            // The subgraph refused (no access, unknown order...): its errors as it sent them.
+            if (event.data == null) {
+              yield { errors: (event.errors ?? []).map(fromFormatted) } as ExecutionResult;
+              continue;
+            }
+            // The plan now: a new supergraph may have replaced it (same subscription at the subgraph).
+            const result = await planner.complete(stream.plan, event, op.variables, context);
+            last = JSON.stringify(result);
+            if (resent !== undefined && last === resent) {
+              resent = undefined;
+              continue;
+            }
+            resent = undefined;
+            yield result;
+          }
+          if (stopped || !interrupted) return;
+          // Interrupted by a new supergraph: subscribe again with its plan.
+          interrupted = false;
+          stream.plan = stream.pending ?? stream.plan;
+          stream.pending = undefined;
+          resent = last;
+        } catch (err) {
+          if (stopped) return;
+          log.warn({ err, subgraph }, 'subscription ended: subgraph unreachable');
+          // A transport failure: the client may subscribe again (and gets the current state first).
+          yield { errors: [serviceUnavailable(`the ${subgraph} service is unavailable; subscribe again`, subgraph)] };
+          return;
         }
-      } catch (err) {
-        if (stopped) return;
-        log.warn({ err, subgraph }, 'subscription ended: subgraph unreachable');
-        // A transport failure: the client may subscribe again (and gets the current state first).
-        yield { errors: [serviceUnavailable(`the ${subgraph} service is unavailable; subscribe again`, subgraph)] };
       }
     })();
     return {

@@ -27,6 +27,11 @@ export interface ServerExtension<C extends BaseContext> {
   staticFiles?: RequestHandler;
   /** Throws when the service cannot serve yet (readiness probe, GET /ready). */
   ready?(): Promise<void>;
+  /**
+   * Fields added to the body of a successful GET /ready (e.g. the gateway's `supergraph`: which
+   * schema this replica serves), merged in list order; never `status`.
+   */
+  readyInfo?(): Record<string, unknown>;
   /** Releases resources after the last in-flight request finished. */
   close?(): Promise<void>;
 }

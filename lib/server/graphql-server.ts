@@ -92,7 +92,8 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     try {
       if (closing) throw new Error('shutting down');
       for (const extension of extensions) await extension.ready?.();
-      res.json({ status: 'ready' });
+      const info = Object.assign({}, ...extensions.map((e) => e.readyInfo?.() ?? {})) as Record<string, unknown>;
+      res.json({ ...info, status: 'ready' });
     } catch (err) {
       req.log.warn({ err }, 'not ready');
       res.status(503).json({ status: 'unavailable' });

@@ -1,5 +1,6 @@
 // The gateway's front door: health, request ids, and bad requests that get a clear error and
 // never take a process down.
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -58,7 +59,8 @@ describe('the gateway', () => {
 
   it('answers liveness and readiness probes', async () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
-    expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: 'ready' });
+    // The supergraph in use, by hash (gateway/features/supergraph.ts).
+    expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: 'ready', supergraph: createHash('sha256').update(await readFile(SUPERGRAPH_PATH, 'utf8')).digest('hex').slice(0, 12) });
     expect((await fetch(`${stack.catalog.url.replace(/\/graphql$/, '')}/ready`)).status).toBe(200);
   });
 
