@@ -35,6 +35,8 @@ export const serviceUnavailable = (message: string, serviceName?: string) =>
 /** An operation over a limit (lib/security/operation-limits.ts): refused like an invalid one, before anything runs. */
 export const operationRefused = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+/** Not a request this endpoint runs (a malformed or oversize batch): Apollo Server's own code for its refusals, HTTP 400. */
+export const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 /** Our fault, not the client's; the message is masked in production like any internal error. */
 export const internalError = (message: string) => error(ErrorCode.INTERNAL_SERVER_ERROR, message);
 
