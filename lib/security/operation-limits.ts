@@ -110,7 +110,7 @@ export function exceededBatchLimit(batch: OperationFigures[], limits: OperationL
   if (passwordChecks > MAX_PASSWORD_CHECKS) {
     return `Login and register limit of ${MAX_PASSWORD_CHECKS} per batch exceeded, found ${passwordChecks}.`;
   }
-  if (cost > limits.cost) return `Query cost limit of ${limits.cost} per batch exceeded, found ${cost} over its ${batch.length} operations.`;
+  if (cost > limits.cost) return `Query cost limit of ${limits.cost} per batch exceeded, found ${cost} summed over ${batch.length} operations.`;
   return undefined;
 }
 

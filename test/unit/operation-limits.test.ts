@@ -196,7 +196,7 @@ describe('the limits', () => {
     const query = { cost: 150_000, rootFields: 1, passwordChecks: 0 };
     const login = { cost: 5, rootFields: 1, passwordChecks: 1 };
     expect(exceededBatchLimit([query, login], DEFAULT_OPERATION_LIMITS)).toBeUndefined();
-    expect(exceededBatchLimit([query, query], DEFAULT_OPERATION_LIMITS)).toBe('Query cost limit of 200000 per batch exceeded, found 300000 over its 2 operations.');
+    expect(exceededBatchLimit([query, query], DEFAULT_OPERATION_LIMITS)).toBe('Query cost limit of 200000 per batch exceeded, found 300000 summed over 2 operations.');
     expect(exceededBatchLimit([login, query, login], DEFAULT_OPERATION_LIMITS)).toBe('Login and register limit of 1 per batch exceeded, found 2.');
     expect(exceededBatchLimit([], DEFAULT_OPERATION_LIMITS)).toBeUndefined();
   });
