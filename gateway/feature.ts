@@ -1,5 +1,5 @@
-// The one shape of a gateway feature (the supergraph, trusted documents, the response cache, usage,
-// subscriptions, metrics, the web shop, deduplication): each is a `useX(options)` returning the hooks it needs,
+// The one shape of a gateway feature (the supergraph, trusted documents, batched requests, the response
+// cache, usage, subscriptions, metrics, the web shop, deduplication): each is a `useX(options)` returning the hooks it needs,
 // and gateway/server.ts assembles them from one list, as Hive Gateway's createGatewayRuntime does
 // its plugins. The server-side hooks are those every service has (lib/server/extension.ts); the
 // rest are the gateway's own.
@@ -23,14 +23,15 @@ export interface SupergraphLoaded {
 /**
  * A gateway feature. Every member is optional: a feature brings only the hooks it needs, and a
  * feature that is turned off by its configuration brings none.
- * From ServerExtension: `plugins` (Apollo Server plugins, in list order), `persistedQueries`,
+ * From ServerExtension: `plugins` (Apollo Server plugins, in list order), `persistedQueries`, `batchedRequests`,
  * `routes(app)`, `attach(server, app)` (returns something closable), `staticFiles`, `ready()`, `close()`.
  */
 export interface GatewayFeature extends ServerExtension<GatewayContext> {
   /**
    * Decides, while the request context is built and before Apollo Server parses anything, whether
    * the request's operation may run: throws the refusal (a GraphQLError with its HTTP status).
-   * `viewer` is the caller as the token says (already verified).
+   * `viewer` is the caller as the token says (already verified). For a batched request `req.body`
+   * is the array of operations, checked as a whole before any of them runs (gateway/features/batching.ts).
    */
   admit?(req: Request, viewer: Viewer | null): void;
   /**

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
 import type { GatewayContext } from './context.js';
 import type { GatewayFeature } from './feature.js';
+import { useBatching } from './features/batching.js';
 import { useMetrics } from './features/metrics.js';
 import { useResponseCache } from './features/response-cache.js';
 import { useSupergraph } from './features/supergraph.js';
@@ -28,6 +29,8 @@ function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger):
     useSupergraph({ path: config.introspect ? undefined : config.supergraphPath, logger }),
     useMetrics(),
     documents,
+    // A JSON array of operations in one POST: checked as a whole, each operation under the same trusted-documents policy.
+    useBatching({ maxOperations: config.batching?.maxOperations ?? 0, limits: config.limits, admit: documents.check }),
     useResponseCache(config.responseCache, logger),
     // Usage by client: metrics and GET /usage.
     useUsage(tokens),

@@ -139,6 +139,16 @@ export interface GatewayConfig extends CommonConfig {
   responseCache: ResponseCacheConfig;
   /** Bounds on subscriptions (gateway/subscriptions/service.ts); its defaults when absent. */
   subscriptions?: SubscriptionBounds;
+  /** Batched requests, a JSON array of operations in one POST (gateway/features/batching.ts); off when absent. */
+  batching?: BatchingConfig;
+}
+
+/** The most operations one batch may hold; above it a batch is mostly a way around per-request rate limits. */
+export const MAX_BATCH_OPERATIONS = 100;
+
+export interface BatchingConfig {
+  /** The most operations one batched request may hold; 0 refuses every batch (Apollo Server's default). */
+  maxOperations: number;
 }
 
 export interface ResponseCacheConfig {
@@ -244,6 +254,13 @@ const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   SUBSCRIPTIONS_PER_CONNECTION: count.default(DEFAULT_SUBSCRIPTION_BOUNDS.perConnection),
   SUBSCRIPTIONS_PER_USER: count.default(DEFAULT_SUBSCRIPTION_BOUNDS.perUser),
   SUBSCRIPTION_BUFFER_BYTES: z.coerce.number().int().min(16 * 1024, 'must be at least 16384 (16 KiB)').default(DEFAULT_SUBSCRIPTION_BOUNDS.maxBufferedBytes),
+  // Off by default: a batch multiplies what one request may ask, so a deployment opts in with its size.
+  BATCH_MAX_OPERATIONS: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be 0 (off) or more')
+    .max(MAX_BATCH_OPERATIONS, `must be at most ${MAX_BATCH_OPERATIONS}`)
+    .default(0),
 });
 
 /** Every environment variable a service reads (the docker-compose test holds the compose file to it). */
@@ -330,5 +347,6 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     },
     responseCache: { enabled: c.RESPONSE_CACHE ?? base.production, redis: c.REDIS_URL ? { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX } : undefined },
     subscriptions: { perConnection: c.SUBSCRIPTIONS_PER_CONNECTION, perUser: c.SUBSCRIPTIONS_PER_USER, maxBufferedBytes: c.SUBSCRIPTION_BUFFER_BYTES },
+    batching: { maxOperations: c.BATCH_MAX_OPERATIONS },
   };
 }

@@ -40,6 +40,8 @@ export const operationRefused = (message: string) =>
 /** Ends an open subscription that the new supergraph no longer serves; `why` is what validation said. */
 export const subscriptionInvalidated = (why: string) =>
   error(ErrorCode.SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE, `the gateway's schema changed and this subscription is no longer valid: ${why}`);
+/** Not a request this endpoint runs (a malformed or oversize batch): Apollo Server's own code for its refusals, HTTP 400. */
+export const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 /** Our fault, not the client's; the message is masked in production like any internal error. */
 export const internalError = (message: string) => error(ErrorCode.INTERNAL_SERVER_ERROR, message);
 

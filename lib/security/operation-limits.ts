@@ -99,6 +99,21 @@ export function exceededLimit(figures: OperationFigures, limits: OperationLimits
   return undefined;
 }
 
+/**
+ * The refusal message for a batch whose operations together exceed a limit that bounds the work of
+ * one request: password checks (scrypt) and the estimated cost are summed over the batch, so that
+ * a batch asks no more of the servers than one operation may.
+ */
+export function exceededBatchLimit(batch: OperationFigures[], limits: OperationLimits): string | undefined {
+  const passwordChecks = batch.reduce((sum, f) => sum + f.passwordChecks, 0);
+  const cost = batch.reduce((sum, f) => Math.min(sum + f.cost, Number.MAX_SAFE_INTEGER), 0);
+  if (passwordChecks > MAX_PASSWORD_CHECKS) {
+    return `Login and register limit of ${MAX_PASSWORD_CHECKS} per batch exceeded, found ${passwordChecks}.`;
+  }
+  if (cost > limits.cost) return `Query cost limit of ${limits.cost} per batch exceeded, found ${cost} summed over ${batch.length} operations.`;
+  return undefined;
+}
+
 /** Armor reports "Syntax Error: ..." for what is a validation error; the rest of its message names the limit. */
 const reportTo = (context: ValidationContext | null, error: GraphQLError) =>
   context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, '')));

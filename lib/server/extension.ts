@@ -16,6 +16,12 @@ export interface ServerExtension<C extends BaseContext> {
   plugins?: ApolloServerPlugin<C>[];
   /** Apollo Server's automatic persisted queries setting (on by default); at most one extension sets it. */
   persistedQueries?: ApolloServerOptions<C>['persistedQueries'];
+  /**
+   * True: Apollo Server answers a JSON array of operations in one POST (its `allowBatchedHttpRequests`).
+   * Off unless an extension asks, so a service that brings no batch checks of its own (every
+   * subgraph) keeps refusing batches with HTTP 400.
+   */
+  batchedRequests?: boolean;
   /** Adds routes of its own (e.g. the gateway's GET /usage), mounted after /health, /ready and /metrics, before /graphql. */
   routes?(app: express.Express): void;
   /**

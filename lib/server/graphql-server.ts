@@ -127,6 +127,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
       ...extensions.flatMap((e) => e.plugins ?? []),
     ],
     ...(persistedQueries.length > 0 ? { persistedQueries: persistedQueries[0] } : {}),
+    allowBatchedHttpRequests: extensions.some((e) => e.batchedRequests === true),
     formatError: (formatted) => format(reportTokenLimit(formatted)),
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);

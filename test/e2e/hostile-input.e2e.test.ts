@@ -5,6 +5,8 @@
 // Each must be refused as a client error (never INTERNAL_SERVER_ERROR, never HTTP 500), change
 // nothing in any of the four databases, and leave every service answering. A field added later is
 // covered by the same rules without touching this file (an Int argument must declare its bounds).
+// Malformed batches (JSON arrays of operations) get the same treatment, at a gateway that accepts
+// batches and at every subgraph, which never does.
 import { readFileSync } from 'node:fs';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import {
@@ -35,7 +37,7 @@ import { SUPERGRAPH_PATH, subgraphSchemaPath } from '../../lib/paths.js';
 import { apiSchemaOf } from '../../tools/schema-check/api-schema.js';
 import { SERVICE_NAMES, type ServiceName } from '../../lib/services.js';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
-import { bearer, describeOnBackends, graphql, newProduct, operation, send, serviceToken, snapshot, startStack, type Stack } from '../support/harness.js';
+import { bearer, describeOnBackends, graphql, newProduct, operation, send, sendBatch, serviceToken, snapshot, startStack, type Stack } from '../support/harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // The schemas under attack
@@ -494,6 +496,37 @@ function judge(c: Case, outcome: Outcome): string | null {
 const BATCH = 20;
 
 // ---------------------------------------------------------------------------------------------
+// Malformed batches
+
+/** What the gateway under attack accepts in one batch (BATCH_MAX_OPERATIONS). */
+const BATCH_MAX_OPERATIONS = 5;
+
+/** A write that must not happen: every malformed batch carries one beside its malformed part. */
+const batchedRegister = {
+  query: 'mutation($input: RegisterInput!) { register(input: $input) { user { id } } }',
+  variables: { input: { email: 'batched-mallory@example.com', password: 'a-long-password', name: 'Mallory' } },
+};
+const TYPENAME = { query: '{ __typename }' };
+
+/** JSON bodies that are arrays but not a batch the gateway runs; each refused whole with HTTP 400. */
+const MALFORMED_BATCHES: [string, unknown][] = [
+  ['an empty array', []],
+  ['a number entry', [batchedRegister, 5]],
+  ['a null entry', [batchedRegister, null]],
+  ['a string entry', [batchedRegister, '{ __typename }']],
+  ['an empty object entry', [batchedRegister, {}]],
+  ['a nested array', [[batchedRegister]]],
+  ['an array inside the batch', [batchedRegister, [TYPENAME, TYPENAME]]],
+  ['a query that is not a string', [batchedRegister, { query: 42 }]],
+  ['variables as a JSON string', [batchedRegister, { ...TYPENAME, variables: '{}' }]],
+  ['extensions as an array', [batchedRegister, { ...TYPENAME, extensions: [] }]],
+  ['an operationName that is not a string', [batchedRegister, { ...TYPENAME, operationName: ['a'] }]],
+  ['one operation more than the maximum', [batchedRegister, ...Array<unknown>(BATCH_MAX_OPERATIONS).fill(TYPENAME)]],
+  // Just under the 1 MB body limit (a larger body is refused with 413 before it is parsed).
+  ['a huge array', [batchedRegister, ...Array<unknown>(30_000).fill(TYPENAME)]],
+];
+
+// ---------------------------------------------------------------------------------------------
 
 describe('the hostile-input cases', () => {
   const cases = allCases();
@@ -527,7 +560,7 @@ await describeOnBackends('hostile input on %s', (backend) => {
   let ids: Ids;
 
   beforeAll(async () => {
-    stack = await startStack(backend);
+    stack = await startStack(backend, { gateway: { batching: { maxOperations: BATCH_MAX_OPERATIONS } } });
     const [admin, alice] = DEMO_ACCOUNTS;
     const [adminToken, aliceToken] = await Promise.all([stack.login(admin.email, admin.password), stack.login(alice.email, alice.password)]);
     const seen = await stack.request(
@@ -591,6 +624,33 @@ await describeOnBackends('hostile input on %s', (backend) => {
     const selected = cases.filter((c) => c.group === group);
     expect(selected.length).toBeGreaterThan(20);
     expect(await attack(selected)).toEqual([]);
+  });
+
+  it('refuses malformed batches with HTTP 400, at the gateway and at every subgraph, and changes nothing', async () => {
+    const failures: string[] = [];
+    const targets = [stack.gatewayUrl, ...SERVICE_NAMES.map((n) => stack.urls[n])];
+    const before = await snapshot(stack);
+    for (const [name, body] of MALFORMED_BATCHES) {
+      for (const url of targets) {
+        const res = await sendBatch(url, body, { headers: bearer(ids.adminToken) });
+        const error = res.errors?.[0];
+        if (res.status !== 400 || res.results !== undefined || error?.extensions?.code !== 'BAD_REQUEST' || !error.message) {
+          failures.push(`${name} at ${url === stack.gatewayUrl ? 'the gateway' : url}: HTTP ${res.status} ${JSON.stringify(res.errors ?? res.results).slice(0, 200)}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(await snapshot(stack)).toEqual(before);
+    for (const url of targets) expect((await fetch(url.replace(/\/graphql$/, '/health'))).status).toBe(200);
+  });
+
+  it('names what is wrong with a malformed batch', async () => {
+    const entry = await sendBatch(stack.gatewayUrl, [batchedRegister, 5]);
+    expect(entry.errors?.[0]?.message).toMatch(/^Batch entry 1 is not a GraphQL request .*nothing in the batch was run/);
+    const size = await sendBatch(stack.gatewayUrl, Array<unknown>(30_000).fill(TYPENAME));
+    expect(size.errors?.[0]?.message).toMatch(new RegExp(`^Batch size limit of ${BATCH_MAX_OPERATIONS} operations exceeded, found 30000`));
+    expect((await sendBatch(stack.gatewayUrl, [])).errors?.[0]?.message).toMatch(/No operations found/);
+    expect((await sendBatch(stack.urls.catalog, [TYPENAME])).errors?.[0]?.message).toMatch(/batching disabled/i);
   });
 
   // What some of the checks mean, beyond "refused".

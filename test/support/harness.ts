@@ -125,7 +125,7 @@ export function gatewayConfig(subgraphUrls: Partial<Record<ServiceName, string>>
   };
 }
 
-export { bearer, freePort, graphql, send, type GraphQLResponse, type HttpResult, type OperationRequest } from './http.js';
+export { bearer, freePort, graphql, send, sendBatch, type BatchResult, type GraphQLResponse, type HttpResult, type OperationRequest } from './http.js';
 
 export interface Stack {
   backend: Backend;

@@ -1,5 +1,6 @@
 // GraphQL over HTTP as the tests send it, written once: `send` (POST with a JSON body, or GET with
-// the request in the query string), `graphql` for the common POST of a query, and a free port.
+// the request in the query string), `sendBatch` (a batch: any JSON body, answered by an array or by
+// one refusal), `graphql` for the common POST of a query, and a free port.
 import { createServer } from 'node:net';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -46,6 +47,26 @@ export async function send<T = Record<string, any>>(url: string, request: Operat
     body = { errors: [{ message: `not JSON: ${text.slice(0, 200)}` }] };
   }
   return { status: response.status, headers: response.headers, ...body };
+}
+
+/** A batch's answer: one result per operation, in order, or (refused whole) the refusal's errors. */
+export type BatchResult = { status: number; headers: Headers; results?: GraphQLResponse[] } & GraphQLResponse;
+
+/**
+ * POSTs any JSON body as a batch (normally an array of operations; hostile tests send other
+ * shapes). An array answer comes back as `results`, a single object's `errors` as they are.
+ */
+export async function sendBatch(url: string, body: unknown, { headers = {}, signal }: Omit<SendOptions, 'method'> = {}): Promise<BatchResult> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { errors: [{ message: `not JSON: ${text.slice(0, 200)}` }] };
+  }
+  const answer = Array.isArray(parsed) ? { results: parsed as GraphQLResponse[] } : (parsed as GraphQLResponse);
+  return { status: response.status, headers: response.headers, ...answer };
 }
 
 export const bearer = (token: string | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});

@@ -63,6 +63,15 @@ describe('configuration', () => {
     expect(() => loadGatewayConfig({ SUPERGRAPH: 'guess' })).toThrow(/SUPERGRAPH/);
   });
 
+  it('turns batched requests off unless BATCH_MAX_OPERATIONS says how many one batch may hold', () => {
+    expect(loadGatewayConfig({}).batching).toEqual({ maxOperations: 0 });
+    expect(loadGatewayConfig({ BATCH_MAX_OPERATIONS: '10' }).batching).toEqual({ maxOperations: 10 });
+    expect(() => loadGatewayConfig({ BATCH_MAX_OPERATIONS: 'ten' })).toThrow(/BATCH_MAX_OPERATIONS/);
+    expect(() => loadGatewayConfig({ BATCH_MAX_OPERATIONS: '-1' })).toThrow(/BATCH_MAX_OPERATIONS: must be 0 \(off\) or more/);
+    expect(() => loadGatewayConfig({ BATCH_MAX_OPERATIONS: '2.5' })).toThrow(/BATCH_MAX_OPERATIONS: must be a whole number/);
+    expect(() => loadGatewayConfig({ BATCH_MAX_OPERATIONS: '101' })).toThrow(/BATCH_MAX_OPERATIONS: must be at most 100/);
+  });
+
   it('bounds subscriptions per connection, per user and by unread bytes, as told', () => {
     expect(loadGatewayConfig({}).subscriptions).toEqual({ perConnection: 50, perUser: 200, maxBufferedBytes: 1024 * 1024 });
     expect(loadGatewayConfig({ SUBSCRIPTIONS_PER_CONNECTION: '10', SUBSCRIPTIONS_PER_USER: '40', SUBSCRIPTION_BUFFER_BYTES: '262144' }).subscriptions).toEqual({

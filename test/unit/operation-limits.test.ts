@@ -30,6 +30,7 @@ import {
   countTokens,
   DEFAULT_OPERATION_LIMITS,
   estimateOperation,
+  exceededBatchLimit,
   exceededLimit,
   limitParseOptions,
   limitRules,
@@ -189,6 +190,15 @@ describe('the limits', () => {
     expect(exceededLimit({ ...ok, cost: 1_234_567 }, DEFAULT_OPERATION_LIMITS)).toBe('Query cost limit of 200000 exceeded, found 1234567.');
     expect(exceededLimit({ ...ok, rootFields: 21 }, DEFAULT_OPERATION_LIMITS)).toBe('Root fields limit of 20 exceeded, found 21.');
     expect(exceededLimit({ ...ok, passwordChecks: 2 }, DEFAULT_OPERATION_LIMITS)).toBe('Login and register limit of 1 per operation exceeded, found 2.');
+  });
+
+  it('sum cost and password checks over a batch, naming the limit and the sum', () => {
+    const query = { cost: 150_000, rootFields: 1, passwordChecks: 0 };
+    const login = { cost: 5, rootFields: 1, passwordChecks: 1 };
+    expect(exceededBatchLimit([query, login], DEFAULT_OPERATION_LIMITS)).toBeUndefined();
+    expect(exceededBatchLimit([query, query], DEFAULT_OPERATION_LIMITS)).toBe('Query cost limit of 200000 per batch exceeded, found 300000 summed over 2 operations.');
+    expect(exceededBatchLimit([login, query, login], DEFAULT_OPERATION_LIMITS)).toBe('Login and register limit of 1 per batch exceeded, found 2.');
+    expect(exceededBatchLimit([], DEFAULT_OPERATION_LIMITS)).toBeUndefined();
   });
 
   it('report the token limit, where graphql-js stops parsing, like the others', () => {
