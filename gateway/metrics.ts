@@ -64,5 +64,8 @@ export function gatewayMetrics(): GatewayMetrics {
       registers,
     }),
   };
+  // Both outcomes are exported from the start: an alert on increase() misses the first refusal of a
+  // series that did not exist before it.
+  for (const outcome of ['applied', 'refused']) created.supergraphReloads.inc({ outcome }, 0);
   return created;
 }

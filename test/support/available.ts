@@ -2,7 +2,7 @@
 // promtool, kubectl and Chromium. A test that needs one of them and finds it missing is counted as
 // skipped with the reason in its name (`skipped(...)`, `describe.skipIf`); the global setups print one
 // line naming what is missing, and under CI=true they fail at once instead (test/support/setup-check.ts).
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -44,9 +44,12 @@ async function redisMissing(): Promise<string | undefined> {
   }
 }
 
-function commandMissing(command: string, args: string[], install: string): string | undefined {
-  const run = spawnSync(command, args, { encoding: 'utf8' });
-  return run.status === 0 ? undefined : `${command} is not installed (${install})`;
+/**
+ * Asynchronous on purpose: the probes run together, and a synchronous spawn of a cold binary blocks
+ * the event loop long enough for PostgreSQL's connection timer to fire before its answer is read.
+ */
+function commandMissing(command: string, args: string[], install: string): Promise<string | undefined> {
+  return new Promise((resolve) => execFile(command, args, (err) => resolve(err ? `${command} is not installed (${install})` : undefined)));
 }
 
 const probes: Record<Requirement, () => Promise<string | undefined> | string | undefined> = {

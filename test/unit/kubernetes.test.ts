@@ -23,6 +23,7 @@ import { ROOT } from '../../lib/paths.js';
 import { databaseUrlVar, portVar, SERVICE_NAMES, type ServiceName } from '../../lib/services.js';
 import { renderKustomization, type KubeObject } from '../../scripts/kustomize.js';
 import { SECRET_NAME, SECRET_VARIABLES } from '../../scripts/kubernetes-secret.js';
+import { SUPERGRAPH_CONFIGMAP, SUPERGRAPH_KEY } from '../../scripts/kubernetes-supergraph.js';
 
 /** Why kubectl cannot be run here, if it cannot (test/support/available.ts). */
 const noKubectl = await missing('kubectl');
@@ -99,10 +100,11 @@ interface Container {
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
   lifecycle?: { preStop?: { exec?: { command: string[] } } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
 }
 interface PodTemplate {
   metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
-  spec: { containers: Container[]; terminationGracePeriodSeconds?: number; restartPolicy?: string };
+  spec: { containers: Container[]; terminationGracePeriodSeconds?: number; restartPolicy?: string; volumes?: { name: string; configMap?: { name: string } }[] };
 }
 type Selector = { matchLabels?: Record<string, string> };
 interface Peer {
@@ -169,6 +171,15 @@ const composeVars = (service: Service) =>
     .filter(([, value]) => value !== null)
     .map(([name]) => name)
     .sort();
+
+/**
+ * Variables only the cluster sets: the gateway serves its supergraph from a ConfigMap (mounted as a
+ * directory), so that a new composition reaches running pods without a restart; compose serves the
+ * image's file.
+ */
+const CLUSTER_ONLY: Partial<Record<Service, Record<string, string>>> = {
+  gateway: { SUPERGRAPH_PATH: `/etc/supergraph/${SUPERGRAPH_KEY}` },
+};
 
 const imageName = (image: string) => image.replace(/@.*$/, '').replace(/:[^/:]+$/, '');
 
@@ -270,7 +281,9 @@ describe('deploy/kubernetes', () => {
 
   it.each(SERVICES)('gives %s the variables compose gives it, with the same values, and a configuration it accepts', (service) => {
     const env = environmentOf(containerOf(service));
-    expect(Object.keys(env).sort()).toEqual(composeVars(service));
+    const clusterOnly = CLUSTER_ONLY[service] ?? {};
+    expect(Object.keys(env).sort()).toEqual([...composeVars(service), ...Object.keys(clusterOnly)].sort());
+    for (const [name, value] of Object.entries(clusterOnly)) expect(env[name], name).toBe(value);
     for (const [name, value] of Object.entries(compose.services[service]!.environment)) {
       // Compose interpolates keys and passwords from .env; here they come from the Secret. Variables
       // compose passes through when set (OTEL_*) go into the ConfigMap when wanted.
@@ -412,6 +425,38 @@ describe('deploy/kubernetes/migrate', () => {
     const env = environmentOf(container!);
     expect(Object.keys(env).sort()).toEqual(SERVICE_NAMES.map(databaseUrlVar).sort());
     for (const name of SERVICE_NAMES) expect(loadDatabaseConfig(name, withSecrets(env)).databaseUrl).toBe(secretData[databaseUrlVar(name)]);
+  });
+});
+
+describe('the supergraph on Kubernetes', () => {
+  const run = promisify(execFile);
+  const tsx = (script: string, ...args: string[]) => run(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT });
+  it('mounts the supergraph ConfigMap as a directory (no subPath, which the kubelet never updates) where SUPERGRAPH_PATH points', () => {
+    const volume = deployment('gateway').spec.template.spec.volumes?.find((v) => v.configMap?.name === SUPERGRAPH_CONFIGMAP);
+    expect(volume).toBeDefined();
+    const mount = containerOf('gateway').volumeMounts?.find((m) => m.name === volume!.name);
+    expect(mount).toEqual({ name: volume!.name, mountPath: '/etc/supergraph', readOnly: true });
+    const supergraphPath = loadGatewayConfig(withSecrets(environmentOf(containerOf('gateway')))).supergraphPath;
+    expect(supergraphPath).toBe(path.posix.join(mount!.mountPath, SUPERGRAPH_KEY));
+  });
+
+  it('npm run k8s:supergraph makes that ConfigMap from the committed supergraph.graphql', async () => {
+    const { stdout } = await tsx('scripts/kubernetes-supergraph.ts');
+    const configMap = parse(stdout) as KubeObject & { data: Record<string, string> };
+    expect(schemaProblems(configMap)).toEqual([]);
+    expect(configMap.metadata).toEqual({ name: SUPERGRAPH_CONFIGMAP, namespace: find(app, 'Namespace')[0]!.metadata.name });
+    expect(configMap.data).toEqual({ [SUPERGRAPH_KEY]: readFileSync(path.join(ROOT, 'supergraph.graphql'), 'utf8') });
+  });
+
+  it('npm run k8s:supergraph refuses a file that is not a valid supergraph and prints nothing', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'k8s-supergraph-')), 'supergraph.graphql');
+    writeFileSync(file, 'type Query { hello: String }\n');
+    const failure = await tsx('scripts/kubernetes-supergraph.ts', file).then(
+      () => undefined,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(failure).toMatchObject({ code: 1, stdout: '' });
+    expect(failure!.stderr).toMatch(/not a valid supergraph/);
   });
 });
 
