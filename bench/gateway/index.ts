@@ -1,7 +1,9 @@
-// `npm run bench:gateway`: this gateway side by side with Hive Gateway and a bare @apollo/gateway,
-// on the same four subgraphs and the same composed supergraph. Checks that all three return the
-// same data, loads each with the same operations in alternating rounds, and prints requests/s,
-// p50, p99, CPU per request of every process and the ratios. `--smoke` runs it in seconds (CI).
+// `npm run bench:gateway`: this gateway side by side with Hive Gateway (its default JavaScript
+// runtime and Hive Router's Rust query planner) and a bare @apollo/gateway, on the same four
+// subgraphs and the same composed supergraph; with `--baseline <ref>`, also an earlier commit's
+// gateway on that commit's own subgraphs. Checks that all return the same data, loads each with the
+// same operations (varied, then repeated) in alternating rounds, and prints requests/s, p50, p99,
+// CPU per request of every process and the ratios. `--smoke` runs it in seconds (CI).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,29 +17,38 @@ import { startService, stopAll, type Service } from '../runner/services.js';
 import { Stack } from '../runner/stack.js';
 import { mean } from '../runner/stats.js';
 import { datedHeader } from '../runner/table.js';
-import { load, type LoadResult } from './load.js';
+import { checkOutBaseline, type Baseline } from './baseline.js';
 import { memoryAfterGc, type Memory } from './heap.js';
+import { bodyOf, headersOf, load, type LoadResult } from './load.js';
 import { printMemory, printResults, type Measurement } from './report.js';
-import { workloads, type Workload } from './workload.js';
+import { sampleOf, seededPool, workloads, type Workload } from './workload.js';
 
-const settings = parseFlags('npm run bench:gateway: this gateway beside Hive Gateway and a bare Apollo Gateway on the same subgraphs.', {
+const settings = parseFlags('npm run bench:gateway: this gateway beside Hive Gateway (JavaScript and Rust planners) and a bare Apollo Gateway on the same subgraphs.', {
   smoke: { type: 'boolean', help: 'a run of seconds with small defaults, to see that it works (CI)' },
   seconds: { type: 'number', default: 15, smoke: 1, help: 'seconds per measured run' },
   warmup: { type: 'number', default: 5, smoke: 0, help: 'seconds of warm-up per gateway and operation in the first round' },
   rounds: { type: 'number', default: 3, smoke: 1, help: 'rounds, each gateway going first in turn; the figures are medians' },
   connections: { type: 'number', default: 32, smoke: 4, help: 'concurrent connections of the load' },
   scale: { type: 'number', default: 10, smoke: 0.25, help: 'SEED_SCALE of the demo data' },
+  baseline: { type: 'string', value: 'REF', help: "also run this git commit's gateway and subgraphs (a worktree, its own databases), alternating with the current ones" },
+  only: { type: 'string', value: 'REGEXP', help: 'only the operations whose name matches (e.g. "varied", "Q3|ProductDetail")' },
 });
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 // Ports from a block of 20: this gateway first, the subgraphs, the other gateways, the inspectors.
 const stack = new Stack(15_000, 20);
-const gatewayPorts = { 'Hive Gateway': stack.basePort + 5, 'bare Apollo': stack.basePort + 6 };
+const PEER_PORTS = { 'Hive Gateway': stack.basePort + 5, 'bare Apollo': stack.basePort + 6, 'Hive Gateway, Rust planner': stack.basePort + 7 };
 // This gateway and the subgraphs listen for the inspector protocol on loopback, only so that the
 // memory figures can be read after a full garbage collection (heap.ts).
 const inspectPorts: Record<string, number> = Object.fromEntries(['this gateway', ...SERVICE_NAMES].map((name, i) => [name, stack.basePort + 10 + i]));
 const inspect = (name: string) => `--inspect=127.0.0.1:${inspectPorts[name]}`;
 
-async function postgres(): Promise<{ urls: Record<ServiceName, string>; drop(): Promise<void> } | undefined> {
+/** A gateway under test and the subgraphs it calls (whose CPU its requests cost). */
+interface Target {
+  gateway: Service;
+  subgraphs: Service[];
+}
+
+async function postgres(prefix: string): Promise<{ urls: Record<ServiceName, string>; drop(): Promise<void> } | undefined> {
   const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 2_000 });
   try {
     await admin.connect();
@@ -45,7 +56,7 @@ async function postgres(): Promise<{ urls: Record<ServiceName, string>; drop(): 
     return undefined;
   }
   const urls = {} as Record<ServiceName, string>;
-  const names = SERVICE_NAMES.map((name) => `bench_gateway_${name}`);
+  const names = SERVICE_NAMES.map((name) => `${prefix}_${name}`);
   for (const [i, name] of SERVICE_NAMES.entries()) {
     await admin.query(`DROP DATABASE IF EXISTS "${names[i]}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE "${names[i]}"`);
@@ -62,33 +73,50 @@ async function postgres(): Promise<{ urls: Record<ServiceName, string>; drop(): 
   };
 }
 
-async function startGateways(supergraphFile: string): Promise<Record<string, Service>> {
-  // Free-form operations and no response cache, as the other gateways run: the gateway's own work is measured.
-  const production = { ...stack.productionGatewayEnv(), RESPONSE_CACHE: 'false' };
-  const [ours, hive, apollo] = await Promise.all([
-    stack.startGateway({ name: 'this gateway', supergraphFile, env: { RESPONSE_CACHE: 'false' }, nodeFlags: [inspect('this gateway')] }),
-    startService(
-      'Hive Gateway',
-      ['node_modules/@graphql-hive/gateway/dist/bin.js', 'supergraph', supergraphFile, '--port', String(gatewayPorts['Hive Gateway']), '--config-path', 'bench/gateway/hive.config.ts'],
-      production,
-      graphqlUrl(gatewayPorts['Hive Gateway']),
-    ),
-    startService('bare Apollo', ['--import', 'tsx', 'bench/gateway/bare-apollo.ts', supergraphFile, String(gatewayPorts['bare Apollo'])], production, graphqlUrl(gatewayPorts['bare Apollo'])),
-  ]);
-  return { [ours.name]: ours, [hive.name]: hive, [apollo.name]: apollo };
+/** The composed supergraph, routed to `of`'s subgraphs, written into `dir`. */
+async function supergraphFor(of: Stack, file: string): Promise<string> {
+  let supergraph = await readFile(path.join(of.root, path.relative(path.dirname(SUPERGRAPH_PATH), SUPERGRAPH_PATH)), 'utf8');
+  for (const name of SERVICE_NAMES) {
+    supergraph = supergraph.replace(new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]*`), `$1${of.subgraphUrl(name)}`);
+  }
+  await writeFile(file, supergraph);
+  return file;
 }
 
-/** Every gateway must answer every workload with the same data and no errors, or the figures mean nothing. */
-async function checkIdenticalData(gateways: Service[], loads: Workload[], token: string) {
+function startPeers(supergraphFile: string): Promise<Service[]> {
+  // Free-form operations and no response cache, as the other gateways run: the gateway's own work is measured.
+  const production = { ...stack.productionGatewayEnv(), RESPONSE_CACHE: 'false' };
+  const hive = (name: 'Hive Gateway' | 'Hive Gateway, Rust planner', env: NodeJS.ProcessEnv) =>
+    startService(
+      name,
+      ['node_modules/@graphql-hive/gateway/dist/bin.js', 'supergraph', supergraphFile, '--port', String(PEER_PORTS[name]), '--config-path', 'bench/gateway/hive.config.ts'],
+      { ...production, ...env },
+      graphqlUrl(PEER_PORTS[name]),
+    );
+  return Promise.all([
+    hive('Hive Gateway', {}),
+    // Hive Router's query planner (Rust, a native addon: @graphql-hive/router-runtime), as its docs enable it.
+    hive('Hive Gateway, Rust planner', { HIVE_ROUTER_RUNTIME: 'true' }),
+    startService('bare Apollo', ['--import', 'tsx', 'bench/gateway/bare-apollo.ts', supergraphFile, String(PEER_PORTS['bare Apollo'])], production, graphqlUrl(PEER_PORTS['bare Apollo'])),
+  ]);
+}
+
+/** Every gateway must answer every workload (a sample of the varied requests) with the same data and no errors, or the figures mean nothing. */
+async function checkIdenticalData(gateways: Service[], loads: Workload[]) {
+  let requests = 0;
   for (const w of loads) {
-    const answers = await Promise.all(gateways.map((g) => post(g.url, { query: w.query, variables: w.variables }, w.authenticated ? token : undefined)));
-    const reference = JSON.stringify(answers[0]!.data);
-    for (const [i, answer] of answers.entries()) {
-      if (answer.errors?.length || !answer.data) throw new Error(`${gateways[i]!.name}, ${w.name}: errors ${JSON.stringify(answer.errors)}`);
-      if (JSON.stringify(answer.data) !== reference) throw new Error(`${gateways[i]!.name}, ${w.name}: data differs from ${gateways[0]!.name}'s`);
+    for (const variant of sampleOf(w.variants)) {
+      const answers = await Promise.all(gateways.map((g) => post(g.url, { query: w.query, variables: variant.variables }, variant.token)));
+      const reference = JSON.stringify(answers[0]!.data);
+      for (const [i, answer] of answers.entries()) {
+        const where = `${gateways[i]!.name}, ${w.name}, variables ${JSON.stringify(variant.variables ?? {})}`;
+        if (answer.errors?.length || !answer.data) throw new Error(`${where}: errors ${JSON.stringify(answer.errors)}`);
+        if (JSON.stringify(answer.data) !== reference) throw new Error(`${where}: data differs from ${gateways[0]!.name}'s`);
+      }
+      requests++;
     }
   }
-  console.log(`✔ all ${gateways.length} gateways return identical data for all ${loads.length} operations`);
+  console.log(`✔ all ${gateways.length} gateways return identical data for all ${loads.length} operations (${requests} requests each)`);
 }
 
 /** CPU milliseconds so far of each process, and of each PostgreSQL server process by pid. */
@@ -113,12 +141,11 @@ function postgresDelta(before: Map<number, number>, after: Map<number, number>) 
   return sum;
 }
 
-async function measure(gateway: Service, subgraphs: Service[], w: Workload, token: string, seconds: number): Promise<Measurement & LoadResult> {
-  const body = JSON.stringify({ query: w.query, variables: w.variables });
-  const headers: Record<string, string> = w.authenticated ? { authorization: `Bearer ${token}` } : {};
-  const expectBody = await (await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })).text();
+async function measure({ gateway, subgraphs }: Target, w: Workload, seconds: number): Promise<Measurement & LoadResult> {
+  const [first] = w.variants;
+  const expectBody = await (await fetch(gateway.url, { method: 'POST', headers: headersOf(first!), body: bodyOf(w.query, first!) })).text();
   const before = cpuOf([gateway, ...subgraphs]);
-  const result = await load(gateway.url, body, headers, { connections: settings.connections, seconds, expectBody });
+  const result = await load(gateway.url, w.query, w.variants, { connections: settings.connections, seconds, expectBody });
   const after = cpuOf([gateway, ...subgraphs]);
   const perRequest = (ms: number) => ms / Math.max(1, result.requests);
   const cpuPerRequest: Record<string, number> = Object.fromEntries(
@@ -129,48 +156,70 @@ async function measure(gateway: Service, subgraphs: Service[], w: Workload, toke
 }
 
 const started = Date.now();
-const databases = await postgres();
+const databases = await postgres('bench_gateway');
 const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-gateway-'));
 const services: Service[] = [];
+let baseline: Baseline | undefined;
+let baselineDatabases: Awaited<ReturnType<typeof postgres>>;
 try {
-  console.log(datedHeader('This gateway beside Hive Gateway and a bare Apollo Gateway'));
+  console.log(datedHeader('This gateway beside Hive Gateway (JavaScript and Rust planners) and a bare Apollo Gateway'));
   console.log(`Subgraphs on ${databases ? 'PostgreSQL' : 'PGlite'}, SEED_SCALE=${settings.scale}; ${settings.connections} connections, ` +
     `${settings.warmup} s warm-up, ${settings.seconds} s per run, ${settings.rounds} round(s)`);
   const subgraphs = await stack.startSubgraphs({ seedScale: settings.scale, dataDir, databases: databases?.urls, nodeFlags: (name) => [inspect(name)] });
   services.push(...subgraphs);
-  // The same composed supergraph for all three, routed to this run's subgraphs.
-  let supergraph = await readFile(SUPERGRAPH_PATH, 'utf8');
-  for (const name of SERVICE_NAMES) {
-    supergraph = supergraph.replace(new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]*`), `$1${stack.subgraphUrl(name)}`);
+  // The same composed supergraph for every gateway of this checkout, routed to this run's subgraphs.
+  const supergraphFile = await supergraphFor(stack, path.join(dataDir, 'supergraph.graphql'));
+  const [ours, peers] = await Promise.all([
+    stack.startGateway({ name: 'this gateway', supergraphFile, env: { RESPONSE_CACHE: 'false' }, nodeFlags: [inspect('this gateway')] }),
+    startPeers(supergraphFile),
+  ]);
+  services.push(ours, ...peers);
+  const targets: Target[] = [ours, ...peers].map((gateway) => ({ gateway, subgraphs }));
+
+  if (settings.baseline) {
+    baseline = await checkOutBaseline(settings.baseline, dataDir);
+    console.log(`baseline: ${baseline.ref} (${baseline.commit}), its own subgraphs and databases`);
+    // The same keys: the customers' tokens of the varied workloads are accepted by both.
+    const theirs = new Stack(24_000, 20, baseline.root, stack.keys);
+    baselineDatabases = await postgres('bench_gateway_baseline');
+    const baseDataDir = path.join(dataDir, 'baseline-data');
+    const baseSubgraphs = await theirs.startSubgraphs({ seedScale: settings.scale, dataDir: baseDataDir, databases: baselineDatabases?.urls });
+    services.push(...baseSubgraphs);
+    const baseGateway = await theirs.startGateway({
+      name: `this gateway at ${baseline.ref}`,
+      supergraphFile: await supergraphFor(theirs, path.join(dataDir, 'baseline-supergraph.graphql')),
+      env: { RESPONSE_CACHE: 'false' },
+    });
+    services.push(baseGateway);
+    targets.push({ gateway: baseGateway, subgraphs: baseSubgraphs });
   }
-  const supergraphFile = path.join(dataDir, 'supergraph.graphql');
-  await writeFile(supergraphFile, supergraph);
-  const gateways = await startGateways(supergraphFile);
-  services.push(...Object.values(gateways));
-  const ours = gateways['this gateway']!;
-  const all = [ours, gateways['Hive Gateway']!, gateways['bare Apollo']!];
   console.log(`started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const login = await post(ours.url, { query: 'mutation { login(email: "alice@example.com", password: "demo-alice-1") { token } }' });
-  const token = login.data?.login?.token as string;
-  if (!token) throw new Error(`login failed: ${JSON.stringify(login.errors)}`);
-  const first = await post(ours.url, { query: '{ products(first: 1) { edges { node { id } } } }' });
-  const loads = workloads(first.data.products.edges[0].node.id as string);
-  await checkIdenticalData(all, loads, token);
+  const alice = login.data?.login?.token as string;
+  if (!alice) throw new Error(`login failed: ${JSON.stringify(login.errors)}`);
+  const pool = await seededPool(ours.url, settings.scale, stack.keys.users);
+  const only = settings.only === undefined ? undefined : new RegExp(settings.only);
+  const loads = workloads(pool, alice).filter((w) => !only || only.test(w.name));
+  if (loads.length === 0) throw new Error(`--only ${settings.only}: no operation's name matches`);
+  await checkIdenticalData(
+    targets.map((t) => t.gateway),
+    loads,
+  );
 
   const results: (Measurement & LoadResult)[] = [];
   for (let round = 0; round < settings.rounds; round++) {
     for (const w of loads) {
       // Alternate who goes first, so no gateway always runs on a warmer (or hotter) machine.
-      const order = all.map((_, i) => all[(i + round) % all.length]!);
-      for (const g of order) {
-        if (round === 0 && settings.warmup > 0) await measure(g, subgraphs, w, token, settings.warmup);
-        results.push(await measure(g, subgraphs, w, token, settings.seconds));
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+      for (const target of order) {
+        if (round === 0 && settings.warmup > 0) await measure(target, w, settings.warmup);
+        results.push(await measure(target, w, settings.seconds));
       }
     }
     console.log(`round ${round + 1} of ${settings.rounds} done`);
   }
-  printResults(results, subgraphs.map((s) => s.name));
+  printResults(results, subgraphs.map((s) => s.name), { ours: ours.name, baseline: baseline ? targets.at(-1)!.gateway.name : undefined });
 
   // Memory: after the run, then after as many requests again to this gateway.
   const memory = async () => {
@@ -183,7 +232,7 @@ try {
   const perWorkload = Math.ceil(served / loads.length);
   for (const w of loads) {
     const seconds = Math.max(1, Math.round(perWorkload / Math.max(1, mean(results.filter((r) => r.gateway === ours.name && r.workload === w.name).map((r) => r.requestsPerSecond)))));
-    await measure(ours, subgraphs, w, token, seconds);
+    await measure(targets[0]!, w, seconds);
   }
   const afterTwice = await memory();
   printMemory(served, afterRun, afterTwice);
@@ -191,5 +240,7 @@ try {
 } finally {
   await stopAll(services);
   await databases?.drop();
+  await baselineDatabases?.drop();
+  await baseline?.remove();
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -16,35 +16,61 @@ export interface Measurement {
   failures: number;
 }
 
-export function printResults(results: Measurement[], subgraphs: string[]) {
+/** Every process's CPU per request, summed: what one request costs the machine. */
+const totalCpu = (cpu: (key: string) => number, subgraphs: string[]) => cpu('gateway') + subgraphs.reduce((sum, s) => sum + cpu(s), 0) + cpu('postgres');
+
+/**
+ * The table of each operation (varied forms first, as they run), then the ratios: this gateway
+ * against each peer, and, with a baseline, against the same gateway and subgraphs at that commit.
+ */
+export function printResults(results: Measurement[], subgraphs: string[], names: { ours: string; baseline?: string }) {
   const gateways = [...new Set(results.map((r) => r.gateway))];
-  const [ours, hive, apollo] = gateways as [string, string, string];
-  const summary: string[] = [];
+  const peers = gateways.filter((g) => g !== names.ours && g !== names.baseline);
+  const ratios: string[] = [];
+  const baselineRatios: string[] = [];
   for (const workload of new Set(results.map((r) => r.workload))) {
     console.log(`\n${workload}`);
-    printTableHead(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'CPU ms/req gateway', ...subgraphs, 'postgres']);
-    const m: Record<string, { rps: number; p99: number; cpu: number }> = {};
+    printTableHead(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'CPU ms/req gateway', ...subgraphs, 'postgres', 'all processes']);
+    const m: Record<string, { rps: number; p99: number; gatewayCpu: number; subgraphsCpu: number; total: number }> = {};
     for (const gateway of gateways) {
       const runs = results.filter((r) => r.gateway === gateway && r.workload === workload);
       const cpu = (key: string) => median(runs.map((r) => r.cpuPerRequest[key] ?? NaN));
-      m[gateway] = { rps: median(runs.map((r) => r.requestsPerSecond)), p99: median(runs.map((r) => r.p99Ms)), cpu: cpu('gateway') };
+      m[gateway] = {
+        rps: median(runs.map((r) => r.requestsPerSecond)),
+        p99: median(runs.map((r) => r.p99Ms)),
+        gatewayCpu: cpu('gateway'),
+        subgraphsCpu: subgraphs.reduce((sum, s) => sum + cpu(s), 0),
+        total: totalCpu(cpu, subgraphs),
+      };
       console.log(
-        row([gateway, fixed(m[gateway]!.rps, 0), fixed(median(runs.map((r) => r.p50Ms))), fixed(m[gateway]!.p99), runs.reduce((n, r) => n + r.failures, 0), fixed(cpu('gateway'), 2), ...subgraphs.map((s) => fixed(cpu(s), 2)), fixed(cpu('postgres'), 2)]),
+        row([
+          gateway,
+          fixed(m[gateway]!.rps, 0),
+          fixed(median(runs.map((r) => r.p50Ms))),
+          fixed(m[gateway]!.p99),
+          runs.reduce((n, r) => n + r.failures, 0),
+          fixed(cpu('gateway'), 2),
+          ...subgraphs.map((s) => fixed(cpu(s), 2)),
+          fixed(cpu('postgres'), 2),
+          fixed(m[gateway]!.total, 2),
+        ]),
       );
     }
-    summary.push(
-      row([
-        workload,
-        fixed(m[ours]!.rps / m[hive]!.rps, 2),
-        fixed(m[ours]!.rps / m[apollo]!.rps, 2),
-        fixed(m[ours]!.cpu / m[apollo]!.cpu, 2),
-        `${fixed(m[ours]!.p99)} / ${fixed(m[hive]!.p99)}`,
-      ]),
-    );
+    const ours = m[names.ours]!;
+    ratios.push(row([workload, ...peers.map((p) => fixed(ours.rps / m[p]!.rps, 2)), ...peers.map((p) => fixed(ours.gatewayCpu / m[p]!.gatewayCpu, 2))]));
+    if (names.baseline) {
+      const base = m[names.baseline]!;
+      baselineRatios.push(row([workload, fixed(ours.rps / base.rps, 2), fixed(ours.gatewayCpu / base.gatewayCpu, 2), fixed(ours.subgraphsCpu / base.subgraphsCpu, 2), fixed(ours.total / base.total, 2)]));
+    }
   }
-  console.log(`\nRatios (medians): ${ours} against the others`);
-  printTableHead(['operation', `req/s vs ${hive}`, `req/s vs ${apollo}`, `gateway CPU/req vs ${apollo}`, `p99 ms, ${ours} / ${hive}`]);
-  for (const line of summary) console.log(line);
+  console.log(`\nRatios (medians): ${names.ours} against the others`);
+  printTableHead(['operation', ...peers.map((p) => `req/s vs ${p}`), ...peers.map((p) => `gateway CPU/req vs ${p}`)]);
+  for (const line of ratios) console.log(line);
+  if (names.baseline) {
+    console.log(`\nAgainst the baseline (medians): ${names.ours} and its subgraphs / ${names.baseline} and its subgraphs`);
+    printTableHead(['operation', 'req/s', 'gateway CPU/req', 'subgraphs CPU/req (4 together)', 'all processes CPU/req']);
+    for (const line of baselineRatios) console.log(line);
+  }
 }
 
 export function printMemory(served: number, afterRun: Record<string, Memory>, afterTwice: Record<string, Memory>) {

@@ -13,24 +13,38 @@ export interface BooleanFlag {
   type: 'boolean';
   help: string;
 }
-export type Flag = NumberFlag | BooleanFlag;
-export type Flags<S extends Record<string, Flag>> = { [K in keyof S]: S[K] extends NumberFlag ? number : boolean };
+/** A text flag without a default: undefined unless given. */
+export interface StringFlag {
+  type: 'string';
+  /** How the value is named in `--help` (e.g. `REF`). */
+  value: string;
+  help: string;
+}
+export type Flag = NumberFlag | BooleanFlag | StringFlag;
+export type Flags<S extends Record<string, Flag>> = {
+  [K in keyof S]: S[K] extends NumberFlag ? number : S[K] extends StringFlag ? string | undefined : boolean;
+};
 
 /** Parses `argv` against `spec`; `--help` prints `about` and the flags, then exits. */
 export function parseFlags<S extends Record<string, Flag>>(about: string, spec: S, argv = process.argv.slice(2)): Flags<S> {
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
-  for (const [name, flag] of Object.entries(spec)) options[name] = { type: flag.type === 'number' ? 'string' : 'boolean' };
+  for (const [name, flag] of Object.entries(spec)) options[name] = { type: flag.type === 'boolean' ? 'boolean' : 'string' };
   const values = parseArgs({ args: argv, options }).values as Record<string, string | boolean | undefined>;
   if (values.help) {
     console.log(`${about}\n\n${usage(spec)}`);
     process.exit(0);
   }
   const smoke = values.smoke === true;
-  const parsed: Record<string, number | boolean> = {};
+  const parsed: Record<string, number | boolean | string | undefined> = {};
   for (const [name, flag] of Object.entries(spec)) {
     const given = values[name];
     if (flag.type === 'boolean') {
       parsed[name] = given === true;
+      continue;
+    }
+    if (flag.type === 'string') {
+      if (given === '') throw new Error(`--${name} wants a ${flag.value}`);
+      parsed[name] = given as string | undefined;
       continue;
     }
     const value = given === undefined ? (smoke ? (flag.smoke ?? flag.default) : flag.default) : Number(given);
@@ -42,7 +56,7 @@ export function parseFlags<S extends Record<string, Flag>>(about: string, spec: 
 
 function usage(spec: Record<string, Flag>): string {
   const lines = Object.entries(spec).map(([name, flag]) => {
-    const left = flag.type === 'number' ? `--${name} N` : `--${name}`;
+    const left = flag.type === 'number' ? `--${name} N` : flag.type === 'string' ? `--${name} ${flag.value}` : `--${name}`;
     const defaults = flag.type === 'number' ? ` (default ${flag.default}${flag.smoke === undefined ? '' : `, ${flag.smoke} with --smoke`})` : '';
     return `  ${left.padEnd(18)} ${flag.help}${defaults}`;
   });

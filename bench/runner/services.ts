@@ -13,9 +13,9 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** Starts `node <args>` from the project root and waits until `url` answers a GraphQL request. */
-export async function startService(name: string, args: string[], env: NodeJS.ProcessEnv, url: string): Promise<Service> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `node <args>` from the project root (or `cwd`: another checkout) and waits until `url` answers a GraphQL request. */
+export async function startService(name: string, args: string[], env: NodeJS.ProcessEnv, url: string, cwd = ROOT): Promise<Service> {
+  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-4000);

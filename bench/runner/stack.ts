@@ -1,7 +1,9 @@
 // The four subgraphs and this gateway as separate processes on a block of ports of this run (the
 // gateway on the first, the subgraphs on the next four), with signing keys made for the run
-// (production refuses the committed development keys), seeded with demo data.
-import { generateSigningKey, keyEnvOf, type KeyHolder } from '../../lib/security/keys.js';
+// (production refuses the committed development keys), seeded with demo data. A stack runs from this
+// checkout or from another one (an earlier commit's, for `--baseline`).
+import { generateSigningKey, keyEnvOf, type KeyHolder, type SigningKey } from '../../lib/security/keys.js';
+import { ROOT } from '../../lib/paths.js';
 import { databaseUrlVar, portVar, SERVICE_NAMES, urlVar, type ServiceName } from '../../lib/services.js';
 import { graphqlUrl } from './graphql.js';
 import { randomPortBlock } from './ports.js';
@@ -25,12 +27,19 @@ export interface GatewayOptions {
 }
 
 export class Stack {
-  readonly keys = { users: generateSigningKey(), orders: generateSigningKey() };
   readonly basePort: number;
   readonly ports: Record<ServiceName, number>;
 
-  /** Ports from a random block of `blockSize` at `from` or above. */
-  constructor(from: number, blockSize: number) {
+  /**
+   * Ports from a random block of `blockSize` at `from` or above; the services run from `root`. Two
+   * stacks given the same `keys` accept each other's tokens.
+   */
+  constructor(
+    from: number,
+    blockSize: number,
+    readonly root = ROOT,
+    readonly keys: Record<'users' | 'orders', SigningKey> = { users: generateSigningKey(), orders: generateSigningKey() },
+  ) {
     this.basePort = randomPortBlock(from, blockSize);
     this.ports = { users: this.basePort + 1, catalog: this.basePort + 2, orders: this.basePort + 3, reviews: this.basePort + 4 };
   }
@@ -73,6 +82,7 @@ export class Stack {
             ...(databases ? { [databaseUrlVar(name)]: databases[name] } : {}),
           },
           this.subgraphUrl(name),
+          this.root,
         ),
       ),
     );
@@ -85,6 +95,7 @@ export class Stack {
       [...nodeFlags, '--import', 'tsx', 'gateway/index.ts'],
       { ...this.productionGatewayEnv(), ...env, GATEWAY_PORT: String(this.basePort), SUPERGRAPH_PATH: supergraphFile },
       this.gatewayUrl,
+      this.root,
     );
   }
 }
