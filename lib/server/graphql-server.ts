@@ -115,6 +115,11 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     ...('schema' in options.source && options.source.schema ? { schema: traceRootResolvers(options.source.schema) } : {}),
     validationRules: [...(options.source.validationRules ?? []), ...limitRules(options.limits)],
     parseOptions: limitParseOptions(options.limits),
+    // lib/server/main.ts stops the server on SIGINT/SIGTERM (drain, then the extensions and the
+    // database). Apollo Server's own handlers (on outside NODE_ENV=test) would stop it first, and
+    // its stop() leaves a second caller waiting for ever: the database was never closed and the
+    // process ended by the hard stop, with code 1, 10 s later.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       loggingPlugin<C>(logger),
