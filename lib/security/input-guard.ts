@@ -74,8 +74,17 @@ function checkInput(type: GraphQLInputType, value: unknown, path: string): void 
   }
 }
 
+/** Each entity type's key field sets, read once: every representation of every `_entities` call asks. */
+const keysOfType = new WeakMap<GraphQLObjectType, string[][]>();
+
 /** The top-level field names of each `@key(fields: "...")` of an entity type. */
 function keyFieldSets(type: GraphQLObjectType): string[][] {
+  let keys = keysOfType.get(type);
+  if (!keys) keysOfType.set(type, (keys = readKeyFieldSets(type)));
+  return keys;
+}
+
+function readKeyFieldSets(type: GraphQLObjectType): string[][] {
   const nodes = [type.astNode, ...type.extensionASTNodes];
   const keys = nodes.flatMap((node) => node?.directives?.filter((d) => d.name.value === 'key') ?? []);
   return keys.flatMap((key) => {

@@ -76,6 +76,9 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   const metrics = serviceMetrics(options.service);
   const app = express();
   app.disable('x-powered-by');
+  // No ETag on answers: nothing revalidates a GraphQL answer by it, and hashing every body costs
+  // CPU on each request (the web shop's static files keep theirs: express.static makes its own).
+  app.set('etag', false);
   app.set('trust proxy', options.trustedProxies);
   app.use((req, res, next) => {
     req.requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
