@@ -1,0 +1,260 @@
+// @defer through the gateway over raw HTTP, payload by payload: the first part arrives before a
+// slowed subgraph answers, deferred parts arrive as their fetches finish, a failing subgraph costs
+// its part only and the stream still ends cleanly, a client without multipart/mixed gets the
+// undeferred result in one response, and bad inputs get clear errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway } from '../../gateway/server.js';
+import type { RunningServer } from '../../lib/server/graphql-server.js';
+import { gatewayConfig, graphql, operation, send, startStack, type Stack } from '../support/harness.js';
+import { startDelayProxy, type DelayProxy } from '../support/delay-proxy.js';
+import { sendDeferred } from '../support/multipart.js';
+
+/** How long the reviews subgraph is held in the timing tests. */
+const REVIEWS_DELAY_MS = 600;
+
+const PRODUCT_PAGE = `
+  query Page($id: ID!) {
+    product(id: $id) {
+      id
+      name
+      price { amount currency }
+      ... @defer(label: "shipping") { shippingEstimate { amount currency } }
+      ... @defer(label: "reviews") {
+        averageRating
+        reviews(first: 3) { edges { node { id rating author { name } } } }
+      }
+    }
+  }`;
+
+const UNDEFERRED_PAGE = PRODUCT_PAGE.replace(/ @defer\(label: "\w+"\)/g, '');
+
+describe('@defer through the gateway', () => {
+  let stack: Stack;
+  let proxy: DelayProxy;
+  let gateway: RunningServer;
+  let productId: string;
+
+  beforeAll(async () => {
+    stack = await startStack('pglite');
+    // A second gateway reaching reviews through a proxy the tests slow down or break.
+    proxy = await startDelayProxy(stack.urls.reviews);
+    gateway = await startGateway(gatewayConfig({ ...stack.urls, reviews: proxy.url }));
+    const products = await graphql(gateway.url, '{ products(first: 20) { edges { node { id reviewCount } } } }');
+    const withReviews = (products.data!.products.edges as { node: { id: string; reviewCount: number } }[]).find((e) => e.node.reviewCount > 0);
+    productId = withReviews!.node.id;
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await proxy?.close();
+    await stack?.stop();
+  });
+
+  const slowReviews = async <T,>(run: () => Promise<T>): Promise<T> => {
+    proxy.delayMs = REVIEWS_DELAY_MS;
+    try {
+      return await run();
+    } finally {
+      proxy.delayMs = 0;
+    }
+  };
+
+  it('sends name and price first, before the slowed reviews subgraph answers, then each deferred fragment in its own part', async () => {
+    const res = await slowReviews(() => sendDeferred(gateway.url, { query: PRODUCT_PAGE, variables: { id: productId } }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('multipart/mixed; boundary="-"; deferSpec=20220824');
+    expect(res.closed).toBe(true);
+    const [first, ...rest] = res.payloads;
+    expect(first!.body).toEqual({ data: { product: { id: productId, name: expect.any(String), price: { amount: expect.any(Number), currency: expect.any(String) } } }, hasNext: true });
+    // The first part did not wait for reviews; the reviews part did.
+    const reviewsPart = rest.find((p) => p.body.incremental?.some((i: { label?: string }) => i.label === 'reviews'))!;
+    expect(first!.at).toBeLessThan(REVIEWS_DELAY_MS);
+    expect(reviewsPart.at).toBeGreaterThanOrEqual(REVIEWS_DELAY_MS);
+    const items = rest.flatMap((p) => p.body.incremental ?? []);
+    expect(items).toEqual(
+      expect.arrayContaining([
+        { label: 'shipping', path: ['product'], data: { shippingEstimate: { amount: expect.any(Number), currency: expect.any(String) } } },
+        { label: 'reviews', path: ['product'], data: { averageRating: expect.any(Number), reviews: { edges: expect.any(Array) } } },
+      ]),
+    );
+    expect(items).toHaveLength(2);
+    // The shipping estimate (catalog and orders) came before the slowed reviews.
+    const shippingPart = rest.find((p) => p.body.incremental?.some((i: { label?: string }) => i.label === 'shipping'))!;
+    expect(shippingPart.at).toBeLessThan(reviewsPart.at);
+    expect(rest.at(-1)!.body.hasNext).toBe(false);
+    expect(rest.slice(0, -1).every((p) => p.body.hasNext === true)).toBe(true);
+  });
+
+  it('merges to the undeferred result: parts applied in order give exactly what the query without @defer returns', async () => {
+    const [deferred, plain] = await Promise.all([
+      sendDeferred(gateway.url, { query: PRODUCT_PAGE, variables: { id: productId } }),
+      graphql(gateway.url, UNDEFERRED_PAGE, { id: productId }),
+    ]);
+    const merged = structuredClone(deferred.payloads[0]!.body.data);
+    for (const { body } of deferred.payloads.slice(1)) {
+      for (const item of body.incremental ?? []) {
+        let target = merged;
+        for (const key of item.path) target = target[key];
+        Object.assign(target, item.data);
+      }
+    }
+    expect(plain.errors).toBeUndefined();
+    expect(merged).toEqual(plain.data);
+  });
+
+  it('answers a client that does not accept multipart/mixed with the whole result in one JSON response', async () => {
+    const [whole, plain] = await Promise.all([
+      send(gateway.url, { query: PRODUCT_PAGE, variables: { id: productId } }),
+      graphql(gateway.url, UNDEFERRED_PAGE, { id: productId }),
+    ]);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(whole.errors).toBeUndefined();
+    expect(whole.data).toEqual(plain.data);
+    expect(JSON.stringify(whole.data)).toBe(JSON.stringify(plain.data)); // same field order too
+  });
+
+  it('delivers a fragment deferred inside a list once per item, and a fragment nested in a deferred one after it', async () => {
+    const res = await sendDeferred(gateway.url, {
+      query: `query Nested($id: ID!) { product(id: $id) { name ... @defer(label: "reviews") { reviews(first: 2) { edges { node { id ... @defer(label: "author") { author { name } } } } } } } }`,
+      variables: { id: productId },
+    });
+    const items = res.payloads.slice(1).flatMap((p) => p.body.incremental ?? []);
+    const reviews = items.filter((i) => i.label === 'reviews');
+    const authors = items.filter((i) => i.label === 'author');
+    expect(reviews).toHaveLength(1);
+    const edges = reviews[0].data.reviews.edges as unknown[];
+    expect(authors).toHaveLength(edges.length);
+    expect(authors.map((a) => a.path)).toEqual(edges.map((_, i) => ['product', 'reviews', 'edges', i, 'node']));
+    for (const a of authors) expect(a.data).toEqual({ author: { name: expect.any(String) } });
+    // The nested part never comes before the part it is deferred in.
+    const at = (label: string) => res.payloads.findIndex((p) => p.body.incremental?.some((i: { label?: string }) => i.label === label));
+    expect(at('author')).toBeGreaterThanOrEqual(at('reviews'));
+    expect(res.payloads.at(-1)!.body.hasNext).toBe(false);
+  });
+
+  it('defers an unlabelled fragment and a named fragment spread, without a label in their parts', async () => {
+    const res = await sendDeferred(gateway.url, {
+      query: `query Spread($id: ID!) { product(id: $id) { id ...Rating @defer ... @defer { reviewCount } } } fragment Rating on Product { averageRating }`,
+      variables: { id: productId },
+    });
+    expect(res.payloads[0]!.body).toEqual({ data: { product: { id: productId } }, hasNext: true });
+    const items = res.payloads.slice(1).flatMap((p) => p.body.incremental ?? []);
+    expect(items).toEqual(
+      expect.arrayContaining([
+        { path: ['product'], data: { averageRating: expect.any(Number) } },
+        { path: ['product'], data: { reviewCount: expect.any(Number) } },
+      ]),
+    );
+  });
+
+  it('follows @defer(if: $variable): deferred when true, in the first part when false', async () => {
+    const query = `query If($id: ID!, $later: Boolean!) { product(id: $id) { id ... @defer(if: $later, label: "count") { reviewCount } } }`;
+    const deferred = await sendDeferred(gateway.url, { query, variables: { id: productId, later: true } });
+    expect(deferred.payloads[0]!.body).toEqual({ data: { product: { id: productId } }, hasNext: true });
+    const now = await sendDeferred(gateway.url, { query, variables: { id: productId, later: false } });
+    expect(now.payloads).toHaveLength(1);
+    expect(now.payloads[0]!.body).toEqual({ data: { product: { id: productId, reviewCount: expect.any(Number) } }, hasNext: false });
+  });
+
+  it('sends no deferred data for a product that is not there, and ends the stream', async () => {
+    const res = await sendDeferred(gateway.url, { query: PRODUCT_PAGE, variables: { id: 'no-such-product' } });
+    expect(res.payloads[0]!.body.data).toEqual({ product: null });
+    expect(res.payloads.flatMap((p) => p.body.incremental ?? [])).toEqual([]);
+    expect(res.payloads.at(-1)!.body.hasNext).toBe(false);
+    expect(res.closed).toBe(true);
+  });
+
+  it('keeps the parts already sent when the reviews subgraph fails in a deferred part: the error is on that part, and the stream ends cleanly', async () => {
+    proxy.failure = 'reset';
+    let res;
+    try {
+      res = await sendDeferred(gateway.url, { query: PRODUCT_PAGE, variables: { id: productId } });
+    } finally {
+      proxy.failure = undefined;
+    }
+    expect(res.status).toBe(200);
+    expect(res.closed).toBe(true);
+    expect(res.payloads[0]!.body.data.product.name).toEqual(expect.any(String));
+    expect(res.payloads[0]!.body.errors).toBeUndefined();
+    const items = res.payloads.slice(1).flatMap((p) => p.body.incremental ?? []);
+    const shipping = items.find((i) => i.label === 'shipping');
+    expect(shipping.errors).toBeUndefined();
+    const reviews = items.find((i) => i.label === 'reviews');
+    expect(reviews.errors).toEqual([expect.objectContaining({ message: 'the reviews service is unavailable, try again later', extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) })]);
+    expect(reviews.data).toEqual({ averageRating: null, reviews: null });
+    expect(res.raw).not.toMatch(/127\.0\.0\.1|localhost/);
+    expect(res.payloads.at(-1)!.body.hasNext).toBe(false);
+  });
+
+  it('ends cleanly when the reviews subgraph does not answer within the subgraph timeout', async () => {
+    const impatient = await startGateway(gatewayConfig({ ...stack.urls, reviews: proxy.url }, { subgraphTimeoutMs: 300 }));
+    try {
+      const res = await slowReviews(() => sendDeferred(impatient.url, { query: PRODUCT_PAGE, variables: { id: productId } }));
+      expect(res.closed).toBe(true);
+      expect(res.payloads[0]!.body.data.product.name).toEqual(expect.any(String));
+      const reviews = res.payloads.flatMap((p) => p.body.incremental ?? []).find((i) => i.label === 'reviews');
+      expect(reviews.errors[0].message).toBe('the reviews service did not answer in time, try again later');
+      expect(res.payloads.at(-1)!.body.hasNext).toBe(false);
+    } finally {
+      await impatient.close();
+    }
+  });
+
+  it('runs the web shop\'s product page operation unchanged for clients that send it without @defer', async () => {
+    const res = await graphql(gateway.url, operation('ProductDetail'), { id: productId });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.product.id).toBe(productId);
+  });
+
+  describe('bad inputs get clear errors and run nothing', () => {
+    const refused = async (query: string, variables: Record<string, unknown> = {}) => {
+      const before = proxy.requests;
+      const res = await send(gateway.url, { query, variables }, { headers: { accept: 'multipart/mixed;deferSpec=20220824,application/json' } });
+      expect(proxy.requests).toBe(before);
+      return res;
+    };
+
+    it('refuses @defer in a mutation', async () => {
+      const res = await refused('mutation { login(email: "a@b.c", password: "whatever1") { ... @defer { token } } }');
+      expect(res.status).toBe(400);
+      expect(res.errors![0]).toMatchObject({ message: expect.stringContaining('@defer is served on queries only'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    });
+
+    it('refuses @defer in a subscription', async () => {
+      const res = await refused('subscription { productUpdated(ids: ["x"]) { id ... @defer { name } } }');
+      expect(res.status).toBe(400);
+      expect(res.errors![0]!.message).toContain('@defer is served on queries only');
+    });
+
+    it('refuses a label used twice', async () => {
+      const res = await refused('{ products(first: 1) { edges { node { ... @defer(label: "a") { name } ... @defer(label: "a") { sku } } } } }');
+      expect(res.status).toBe(400);
+      expect(res.errors![0]!.message).toBe('The @defer label "a" is used twice: each deferred fragment needs its own label.');
+    });
+
+    it('refuses a label given by a variable', async () => {
+      const res = await refused('query($l: String) { products(first: 1) { edges { node { ... @defer(label: $l) { name } } } } }', { l: 'x' });
+      expect(res.status).toBe(400);
+      expect(res.errors![0]!.message).toBe('The label of @defer must be a string written in the operation, not a variable.');
+    });
+
+    it('refuses @defer(if:) given a non-boolean variable', async () => {
+      const res = await refused('query($later: String) { products(first: 1) { edges { node { ... @defer(if: $later) { name } } } } }', { later: 'yes' });
+      expect(res.status).toBe(400);
+      expect(res.errors![0]!.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(res.errors![0]!.message).toContain('$later');
+    });
+
+    it('refuses @defer on a field', async () => {
+      const res = await refused('{ products(first: 1) { edges { node { name @defer } } } }');
+      expect(res.status).toBe(400);
+      expect(res.errors![0]!.message).toBe('Directive "@defer" may not be used on FIELD.');
+    });
+
+    it('refuses an unknown field in a deferred fragment', async () => {
+      const res = await refused('{ products(first: 1) { edges { node { ... @defer { colour } } } } }');
+      expect(res.status).toBe(400);
+      expect(res.errors![0]!.message).toBe('Cannot query field "colour" on type "Product".');
+    });
+  });
+});
