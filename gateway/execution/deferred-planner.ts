@@ -65,8 +65,26 @@ export class DeferredPlanner {
   #current: Loaded | undefined;
   readonly #plans = new Map<string, Planned>();
 
-  /** Called with every supergraph the gateway loads; plans made with an earlier one are dropped. */
+  /** The supergraph to build from on first use, and the public schema with @defer (known at once). */
+  #pending: { coreSupergraphSdl: string; graphqlApiSchema: GraphQLSchema; subgraphs: SubgraphClient } | undefined;
+  #schema: GraphQLSchema | undefined;
+
+  /**
+   * Called with every supergraph the gateway loads; plans made with an earlier one are dropped.
+   * The planner is built on the first deferred operation, not here: a gateway whose clients never
+   * defer pays nothing for it at start or on a reload.
+   */
   update(coreSupergraphSdl: string, graphqlApiSchema: GraphQLSchema, subgraphs: SubgraphClient): void {
+    this.#pending = { coreSupergraphSdl, graphqlApiSchema, subgraphs };
+    this.#schema = withDefer(graphqlApiSchema);
+    this.#current = undefined;
+    this.#plans.clear();
+  }
+
+  #loaded(): Loaded {
+    if (this.#current) return this.#current;
+    if (!this.#pending || !this.#schema) throw new Error('the supergraph is not loaded yet');
+    const { coreSupergraphSdl, graphqlApiSchema, subgraphs } = this.#pending;
     const supergraph = Supergraph.build(coreSupergraphSdl);
     const services: ServiceMap = Object.create(null);
     for (const subgraph of supergraph.subgraphs()) {
@@ -75,22 +93,21 @@ export class DeferredPlanner {
     this.#current = {
       planner: new QueryPlanner(supergraph, { incrementalDelivery: { enableDefer: true } }),
       apiSchema: supergraph.apiSchema(),
-      schema: withDefer(graphqlApiSchema),
+      schema: this.#schema,
       graphqlApiSchema,
       supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
       services,
     };
-    this.#plans.clear();
+    return this.#current;
   }
 
   /** The public schema with @defer; undefined until the supergraph is loaded. */
   get schema(): GraphQLSchema | undefined {
-    return this.#current?.schema;
+    return this.#schema;
   }
 
   #plan(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): Planned {
-    const current = this.#current;
-    if (!current) throw new Error('the supergraph is not loaded yet');
+    const current = this.#loaded();
     const normalized = normalizeDefer(document, operation, variables);
     // The key is the normalized text: `@defer(if: $v)` plans one way per value of $v.
     const key = print(normalized.document);

@@ -123,6 +123,7 @@ export function useDefer(options: DeferOptions): GatewayFeature {
     const vars = variables ?? {};
     const name = operationName ?? undefined;
     const started = performance.now();
+    // Named as Apollo Server names it: the operation's own name once resolved, else the one asked for.
     const labels = { operation_name: metrics.operationNames.of(name), operation_type: 'query' };
     const countErrors = (errors: readonly GraphQLFormattedError[] | readonly GraphQLError[]) => {
       for (const e of errors) metrics.errors.inc({ code: metrics.errorCodes.of(String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')) });
@@ -147,6 +148,7 @@ export function useDefer(options: DeferOptions): GatewayFeature {
       return refuse(res, format.errors(errors), statusOf(errors[0]!));
     }
     const { document, operation } = checked;
+    labels.operation_name = metrics.operationNames.of(operation.name?.value ?? name);
 
     options.usage?.record(
       { name: req.get(CLIENT_NAME_HEADER) ?? undefined, version: req.get(CLIENT_VERSION_HEADER) ?? undefined },

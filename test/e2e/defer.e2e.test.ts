@@ -2,10 +2,16 @@
 // slowed subgraph answers, deferred parts arrive as their fetches finish, a failing subgraph costs
 // its part only and the stream still ends cleanly, a client without multipart/mixed gets the
 // undeferred result in one response, and bad inputs get clear errors.
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATIONS_KEY_HEADER } from '../../gateway/features/trusted-documents.js';
 import { startGateway } from '../../gateway/server.js';
+import { DEFAULT_OPERATION_LIMITS } from '../../lib/security/operation-limits.js';
 import type { RunningServer } from '../../lib/server/graphql-server.js';
-import { gatewayConfig, graphql, operation, send, startStack, type Stack } from '../support/harness.js';
+import { bearer, gatewayConfig, graphql, operation, send, startStack, userToken, type Stack } from '../support/harness.js';
 import { startDelayProxy, type DelayProxy } from '../support/delay-proxy.js';
 import { sendDeferred } from '../support/multipart.js';
 
@@ -255,6 +261,98 @@ describe('@defer through the gateway', () => {
       const res = await refused('{ products(first: 1) { edges { node { ... @defer { colour } } } } }');
       expect(res.status).toBe(400);
       expect(res.errors![0]!.message).toBe('Cannot query field "colour" on type "Product".');
+    });
+  });
+
+  describe('a deferred operation is checked and counted like any other', () => {
+    const multipart = { accept: 'multipart/mixed;deferSpec=20220824,application/json' };
+
+    it('counts the deferred fragments in the cost: refused with the figure of the same query without @defer', async () => {
+      const strict = await startGateway(gatewayConfig({ ...stack.urls, reviews: proxy.url }, { limits: { ...DEFAULT_OPERATION_LIMITS, cost: 150 } }));
+      try {
+        const primaryOnly = '{ products(first: 40) { edges { node { id } } } }';
+        const deferred = '{ products(first: 40) { edges { node { id ... @defer { name sku } } } } }';
+        expect((await send(strict.url, { query: primaryOnly })).errors).toBeUndefined();
+        const refused = await send(strict.url, { query: deferred }, { headers: multipart });
+        const plain = await send(strict.url, { query: deferred.replace(' @defer', '') });
+        expect(refused.status).toBe(400);
+        expect(refused.errors![0]).toMatchObject({ message: expect.stringMatching(/^Query cost limit of 150 exceeded, found \d+\.$/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+        expect(refused.errors![0]!.message).toBe(plain.errors![0]!.message);
+      } finally {
+        await strict.close();
+      }
+    });
+
+    it('applies the depth limit through deferred fragments', async () => {
+      const shallow = await startGateway(gatewayConfig({ ...stack.urls, reviews: proxy.url }, { limits: { ...DEFAULT_OPERATION_LIMITS, depth: 3 } }));
+      try {
+        const res = await send(shallow.url, { query: '{ products(first: 1) { edges { node { ... @defer { category { name } } } } } }' }, { headers: multipart });
+        expect(res.status).toBe(400);
+        expect(res.errors![0]!.message).toMatch(/depth/i);
+      } finally {
+        await shallow.close();
+      }
+    });
+
+    it('records usage by client and the request metrics', async () => {
+      const client = { 'apollographql-client-name': 'defer-probe', 'apollographql-client-version': '1.0.0' };
+      const res = await sendDeferred(gateway.url, { query: PRODUCT_PAGE.replace('query Page', 'query UsageProbe'), variables: { id: productId } }, client);
+      expect(res.payloads.at(-1)!.body.hasNext).toBe(false);
+      const admin = await userToken({ id: 'admin-1', role: 'ADMIN' });
+      const report = (await (await fetch(gateway.url.replace(/\/graphql$/, '/usage'), { headers: bearer(admin) })).json()) as { clients: { name: string; operations: Record<string, number>; fields: Record<string, number> }[] };
+      const usage = report.clients.find((c) => c.name === 'defer-probe')!;
+      expect(usage.operations).toEqual({ UsageProbe: 1 });
+      // The deferred fragments' fields are used like the others.
+      expect(Object.keys(usage.fields)).toEqual(expect.arrayContaining(['Query.product', 'Product.name', 'Product.shippingEstimate', 'Product.averageRating', 'Review.rating', 'User.name']));
+      const metrics = await (await fetch(gateway.url.replace(/\/graphql$/, '/metrics'))).text();
+      expect(metrics).toMatch(/^graphql_requests_total\{operation_name="UsageProbe",operation_type="query",service="gateway"\} 1$/m);
+      expect(metrics).toMatch(/^gateway_deferred_parts_total\{operation_name="UsageProbe",part="initial",service="gateway"\} 1$/m);
+      expect(metrics).toMatch(/^gateway_deferred_parts_total\{operation_name="UsageProbe",part="subsequent",service="gateway"\} [1-9]/m);
+      expect(metrics).toMatch(/^gateway_deferred_first_payload_seconds_count\{[^}]*operation_name="UsageProbe"[^}]*\} 1$/m);
+    });
+
+    describe('under the manifest policy of trusted documents', () => {
+      const MANIFEST_OPERATION = 'query DeferredCount($id: ID!) {\n  product(id: $id) {\n    id\n    ... @defer(label: "count") {\n      reviewCount\n    }\n  }\n}';
+      const id = createHash('sha256').update(MANIFEST_OPERATION).digest('hex');
+      const ADMIN_KEY = 'k'.repeat(40);
+      let dir: string;
+      let strict: RunningServer;
+
+      beforeAll(async () => {
+        dir = await mkdtemp(path.join(tmpdir(), 'defer-manifest-'));
+        const manifestPath = path.join(dir, 'manifest.json');
+        await writeFile(manifestPath, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id, name: 'DeferredCount', type: 'query', body: MANIFEST_OPERATION }] }));
+        strict = await startGateway(gatewayConfig({ ...stack.urls, reviews: proxy.url }, { trustedDocuments: { policy: 'manifest', manifestPath, adminKey: ADMIN_KEY } }));
+      });
+      afterAll(async () => {
+        await strict?.close();
+        await rm(dir, { recursive: true, force: true });
+      });
+
+      it('runs the manifest\'s deferred operation by its id, in parts', async () => {
+        const res = await sendDeferred(strict.url, { extensions: { persistedQuery: { version: 1, sha256Hash: id } }, variables: { id: productId } });
+        expect(res.payloads.map((p) => p.body)).toEqual([
+          { data: { product: { id: productId } }, hasNext: true },
+          { incremental: [{ label: 'count', path: ['product'], data: { reviewCount: expect.any(Number) } }], hasNext: false },
+        ]);
+      });
+
+      it('runs it by its exact text', async () => {
+        const res = await sendDeferred(strict.url, { query: MANIFEST_OPERATION, variables: { id: productId } });
+        expect(res.payloads).toHaveLength(2);
+      });
+
+      it('refuses a deferred operation that is not in the manifest, before running anything; the operations key lets it through', async () => {
+        const query = '{ products(first: 1) { edges { node { id ... @defer { name } } } } }';
+        const before = proxy.requests;
+        const res = await send(strict.url, { query }, { headers: multipart });
+        expect(res.status).toBe(400);
+        expect(res.errors![0]!.extensions?.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+        expect(proxy.requests).toBe(before);
+        const allowed = await sendDeferred(strict.url, { query }, { [OPERATIONS_KEY_HEADER]: ADMIN_KEY });
+        expect(allowed.payloads.at(-1)!.body.hasNext).toBe(false);
+        expect(allowed.payloads[0]!.body.data.products.edges).toHaveLength(1);
+      });
     });
   });
 });
