@@ -4,8 +4,8 @@
 // does not accept multipart/mixed gets the whole result in one JSON response.
 //
 // Apollo Server validates against the public schema, which declares no @defer, and answers one
-// JSON body, so deferred operations are taken before it: a route on POST /graphql that handles a
-// JSON request whose operation mentions @defer and passes every other on. It applies what every
+// JSON body, so deferred operations are taken before it: a route on /graphql (POST with a JSON body,
+// or GET) that handles a request whose operation mentions @defer and passes every other on. It applies what every
 // operation gets: the token verified, the trusted-documents policy, validation, the operation
 // limits and cost (the deferred fragments count like any field), usage by client, the request
 // metrics, logs and traces. A deferred operation is never cached by the response cache (it does
@@ -47,6 +47,31 @@ function refuse(res: Response, errors: readonly GraphQLFormattedError[], status:
   res.status(status).type('application/json').json({ errors });
 }
 
+/** Parameters sent in a GET query string are JSON text (variables, extensions); undefined: not a request we read. */
+const parsedParam = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value; // refused as "must be an object" below, or by Apollo Server
+  }
+};
+
+/**
+ * The GraphQL request parameters: a POST's JSON body, or a GET's query string (a persisted id sent
+ * by GET, as the web shop sends its queries). A GET must carry what Apollo Server's CSRF prevention
+ * asks of one (a content type other than a form's, or one of its preflight headers); any other
+ * request is left to Apollo Server, which refuses it the same way.
+ */
+function paramsOf(req: Request): Record<string, unknown> | undefined {
+  if (req.method === 'POST') return isRecord(req.body) ? req.body : undefined;
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  const simple = type === undefined || type === 'text/plain' || type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data';
+  if (simple && !req.headers['apollo-require-preflight'] && !req.headers['x-apollo-operation-name']) return undefined;
+  const query = req.query as Record<string, unknown>;
+  return { query: query.query, operationName: query.operationName, variables: parsedParam(query.variables), extensions: parsedParam(query.extensions) };
+}
+
 const statusOf = (error: GraphQLError) => (error.extensions.http as { status?: number } | undefined)?.status ?? 400;
 
 export function useDefer(options: DeferOptions): GatewayFeature {
@@ -75,12 +100,14 @@ export function useDefer(options: DeferOptions): GatewayFeature {
   interface Deferred {
     text: string;
     viewer: Viewer | null;
+    /** The request's parameters (JSON body, or query string of a GET). */
+    params: Record<string, unknown>;
   }
 
   /** Takes the request if it defers (res.locals.deferred), else passes it on to Apollo Server's route. */
   async function classify(req: Request, res: Response, next: express.NextFunction): Promise<void> {
-    const body = req.body as unknown;
-    if (!isRecord(body)) return next('route');
+    const body = paramsOf(req);
+    if (!body) return next('route');
     // A cheap look first: only a text that says @defer is ours.
     const quick = operationIn(body);
     if (quick.query !== undefined && !mentionsDefer(quick.query)) return next('route');
@@ -95,13 +122,12 @@ export function useDefer(options: DeferOptions): GatewayFeature {
     }
     const text = deferredText(body, viewer, req);
     if (text === undefined) return next('route');
-    res.locals.deferred = { text, viewer } satisfies Deferred;
+    res.locals.deferred = { text, viewer, params: body } satisfies Deferred;
     next();
   }
 
   async function handle(req: Request, res: Response): Promise<void> {
-    const body = req.body as Record<string, unknown>;
-    const { text, viewer } = res.locals.deferred as Deferred;
+    const { text, viewer, params: body } = res.locals.deferred as Deferred;
     // The trusted-documents policy, as for every operation.
     if (options.admit) {
       const key = req.headers[OPERATIONS_KEY_HEADER];
@@ -198,16 +224,21 @@ export function useDefer(options: DeferOptions): GatewayFeature {
 
   return {
     onSupergraph: ({ coreSupergraphSdl, apiSchema, subgraphs }) => planner.update(coreSupergraphSdl, apiSchema, subgraphs),
-    routes: (app) =>
+    routes: (app) => {
+      const serve = [
+        (req: Request, res: Response, next: express.NextFunction) => void classify(req, res, next).catch(next),
+        // Traced as Apollo Server's route is, once the request is known to be ours.
+        ...traceRequests('gateway'),
+        (req: Request, res: Response, next: express.NextFunction) => void handle(req, res).catch(next),
+      ];
       app.post(
         '/graphql',
         // The same body limit and JSON parsing as Apollo Server's route (which then skips parsing);
         // any other content type is not ours (Apollo Server's CSRF prevention answers it).
         (req, res, next) => (req.is('application/json') ? parseJson(req, res, next) : next('route')),
-        (req, res, next) => void classify(req, res, next).catch(next),
-        // Traced as Apollo Server's route is, once the request is known to be ours.
-        ...traceRequests('gateway'),
-        (req, res, next) => void handle(req, res).catch(next),
-      ),
+        ...serve,
+      );
+      app.get('/graphql', ...serve);
+    },
   };
 }

@@ -6,6 +6,10 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ApolloClient, ApolloLink, gql, HttpLink, InMemoryCache, type DocumentNode } from '@apollo/client';
+import { Defer20220824Handler } from '@apollo/client/incremental';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
+import { generatePersistedQueryIdsFromManifest } from '@apollo/persisted-query-lists';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATIONS_KEY_HEADER } from '../../gateway/features/trusted-documents.js';
 import { startGateway } from '../../gateway/server.js';
@@ -55,14 +59,55 @@ describe('@defer through the gateway', () => {
     await stack?.stop();
   });
 
-  const slowReviews = async <T,>(run: () => Promise<T>): Promise<T> => {
+  /** Runs `run` with the reviews subgraph held REVIEWS_DELAY_MS per request; also gives when the first held request reached it. */
+  const slowReviews = async <T,>(run: () => Promise<T>): Promise<T & { reviewsReached: number }> => {
     proxy.delayMs = REVIEWS_DELAY_MS;
+    const from = proxy.forwarded.length;
     try {
-      return await run();
+      const result = await run();
+      return Object.assign(result as object, { reviewsReached: proxy.forwarded[from]! }) as T & { reviewsReached: number };
     } finally {
       proxy.delayMs = 0;
     }
   };
+
+  /** What an Apollo Client 4 watching `query` sees, result by result, until its data is complete. */
+  const watch = async (client: ApolloClient, query: DocumentNode, variables: Record<string, unknown>) => {
+    const started = performance.now();
+    const seen: { at: number; arrived: number; dataState: string; data: any }[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const subscription = client.watchQuery({ query, variables, fetchPolicy: 'network-only' }).subscribe({
+        next(result) {
+          if (result.error) return reject(result.error);
+          if (result.dataState === 'empty') return;
+          seen.push({ at: performance.now() - started, arrived: performance.now(), dataState: result.dataState, data: result.data });
+          if (result.dataState === 'complete') {
+            subscription.unsubscribe();
+            resolve();
+          }
+        },
+        error: reject,
+      });
+    });
+    return seen;
+  };
+
+  it('Apollo Client 4 (HttpLink, Defer20220824Handler) shows name and price while the slowed reviews are on their way, then the whole page', async () => {
+    const client = new ApolloClient({ link: new HttpLink({ uri: gateway.url }), cache: new InMemoryCache(), incrementalHandler: new Defer20220824Handler() });
+    const { seen, reviewsReached } = await slowReviews(async () => ({ seen: await watch(client, gql(PRODUCT_PAGE), { id: productId }) }));
+    const [first] = seen;
+    expect(first!.dataState).toBe('streaming');
+    expect(first!.data.product).toMatchObject({ id: productId, name: expect.any(String), price: { amount: expect.any(Number) } });
+    expect(first!.data.product.reviews).toBeUndefined();
+    // Shown before the reviews subgraph even received its request (held REVIEWS_DELAY_MS by the proxy).
+    expect(first!.arrived).toBeLessThan(reviewsReached);
+    const last = seen.at(-1)!;
+    expect(last.dataState).toBe('complete');
+    expect(last.arrived).toBeGreaterThan(reviewsReached);
+    const plain = await graphql(gateway.url, UNDEFERRED_PAGE, { id: productId });
+    const { __typename: _t, ...product } = last.data.product as Record<string, unknown>;
+    expect(JSON.parse(JSON.stringify(product, (key, value) => (key === '__typename' ? undefined : value)))).toEqual(plain.data!.product);
+  });
 
   it('sends name and price first, before the slowed reviews subgraph answers, then each deferred fragment in its own part', async () => {
     const res = await slowReviews(() => sendDeferred(gateway.url, { query: PRODUCT_PAGE, variables: { id: productId } }));
@@ -71,9 +116,10 @@ describe('@defer through the gateway', () => {
     expect(res.closed).toBe(true);
     const [first, ...rest] = res.payloads;
     expect(first!.body).toEqual({ data: { product: { id: productId, name: expect.any(String), price: { amount: expect.any(Number), currency: expect.any(String) } } }, hasNext: true });
-    // The first part did not wait for reviews; the reviews part did.
+    // The first part arrived before the reviews subgraph even received its request; the reviews part after.
     const reviewsPart = rest.find((p) => p.body.incremental?.some((i: { label?: string }) => i.label === 'reviews'))!;
-    expect(first!.at).toBeLessThan(REVIEWS_DELAY_MS);
+    expect(first!.arrived).toBeLessThan(res.reviewsReached);
+    expect(reviewsPart.arrived).toBeGreaterThan(res.reviewsReached);
     expect(reviewsPart.at).toBeGreaterThanOrEqual(REVIEWS_DELAY_MS);
     const items = rest.flatMap((p) => p.body.incremental ?? []);
     expect(items).toEqual(
@@ -335,6 +381,25 @@ describe('@defer through the gateway', () => {
           { data: { product: { id: productId } }, hasNext: true },
           { incremental: [{ label: 'count', path: ['product'], data: { reviewCount: expect.any(Number) } }], hasNext: false },
         ]);
+      });
+
+      it('runs it for Apollo Client sending the id by GET (PersistedQueryLink, as the web shop does), in parts', async () => {
+        const manifest = { format: 'apollo-persisted-query-manifest' as const, version: 1 as const, operations: [{ id, name: 'DeferredCount', type: 'query' as const, body: MANIFEST_OPERATION }] };
+        const persisted = new PersistedQueryLink({ ...generatePersistedQueryIdsFromManifest({ loadManifest: () => manifest }), useGETForHashedQueries: true });
+        const methods: string[] = [];
+        const fetchSpy: typeof fetch = (input, init) => {
+          methods.push(init?.method ?? 'GET');
+          return fetch(input, init);
+        };
+        const client = new ApolloClient({
+          link: ApolloLink.from([persisted, new HttpLink({ uri: strict.url, fetch: fetchSpy })]),
+          cache: new InMemoryCache(),
+          incrementalHandler: new Defer20220824Handler(),
+        });
+        const seen = await watch(client, gql(MANIFEST_OPERATION), { id: productId });
+        expect(methods).toEqual(['GET']);
+        expect(seen[0]!.dataState).toBe('streaming');
+        expect(seen.at(-1)).toMatchObject({ dataState: 'complete', data: { product: { id: productId, reviewCount: expect.any(Number) } } });
       });
 
       it('runs it by its exact text', async () => {

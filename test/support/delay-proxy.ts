@@ -12,13 +12,15 @@ export interface DelayProxy {
   failure: 'reset' | undefined;
   /** Requests received so far. */
   requests: number;
+  /** When (performance.now()) each request was passed on to the subgraph, after its delay. */
+  forwarded: number[];
   close(): Promise<void>;
 }
 
 /** A proxy to `target` (a subgraph's /graphql URL) on a free port. */
 export async function startDelayProxy(target: string): Promise<DelayProxy> {
   const to = new URL(target);
-  const state = { delayMs: 0, failure: undefined as DelayProxy['failure'], requests: 0 };
+  const state = { delayMs: 0, failure: undefined as DelayProxy['failure'], requests: 0, forwarded: [] as number[] };
   const server = http.createServer((req, res) => {
     state.requests += 1;
     const chunks: Buffer[] = [];
@@ -26,6 +28,7 @@ export async function startDelayProxy(target: string): Promise<DelayProxy> {
     req.on('end', () => {
       setTimeout(() => {
         if (state.failure === 'reset') return void res.socket?.destroy();
+        state.forwarded.push(performance.now());
         const upstream = http.request(
           { hostname: to.hostname, port: to.port, path: to.pathname, method: req.method, headers: { ...req.headers, host: to.host } },
           (answer) => {

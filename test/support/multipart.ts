@@ -3,6 +3,8 @@
 export interface TimedPayload {
   /** Milliseconds from sending the request to this payload's arrival. */
   at: number;
+  /** When it arrived (performance.now()), to compare with other events of the test. */
+  arrived: number;
   body: Record<string, any>;
 }
 
@@ -42,10 +44,10 @@ export async function sendDeferred(url: string, request: Record<string, unknown>
       if (headerEnd === -1) break;
       const next = buffer.indexOf('\r\n---', headerEnd + 4);
       if (next === -1) break;
-      payloads.push({ at: performance.now() - started, body: JSON.parse(buffer.slice(headerEnd + 4, next)) });
+      payloads.push({ at: performance.now() - started, arrived: performance.now(), body: JSON.parse(buffer.slice(headerEnd + 4, next)) });
       buffer = buffer.slice(next);
     }
   }
-  if (!multipart) payloads.push({ at: performance.now() - started, body: JSON.parse(raw) });
+  if (!multipart) payloads.push({ at: performance.now() - started, arrived: performance.now(), body: JSON.parse(raw) });
   return { status: response.status, headers: response.headers, payloads, closed: raw.endsWith('\r\n-----\r\n'), raw };
 }
