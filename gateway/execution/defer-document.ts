@@ -6,13 +6,8 @@
 // left out), each deferred fragment (only the fields leading to it, and its own fields), and the
 // whole result (every fragment in place) for a client that takes one response.
 import {
-  GraphQLDirective,
-  GraphQLError,
-  GraphQLNonNull,
   GraphQLBoolean,
-  GraphQLString,
-  DirectiveLocation,
-  GraphQLSchema,
+  GraphQLError,
   Kind,
   valueFromAST,
   visit,
@@ -27,21 +22,6 @@ import {
   type SelectionSetNode,
   type ValidationRule,
 } from 'graphql';
-
-/** The @defer directive as the incremental delivery proposal defines it (graphql-js 16 does not declare it). */
-export const DEFER_DIRECTIVE = new GraphQLDirective({
-  name: 'defer',
-  description: 'Delivers the fragment after the rest of the response, in its own part of a multipart/mixed response.',
-  locations: [DirectiveLocation.FRAGMENT_SPREAD, DirectiveLocation.INLINE_FRAGMENT],
-  args: {
-    label: { type: GraphQLString, description: 'Names the part the fragment arrives in; unique in the operation.' },
-    if: { type: new GraphQLNonNull(GraphQLBoolean), defaultValue: true, description: 'Deferred only when true.' },
-  },
-});
-
-/** The public schema with @defer declared, which deferred operations are validated against. */
-export const withDefer = (schema: GraphQLSchema): GraphQLSchema =>
-  new GraphQLSchema({ ...schema.toConfig(), directives: [...schema.getDirectives().filter((d) => d.name !== 'defer'), DEFER_DIRECTIVE] });
 
 /** Labels of ours start with this, which a client's label may not (deferRules). */
 const OWN_LABEL = '__defer_';

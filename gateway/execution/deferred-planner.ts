@@ -12,7 +12,8 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import { executeSync, GraphQLError, Kind, print, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import type { SubgraphClient } from '../subgraph-client/types.js';
-import { normalizeDefer, partShape, primaryShape, wholeShape, withDefer, type DeferredFragment, type PartShape } from './defer-document.js';
+import { withDefer } from '../../lib/defer-directive.js';
+import { normalizeDefer, partShape, primaryShape, wholeShape, type DeferredFragment, type PartShape } from './defer-document.js';
 import { executePlan, type PartDone } from './execute-plan.js';
 
 /** The first payload of a deferred response. */
