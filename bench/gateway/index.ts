@@ -1,7 +1,8 @@
 // `npm run bench:gateway`: this gateway side by side with Hive Gateway and a bare @apollo/gateway,
 // on the same four subgraphs and the same composed supergraph. Checks that all three return the
 // same data, loads each with the same operations in alternating rounds, and prints requests/s,
-// p50, p99, CPU per request of every process and the ratios. `--smoke` runs it in seconds (CI).
+// p50, p99, CPU per request of every process and the ratios; then the first-payload latency of the
+// deferred product page against the undeferred one, reviews slowed (defer.ts). `--smoke` runs it in seconds (CI).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { startService, stopAll, type Service } from '../runner/services.js';
 import { Stack } from '../runner/stack.js';
 import { mean } from '../runner/stats.js';
 import { datedHeader } from '../runner/table.js';
+import { measureDeferred, printDeferred, startSlowedGateway } from './defer.js';
 import { load, type LoadResult } from './load.js';
 import { memoryAfterGc, type Memory } from './heap.js';
 import { printMemory, printResults, type Measurement } from './report.js';
@@ -27,6 +29,8 @@ const settings = parseFlags('npm run bench:gateway: this gateway beside Hive Gat
   rounds: { type: 'number', default: 3, smoke: 1, help: 'rounds, each gateway going first in turn; the figures are medians' },
   connections: { type: 'number', default: 32, smoke: 4, help: 'concurrent connections of the load' },
   scale: { type: 'number', default: 10, smoke: 0.25, help: 'SEED_SCALE of the demo data' },
+  'defer-requests': { type: 'number', default: 30, smoke: 3, help: 'requests of the deferred and of the undeferred product page, reviews slowed' },
+  'reviews-delay': { type: 'number', default: 200, smoke: 200, help: 'milliseconds the reviews subgraph is held for the deferred product page figures' },
 });
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 // Ports from a block of 20: this gateway first, the subgraphs, the other gateways, the inspectors.
@@ -187,6 +191,16 @@ try {
   }
   const afterTwice = await memory();
   printMemory(served, afterRun, afterTwice);
+
+  // @defer: the first payload of the deferred product page against the undeferred page, reviews slowed.
+  const delayMs = settings['reviews-delay'];
+  const slowed = await startSlowedGateway(supergraphFile, stack.subgraphUrl('reviews'), stack.basePort + 7, delayMs, { ...stack.productionGatewayEnv(), RESPONSE_CACHE: 'false' });
+  services.push(slowed.gateway);
+  try {
+    printDeferred(await measureDeferred(slowed.gateway.url, first.data.products.edges[0].node.id as string, settings['defer-requests']), delayMs);
+  } finally {
+    await slowed.proxy.close();
+  }
   console.log(`\nbench:gateway finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 } finally {
   await stopAll(services);

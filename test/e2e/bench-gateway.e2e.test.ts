@@ -1,6 +1,7 @@
 // `npm run bench:gateway` in its seconds-long smoke mode, so the benchmark keeps working: it starts
 // the subgraphs, this gateway, Hive Gateway and a bare Apollo Gateway, checks that all three return
-// identical data and prints its tables. The figures themselves are read by people, not asserted.
+// identical data and prints its tables, the deferred product page's among them. The figures
+// themselves are read by people, not asserted.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../lib/paths.js';
@@ -18,5 +19,9 @@ describe('npm run bench:gateway --smoke', () => {
     expect(output).toContain('Ratios (medians)');
     expect(output).toContain('Memory (MiB) after');
     expect(output).toMatch(/\| this gateway \| [\d.]+ \| [\d.]+ \| [+-][\d.]+ % \| [\d.]+ \| [\d.]+ \| [+-][\d.]+ % \| [\d.]+ \|/); // read after a full collection too
+    // @defer: the deferred product page's first payload against the undeferred page, reviews slowed.
+    expect(output).toMatch(/^\| deferred: first payload \(name, price, stock\) \| [\d.]+ \| [\d.]+ \|$/m);
+    expect(output).toMatch(/^\| undeferred: whole response \| [\d.]+ \| [\d.]+ \|$/m);
+    expect(output).toMatch(/^first payload of the deferred page \/ undeferred page \(p50\): [\d.]+$/m);
   }, 300_000);
 });
