@@ -28,7 +28,8 @@ export class MultipartWriter {
   constructor(private readonly res: ServerResponse) {}
 
   start(): void {
-    this.res.writeHead(200, { 'content-type': MULTIPART_CONTENT_TYPE, 'cache-control': 'no-store' });
+    // no-store: parts are not a cacheable whole; X-Accel-Buffering: no asks a proxy in front (nginx) to pass each part on at once.
+    this.res.writeHead(200, { 'content-type': MULTIPART_CONTENT_TYPE, 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     // Sends the head now: the client sees the response start before the first payload is ready.
     this.res.flushHeaders();
   }

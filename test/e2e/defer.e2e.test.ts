@@ -329,6 +329,32 @@ describe('@defer through the gateway', () => {
       }
     });
 
+    it('is never served from, nor stored in, the response cache: every request reaches the subgraphs, and says no-store', async () => {
+      const cached = await startGateway(gatewayConfig({ ...stack.urls, reviews: proxy.url }, { responseCache: { enabled: true, redis: undefined } }));
+      try {
+        const query = `query Cached($id: ID!) { product(id: $id) { id ... @defer { reviewCount } } }`;
+        for (const accept of ['application/json', 'multipart/mixed;deferSpec=20220824,application/json']) {
+          for (let i = 0; i < 2; i++) {
+            const before = proxy.requests;
+            const res = await fetch(cached.url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query, variables: { id: productId } }) });
+            expect(res.status).toBe(200);
+            expect(res.headers.get('cache-control')).toBe('no-store');
+            await res.text();
+            expect(proxy.requests, `${accept}, request ${i + 1}`).toBe(before + 1);
+          }
+        }
+        // The same read undeferred is cached: the second one does not reach reviews.
+        const plain = `query Cached($id: ID!) { product(id: $id) { id reviewCount } }`;
+        await send(cached.url, { query: plain, variables: { id: productId } });
+        const before = proxy.requests;
+        const again = await send(cached.url, { query: plain, variables: { id: productId } });
+        expect(again.errors).toBeUndefined();
+        expect(proxy.requests).toBe(before);
+      } finally {
+        await cached.close();
+      }
+    });
+
     it('applies the depth limit through deferred fragments', async () => {
       const shallow = await startGateway(gatewayConfig({ ...stack.urls, reviews: proxy.url }, { limits: { ...DEFAULT_OPERATION_LIMITS, depth: 3 } }));
       try {
