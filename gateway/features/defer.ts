@@ -11,7 +11,7 @@
 // metrics, logs and traces. A deferred operation is never cached by the response cache (it does
 // not reach Apollo Server); its response says `cache-control: no-store`.
 import express, { type Request, type Response } from 'express';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { getVariableValues, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { badRequest, operationRefused, serviceUnavailable } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Tokens, Viewer } from '../../lib/security/auth.js';
@@ -175,6 +175,14 @@ export function useDefer(options: DeferOptions): GatewayFeature {
     }
     const { document, operation } = checked;
     labels.operation_name = metrics.operationNames.of(operation.name?.value ?? name);
+    // The variables coerced by their definitions, as Apollo Server does: a missing or mistyped one is refused before anything runs.
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], vars, { maxErrors: 10 });
+    if (coerced.errors) {
+      const errors = coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }));
+      countErrors(errors);
+      answered();
+      return refuse(res, format.errors(errors), 400);
+    }
 
     options.usage?.record(
       { name: req.get(CLIENT_NAME_HEADER) ?? undefined, version: req.get(CLIENT_VERSION_HEADER) ?? undefined },
@@ -203,7 +211,7 @@ export function useDefer(options: DeferOptions): GatewayFeature {
     try {
       req.log.debug({ operationName: name, multipart }, 'deferred operation started');
       const result = await inSpan('gateway.execute', { 'graphql.operation.name': name ?? '', deferred: true }, () =>
-        planner.run(document, operation, vars, context, send),
+        planner.run(document, operation, coerced.coerced, context, send),
       );
       if (writer) writer.end();
       else res.status(200).set('cache-control', 'no-store').json(format.result(result));

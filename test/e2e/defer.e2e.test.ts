@@ -297,6 +297,16 @@ describe('@defer through the gateway', () => {
       expect(res.errors![0]!.message).toContain('$later');
     });
 
+    it('refuses a missing or mistyped variable, as for any operation', async () => {
+      const query = 'query($id: ID!, $n: Int) { product(id: $id) { id ... @defer { reviews(first: $n) { totalCount } } } }';
+      const missing = await refused(query, {});
+      expect(missing.status).toBe(400);
+      expect(missing.errors![0]).toMatchObject({ message: 'Variable "$id" of required type "ID!" was not provided.', extensions: { code: 'BAD_USER_INPUT' } });
+      const mistyped = await refused(query, { id: 'x', n: 'ten' });
+      expect(mistyped.status).toBe(400);
+      expect(mistyped.errors![0]!.message).toContain('Int cannot represent non-integer value: "ten"');
+    });
+
     it('refuses @defer on a field', async () => {
       const res = await refused('{ products(first: 1) { edges { node { name @defer } } } }');
       expect(res.status).toBe(400);
