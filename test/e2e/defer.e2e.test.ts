@@ -113,6 +113,7 @@ describe('@defer through the gateway', () => {
     const res = await slowReviews(() => sendDeferred(gateway.url, { query: PRODUCT_PAGE, variables: { id: productId } }));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('multipart/mixed; boundary="-"; deferSpec=20220824');
+    expect(res.headers.get('x-request-id')).toMatch(/\S/);
     expect(res.closed).toBe(true);
     const [first, ...rest] = res.payloads;
     expect(first!.body).toEqual({ data: { product: { id: productId, name: expect.any(String), price: { amount: expect.any(Number), currency: expect.any(String) } } }, hasNext: true });
@@ -305,6 +306,20 @@ describe('@defer through the gateway', () => {
       const mistyped = await refused(query, { id: 'x', n: 'ten' });
       expect(mistyped.status).toBe(400);
       expect(mistyped.errors![0]!.message).toContain('Int cannot represent non-integer value: "ten"');
+    });
+
+    it('leaves a GET without what CSRF prevention asks (a JSON content type or a preflight header) to Apollo Server, which refuses it', async () => {
+      const before = proxy.requests;
+      const url = new URL(gateway.url);
+      url.searchParams.set('query', `{ product(id: "${productId}") { id ... @defer { reviewCount } } }`);
+      const res = await fetch(url, { headers: { accept: 'multipart/mixed;deferSpec=20220824,application/json' } });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain('CSRF');
+      expect(proxy.requests).toBe(before);
+      // With the header Apollo Client sends, the same GET runs in parts.
+      const allowed = await fetch(url, { headers: { accept: 'multipart/mixed;deferSpec=20220824,application/json', 'apollo-require-preflight': 'true' } });
+      expect(allowed.headers.get('content-type')).toContain('multipart/mixed');
+      expect(await allowed.text()).toContain('"reviewCount"');
     });
 
     it('refuses @defer on a field', async () => {
