@@ -37,7 +37,7 @@ function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger):
     // Usage by client: metrics and GET /usage.
     useUsage(tokens, usage),
     // @defer: queries answered in parts over multipart/mixed, taken before Apollo Server (which has no @defer), under the same checks.
-    useDefer({ tokens, limits: config.limits, admit: documents.check, usage, production: config.production, logger }),
+    useDefer({ tokens, limits: config.limits, admit: documents.check, bodyOf: documents.bodyOf, usage, production: config.production, logger }),
     useDeduplication(config.dedupeSubgraphQueries),
     // graphql-ws and graphql-sse on the same /graphql, planned with the same supergraph, under the same trusted-documents policy.
     useSubscriptions({ tokens, limits: config.limits, bounds: config.subscriptions, admit: documents.check, logger, production: config.production }),

@@ -34,6 +34,8 @@ export interface DeferOptions {
   limits: OperationLimits;
   /** The trusted-documents policy (useTrustedDocuments' `check`): throws the refusal, else returns the text to run. */
   admit?(sent: OperationSent): string | undefined;
+  /** The manifest's text for an id (useTrustedDocuments' `bodyOf`): whether a persisted operation defers. */
+  bodyOf?(hash: string): string | undefined;
   /** Usage by client, shared with the usage feature. */
   usage?: UsageRecorder;
   production: boolean;
@@ -81,19 +83,16 @@ export function useDefer(options: DeferOptions): GatewayFeature {
   const { deferredParts, deferredFirstPayload } = gatewayMetrics();
   const parseJson = express.json({ limit: BODY_LIMIT });
 
-  /** The operation text to run if this request defers (its own text, or the manifest's for its id); undefined: not ours. */
-  function deferredText(body: Record<string, unknown>, viewer: Viewer | null, req: Request): string | undefined {
-    const sent = operationIn(body);
-    if (sent.query !== undefined) return mentionsDefer(sent.query) ? sent.query : undefined;
-    if (sent.hash === undefined || !options.admit) return undefined;
-    // An id: its text is the manifest's, if the policy gives it.
-    const key = req.headers[OPERATIONS_KEY_HEADER];
-    try {
-      const text = options.admit({ ...sent, viewer, operationsKey: typeof key === 'string' ? key : undefined });
-      return text !== undefined && mentionsDefer(text) ? text : undefined;
-    } catch {
-      return undefined; // Apollo Server's path answers the refusal
-    }
+  /**
+   * The operation text to run if this request defers, looked at before anything else is done for
+   * it: its own text, or the manifest's for its id. Undefined: not ours (every other request pays a
+   * look at its text and nothing more).
+   */
+  function deferredText(params: Record<string, unknown>): string | undefined {
+    const sent = operationIn(params);
+    // As the policy reads it: the manifest's text for one of its ids, else what was sent.
+    const text = (sent.hash === undefined ? undefined : options.bodyOf?.(sent.hash)) ?? sent.query;
+    return text !== undefined && mentionsDefer(text) ? text : undefined;
   }
 
   /** What a deferred request carries once it is known to be one (classify). */
@@ -106,23 +105,17 @@ export function useDefer(options: DeferOptions): GatewayFeature {
 
   /** Takes the request if it defers (res.locals.deferred), else passes it on to Apollo Server's route. */
   async function classify(req: Request, res: Response, next: express.NextFunction): Promise<void> {
-    const body = paramsOf(req);
-    if (!body) return next('route');
-    // A cheap look first: only a text that says @defer is ours.
-    const quick = operationIn(body);
-    if (quick.query !== undefined && !mentionsDefer(quick.query)) return next('route');
-    if (quick.query === undefined && quick.hash === undefined) return next('route');
+    const params = paramsOf(req);
+    const text = params && deferredText(params);
+    if (!params || text === undefined) return next('route');
     let viewer: Viewer | null;
     try {
       viewer = await options.tokens.fromAuthorization(req.headers.authorization);
     } catch (err) {
       if (!(err instanceof GraphQLError)) throw err;
-      if (quick.query === undefined) return next('route'); // an id: not known to be ours; Apollo Server's path refuses it the same way
       return refuse(res, format.errors([err]), statusOf(err));
     }
-    const text = deferredText(body, viewer, req);
-    if (text === undefined) return next('route');
-    res.locals.deferred = { text, viewer, params: body } satisfies Deferred;
+    res.locals.deferred = { text, viewer, params } satisfies Deferred;
     next();
   }
 
