@@ -1,7 +1,7 @@
 // The gateway's own metrics, next to the shared ones (lib/telemetry/metrics.ts) in its registry:
 // per-subgraph fetch latency and failures, query-plan cache hits (gateway/features/metrics.ts), usage
-// by client (gateway/features/usage.ts), open subscriptions and supergraph reloads
-// (gateway/features/supergraph.ts). Names are a contract with the dashboards and alert rules.
+// by client (gateway/features/usage.ts), open subscriptions, supergraph reloads
+// (gateway/features/supergraph.ts) and the parts of deferred responses (gateway/features/defer.ts). Names are a contract with the dashboards and alert rules.
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { serviceMetrics, SUBGRAPH_FETCH_BUCKETS } from '../lib/telemetry/metrics.js';
 
@@ -17,6 +17,8 @@ export interface GatewayMetrics {
   subscriptionsActive: Gauge;
   subscriptionStreamsActive: Gauge;
   supergraphReloads: Counter<'outcome'>;
+  deferredParts: Counter<'operation_name' | 'part'>;
+  deferredFirstPayload: Histogram<'operation_name'>;
 }
 
 let created: GatewayMetrics | undefined;
@@ -61,6 +63,19 @@ export function gatewayMetrics(): GatewayMetrics {
       name: 'gateway_supergraph_reloads_total',
       help: 'Supergraph files read again (file changed, SIGHUP): applied, or refused (unreadable or invalid; the last good one is kept)',
       labelNames: ['outcome'],
+      registers,
+    }),
+    deferredParts: new Counter({
+      name: 'gateway_deferred_parts_total',
+      help: 'Parts of deferred (@defer) responses sent, by operation: the initial payload, and each subsequent one',
+      labelNames: ['operation_name', 'part'],
+      registers,
+    }),
+    deferredFirstPayload: new Histogram({
+      name: 'gateway_deferred_first_payload_seconds',
+      help: 'Time from receiving a deferred (@defer) operation to sending its first payload',
+      labelNames: ['operation_name'],
+      buckets: SUBGRAPH_FETCH_BUCKETS,
       registers,
     }),
   };

@@ -10,11 +10,12 @@ import { localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
 import type { GatewayContext } from './context.js';
 import type { GatewayFeature } from './feature.js';
 import { useBatching } from './features/batching.js';
+import { useDefer } from './features/defer.js';
 import { useMetrics } from './features/metrics.js';
 import { useResponseCache } from './features/response-cache.js';
 import { useSupergraph } from './features/supergraph.js';
 import { useTrustedDocuments } from './features/trusted-documents.js';
-import { useUsage } from './features/usage.js';
+import { UsageRecorder, useUsage } from './features/usage.js';
 import { useWebShop } from './features/web-shop.js';
 import { useDeduplication } from './subgraph-client/dedup.js';
 import { subgraphClient } from './subgraph-client/index.js';
@@ -24,6 +25,7 @@ import { useSubscriptions } from './subscriptions/index.js';
 /** Every feature of the gateway, in order: their plugins run, and their subgraph-call wrappers nest, in this order. */
 function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger): GatewayFeature[] {
   const documents = useTrustedDocuments(config.trustedDocuments);
+  const usage = new UsageRecorder();
   return [
     // The supergraph file, reloaded in place when it changes or on SIGHUP; GET /ready names it by hash.
     useSupergraph({ path: config.introspect ? undefined : config.supergraphPath, logger }),
@@ -33,7 +35,9 @@ function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger):
     useBatching({ maxOperations: config.batching?.maxOperations ?? 0, limits: config.limits, admit: documents.check }),
     useResponseCache(config.responseCache, logger),
     // Usage by client: metrics and GET /usage.
-    useUsage(tokens),
+    useUsage(tokens, usage),
+    // @defer: queries answered in parts over multipart/mixed, taken before Apollo Server (which has no @defer), under the same checks.
+    useDefer({ tokens, limits: config.limits, admit: documents.check, bodyOf: documents.bodyOf, usage, production: config.production, logger }),
     useDeduplication(config.dedupeSubgraphQueries),
     // graphql-ws and graphql-sse on the same /graphql, planned with the same supergraph, under the same trusted-documents policy.
     useSubscriptions({ tokens, limits: config.limits, bounds: config.subscriptions, admit: documents.check, logger, production: config.production }),

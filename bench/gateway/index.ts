@@ -3,7 +3,8 @@
 // subgraphs and the same composed supergraph; with `--baseline <ref>`, also an earlier commit's
 // gateway on that commit's own subgraphs. Checks that all return the same data, loads each with the
 // same operations (varied, then repeated) in alternating rounds, and prints requests/s, p50, p99,
-// CPU per request of every process and the ratios. `--smoke` runs it in seconds (CI).
+// CPU per request of every process and the ratios; then the first-payload latency of the deferred
+// product page against the undeferred one, reviews slowed (defer.ts). `--smoke` runs it in seconds (CI).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { Stack } from '../runner/stack.js';
 import { mean } from '../runner/stats.js';
 import { datedHeader } from '../runner/table.js';
 import { checkOutBaseline, type Baseline } from './baseline.js';
+import { measureDeferred, printDeferred, startSlowedGateway } from './defer.js';
 import { memoryAfterGc, type Memory } from './heap.js';
 import { bodyOf, headersOf, load, type LoadResult } from './load.js';
 import { printMemory, printResults, type Measurement } from './report.js';
@@ -32,9 +34,12 @@ const settings = parseFlags('npm run bench:gateway: this gateway beside Hive Gat
   scale: { type: 'number', default: 10, smoke: 0.25, help: 'SEED_SCALE of the demo data' },
   baseline: { type: 'string', value: 'REF', help: "also run this git commit's gateway and subgraphs (a worktree, its own databases), alternating with the current ones" },
   only: { type: 'string', value: 'REGEXP', help: 'only the operations whose name matches (e.g. "varied", "Q3|ProductDetail")' },
+  'defer-requests': { type: 'number', default: 30, smoke: 3, help: 'requests of the deferred and of the undeferred product page, reviews slowed' },
+  'reviews-delay': { type: 'number', default: 200, smoke: 200, help: 'milliseconds the reviews subgraph is held for the deferred product page figures' },
 });
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-// Ports from a block of 20: this gateway first, the subgraphs, the other gateways, the inspectors.
+// Ports from a block of 20: this gateway first, the subgraphs, the other gateways, this gateway
+// with reviews slowed (defer.ts), the inspectors.
 const stack = new Stack(15_000, 20);
 const PEER_PORTS = { 'Hive Gateway': stack.basePort + 5, 'bare Apollo': stack.basePort + 6, 'Hive Gateway, Rust planner': stack.basePort + 7 };
 // This gateway and the subgraphs listen for the inspector protocol on loopback, only so that the
@@ -236,6 +241,16 @@ try {
   }
   const afterTwice = await memory();
   printMemory(served, afterRun, afterTwice);
+
+  // @defer: the first payload of the deferred product page against the undeferred page, reviews slowed.
+  const delayMs = settings['reviews-delay'];
+  const slowed = await startSlowedGateway(supergraphFile, stack.subgraphUrl('reviews'), stack.basePort + 8, delayMs, { ...stack.productionGatewayEnv(), RESPONSE_CACHE: 'false' });
+  services.push(slowed.gateway);
+  try {
+    printDeferred(await measureDeferred(slowed.gateway.url, pool.productIds[0]!, settings['defer-requests']), delayMs);
+  } finally {
+    await slowed.proxy.close();
+  }
   console.log(`\nbench:gateway finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 } finally {
   await stopAll(services);

@@ -14,10 +14,10 @@
 //   (tokens, depth, aliases, ...) Apollo Server applies to each operation as to a single request.
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Request } from 'express';
-import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { badRequest, operationRefused } from '../../lib/errors.js';
 import type { Viewer } from '../../lib/security/auth.js';
-import { estimateOperation, exceededBatchLimit, limitParseOptions, limitRules, type OperationFigures, type OperationLimits } from '../../lib/security/operation-limits.js';
+import { checkOperation, exceededBatchLimit, type OperationFigures, type OperationLimits } from '../../lib/security/operation-limits.js';
 import type { GatewayContext } from '../context.js';
 import type { GatewayFeature } from '../feature.js';
 import { OPERATIONS_KEY_HEADER, operationIn, TrustedDocumentCode, type OperationSent } from './trusted-documents.js';
@@ -49,16 +49,8 @@ function malformed(entry: unknown): string | undefined {
 
 /** The figures of an operation as the gateway would run it; undefined when it would not run at all (its slot gets its own error). */
 function figuresOf(schema: GraphQLSchema, limits: OperationLimits, text: string, entry: Record<string, unknown>): OperationFigures | undefined {
-  let document;
-  try {
-    document = parse(text, limitParseOptions(limits));
-  } catch {
-    return undefined;
-  }
-  if (validate(schema, document, [...specifiedRules, ...limitRules(limits)]).length > 0) return undefined;
-  const operation = getOperationAST(document, typeof entry.operationName === 'string' ? entry.operationName : undefined);
-  if (!operation) return undefined;
-  return estimateOperation(schema, document, operation, isRecord(entry.variables) ? entry.variables : {});
+  const checked = checkOperation(schema, limits, text, typeof entry.operationName === 'string' ? entry.operationName : undefined, isRecord(entry.variables) ? entry.variables : {});
+  return 'errors' in checked ? undefined : checked.figures;
 }
 
 /** Batched requests as a gateway feature; off (no hooks at all) when `maxOperations` is 0. */

@@ -8,6 +8,10 @@
 // generation is shared, so a change through one replica reaches all of them; in memory, another
 // replica serves its copy until the max-age ends, as a CDN would. Changes made outside the graph
 // (a recovery job returning stock) show once the max-age ends.
+//
+// A deferred query (@defer, gateway/features/defer.ts) never reaches it: it is answered in parts
+// while the subgraphs answer, by a route before Apollo Server, with `no-store`; the cache keeps
+// whole responses only.
 import ApolloServerPluginResponseCache from '@apollo/server-plugin-response-cache';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import { Redis } from 'ioredis';

@@ -91,6 +91,8 @@ export interface TrustedDocuments extends GatewayFeature {
    * WebSocket): throws the refusal, else returns the text to run (undefined: an id nobody knows).
    */
   check(sent: OperationSent): string | undefined;
+  /** The manifest's text for an id, whoever asks (what the policy lets run is `check`'s call). */
+  bodyOf(hash: string): string | undefined;
   /** The manifest's ids served from the manifest (trustedDocumentsPlugin). */
   plugins: ApolloServerPlugin<GatewayContext>[];
   /** Apollo Server's APQ setting: its cache registers operations, except under `manifest`, where nothing registers. */
@@ -143,6 +145,7 @@ export function useTrustedDocuments(config: TrustedDocumentsConfig): TrustedDocu
 
   return {
     check,
+    bodyOf: (hash) => bodies.get(hash),
     admit(req, viewer) {
       // A batch (a JSON array) is admitted entry by entry by gateway/features/batching.ts, or
       // refused whole by Apollo Server when batching is off.

@@ -4,12 +4,12 @@
 // loads a new supergraph, every open stream is planned again (reloaded()): the subscription at the
 // subgraph stays open and the next event is completed with the new plan, or the stream ends with
 // one SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE error if the operation is no longer valid.
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Viewer } from '../../lib/security/auth.js';
 import type { SubscriptionBounds } from '../../lib/config.js';
 import { ErrorCode, internalError, operationRefused, serviceUnavailable, subscriptionInvalidated, tooManyRequests } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import { estimateOperation, exceededLimit, limitParseOptions, limitRules, type OperationLimits } from '../../lib/security/operation-limits.js';
+import { checkOperation, exceededLimit, type OperationLimits } from '../../lib/security/operation-limits.js';
 import { gatewayMetrics } from '../metrics.js';
 import type { GatewayContext } from '../context.js';
 import { operationIn, type OperationSent } from '../features/trusted-documents.js';
@@ -119,29 +119,15 @@ export class FederatedSubscriptions {
     if (typeof source !== 'string' || source === '') return [refused('send the operation as "query"', 'BAD_REQUEST')];
     if (operationName != null && typeof operationName !== 'string') return [refused('"operationName" must be a string', 'BAD_REQUEST')];
     if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return [refused('"variables" must be an object', 'BAD_REQUEST')];
-    let document: DocumentNode;
-    try {
-      document = parse(source, limitParseOptions(this.#limits));
-    } catch (err) {
-      const error = err as GraphQLError;
-      // reportTokenLimit (lib/security/operation-limits.ts) reports the token limit like the other limits.
-      return [new GraphQLError(error.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-    }
-    const errors = validate(schema, document, [...specifiedRules, ...limitRules(this.#limits)]);
-    if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: e.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' } }));
-    const operation = getOperationAST(document, operationName ?? undefined);
-    if (!operation) return [refused('name the operation to run with "operationName"', 'BAD_REQUEST')];
+    const vars = (variables ?? {}) as Record<string, unknown>;
+    const checked = checkOperation(schema, this.#limits, source, operationName ?? undefined, vars);
+    if ('errors' in checked) return checked.errors;
+    const { document, operation, figures } = checked;
     if (operation.operation !== 'subscription') {
       return [refused('only subscriptions are served here: send queries and mutations with HTTP POST to /graphql', 'BAD_REQUEST')];
     }
-    const vars = (variables ?? {}) as Record<string, unknown>;
-    try {
-      const refusal = exceededLimit(estimateOperation(schema, document, operation, vars), this.#limits);
-      if (refusal) return [operationRefused(refusal)];
-    } catch (err) {
-      if (err instanceof GraphQLError) return [err];
-      throw err;
-    }
+    const refusal = exceededLimit(figures, this.#limits);
+    if (refusal) return [operationRefused(refusal)];
     return { document, source, operationName: operationName ?? undefined, variables: vars };
   }
 

@@ -18,9 +18,12 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
+  getOperationAST,
   GraphQLError,
   Kind,
   Lexer,
+  parse,
+  specifiedRules,
   Source,
   TokenKind,
   validate,
@@ -131,6 +134,53 @@ export function limitRules(limits: OperationLimits): ValidationRule[] {
 
 /** Parsing stops at the token limit: a 1 MB document of 500,000 tokens would take seconds to parse. */
 export const limitParseOptions = (limits: OperationLimits): ParseOptions => ({ maxTokens: limits.tokens });
+
+/** An operation the gateway may run: parsed, valid, selected by name, with its figures (not yet compared with the limits). */
+export interface CheckedOperation {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  figures: OperationFigures;
+}
+
+/**
+ * What the gateway checks of an operation that reaches it outside Apollo Server (a subscription, a
+ * batch entry, a deferred query): parsed under the token limit, validated with the limit rules (and
+ * `rules`, the path's own), the operation selected by name, and its figures estimated with the
+ * variables. The errors are those Apollo Server would give (GRAPHQL_PARSE_FAILED,
+ * GRAPHQL_VALIDATION_FAILED, BAD_REQUEST); whether the figures exceed a limit is the caller's call
+ * (`exceededLimit` for one operation, `exceededBatchLimit` for a batch).
+ */
+export function checkOperation(
+  schema: GraphQLSchema,
+  limits: OperationLimits,
+  text: string,
+  operationName: string | undefined,
+  variables: Readonly<Record<string, unknown>>,
+  rules: readonly ValidationRule[] = [],
+): CheckedOperation | { errors: GraphQLError[] } {
+  let document: DocumentNode;
+  try {
+    document = parse(text, limitParseOptions(limits));
+  } catch (err) {
+    // reportTokenLimit reports the token limit like the other limits.
+    return { errors: [new GraphQLError((err as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED', http: { status: 400 } } })] };
+  }
+  const invalid = validate(schema, document, [...specifiedRules, ...limitRules(limits), ...rules]);
+  if (invalid.length > 0) {
+    return { errors: invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: e.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } })) };
+  }
+  const operation = getOperationAST(document, operationName);
+  if (!operation) {
+    const message = operationName === undefined ? 'name the operation to run with "operationName"' : `no operation named "${operationName}" in the document`;
+    return { errors: [new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } })] };
+  }
+  try {
+    return { document, operation, figures: estimateOperation(schema, document, operation, variables) };
+  } catch (err) {
+    if (err instanceof GraphQLError) return { errors: [err] };
+    throw err;
+  }
+}
 
 /** graphql-js 16 says "more that 5000 tokens" (sic); a later release may fix the typo. */
 const TOKEN_LIMIT = /^Syntax Error: Document contains more tha[tn] (\d+) tokens\. Parsing aborted\.$/;

@@ -2,7 +2,8 @@
 // the subgraphs, this gateway, Hive Gateway on both its planners and a bare Apollo Gateway, checks
 // that all four return identical data and prints its tables. The figures themselves are read by
 // people, not asserted. Three operations, in both forms, cover every source of the varied requests
-// (category pages and cursors, customers' tokens, product ids).
+// (category pages and cursors, customers' tokens, product ids); then the deferred product page's
+// table.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../lib/paths.js';
@@ -23,5 +24,9 @@ describe('npm run bench:gateway --smoke', () => {
     expect(output).toContain('Ratios (medians)');
     expect(output).toContain('Memory (MiB) after');
     expect(output).toMatch(/\| this gateway \| [\d.]+ \| [\d.]+ \| [+-][\d.]+ % \| [\d.]+ \| [\d.]+ \| [+-][\d.]+ % \| [\d.]+ \|/); // read after a full collection too
+    // @defer: the deferred product page's first payload against the undeferred page, reviews slowed.
+    expect(output).toMatch(/^\| deferred: first payload \(name, price, stock\) \| [\d.]+ \| [\d.]+ \|$/m);
+    expect(output).toMatch(/^\| undeferred: whole response \| [\d.]+ \| [\d.]+ \|$/m);
+    expect(output).toMatch(/^first payload of the deferred page \/ undeferred page \(p50\): [\d.]+$/m);
   }, 300_000);
 });

@@ -128,6 +128,28 @@ describe('traces', () => {
     expect(new Set(t.named('gateway.fetch').map((f) => f.attributes.service))).toEqual(new Set(['catalog', 'reviews', 'users', 'orders']));
   });
 
+  it('a deferred product page (@defer) is one trace too: the gateway\'s execution and a fetch per subgraph call, every subgraph under it', async () => {
+    const product = (await stack.request<{ products: { edges: { node: { id: string } }[] } }>('{ products(first: 1) { edges { node { id } } } }')).data!.products.edges[0]!.node.id;
+    const traceId = randomBytes(16).toString('hex');
+    const response = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;deferSpec=20220824,application/json', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      body: JSON.stringify({ query: operation('ProductPage'), variables: { id: product } }),
+    });
+    expect(response.headers.get('content-type')).toContain('multipart/mixed');
+    expect(await response.text()).toContain('"hasNext":false');
+    const services = ['gateway', 'catalog', 'reviews', 'users', 'orders'];
+    const t = await traceOf(traceId, (t) => services.every((s) => t.servers(s).length > 0) && t.named('gateway.execute').length > 0);
+    const [execute] = t.named('gateway.execute', 'gateway');
+    const fetches = t.named('gateway.fetch', 'gateway');
+    expect(new Set(fetches.map((f) => f.attributes.service))).toEqual(new Set(['catalog', 'reviews', 'users', 'orders']));
+    for (const f of fetches) expect(t.ancestors(f)).toContain(execute);
+    // Each subgraph's request continues the trace under one of the gateway's fetches.
+    for (const subgraph of ['catalog', 'reviews', 'users', 'orders']) {
+      expect(t.servers(subgraph).some((server) => fetches.some((f) => t.ancestors(server).includes(f))), subgraph).toBe(true);
+    }
+  });
+
   it('placing an order carries the trace on the orders -> catalog calls', async () => {
     const [, alice] = DEMO_ACCOUNTS;
     const token = await stack.login(alice!.email, alice!.password);

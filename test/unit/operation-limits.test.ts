@@ -27,6 +27,7 @@ import { getArgumentValues } from 'graphql/execution/values.js';
 import { describe, expect, it } from 'vitest';
 import { loadGatewayConfig, loadSubgraphConfig } from '../../lib/config.js';
 import {
+  checkOperation,
   countTokens,
   DEFAULT_OPERATION_LIMITS,
   estimateOperation,
@@ -199,6 +200,22 @@ describe('the limits', () => {
     expect(exceededBatchLimit([query, query], DEFAULT_OPERATION_LIMITS)).toBe('Query cost limit of 200000 per batch exceeded, found 300000 summed over 2 operations.');
     expect(exceededBatchLimit([login, query, login], DEFAULT_OPERATION_LIMITS)).toBe('Login and register limit of 1 per batch exceeded, found 2.');
     expect(exceededBatchLimit([], DEFAULT_OPERATION_LIMITS)).toBeUndefined();
+  });
+
+  it('checkOperation parses, validates, selects the operation and measures it, or says what is wrong as Apollo Server would', () => {
+    const query = 'query A { categories { name } } query B($n: Int) { products(first: $n) { edges { node { id ... @defer { name } } } } }';
+    const checked = checkOperation(api, DEFAULT_OPERATION_LIMITS, query, 'B', { n: 5 });
+    if ('errors' in checked) throw new Error(checked.errors[0]!.message);
+    expect(checked.operation.name?.value).toBe('B');
+    // The deferred fragment counts: products, edges and 5 × (node, id, name).
+    expect(checked.figures).toEqual(estimateOperation(api, checked.document, checked.operation, { n: 5 }));
+    expect(checked.figures.cost).toBe(cost('{ products(first: 5) { edges { node { id name } } } }'));
+    const codes = (result: ReturnType<typeof checkOperation>) => ('errors' in result ? result.errors.map((e) => [e.extensions.code, e.message]) : []);
+    expect(codes(checkOperation(api, DEFAULT_OPERATION_LIMITS, '{ categories {', undefined, {}))[0]![0]).toBe('GRAPHQL_PARSE_FAILED');
+    expect(codes(checkOperation(api, DEFAULT_OPERATION_LIMITS, '{ colour }', undefined, {}))).toEqual([['GRAPHQL_VALIDATION_FAILED', 'Cannot query field "colour" on type "Query".']]);
+    expect(codes(checkOperation(api, DEFAULT_OPERATION_LIMITS, query, undefined, {}))).toEqual([['BAD_REQUEST', 'name the operation to run with "operationName"']]);
+    expect(codes(checkOperation(api, DEFAULT_OPERATION_LIMITS, query, 'C', {}))).toEqual([['BAD_REQUEST', 'no operation named "C" in the document']]);
+    expect(codes(checkOperation(api, { ...DEFAULT_OPERATION_LIMITS, depth: 2 }, query, 'B', {}))[0]![0]).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
   it('report the token limit, where graphql-js stops parsing, like the others', () => {

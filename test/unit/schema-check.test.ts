@@ -104,9 +104,11 @@ describe('schema:check', () => {
     expect(ok).toBe(false);
     expect(output).toMatch(/^✘ changes .*1 breaking/m);
     expect(output).toMatch(/BREAKING +Product\.sku: Field 'sku' was removed from object type 'Product'/);
-    expect(output).toMatch(new RegExp(`^✘ operations +4 of ${OPERATION_COUNT} operations invalid`, 'm'));
+    expect(output).toMatch(new RegExp(`^✘ operations +5 of ${OPERATION_COUNT} operations invalid`, 'm'));
     expect(output).toMatch(/web: ProductList \(operations\/web\/ProductList\.graphql\), field Product\.sku: Cannot query field "sku" on type "Product"/);
     expect(output).toMatch(/mobile: OrderDetail .*field Product\.sku/);
+    // The product page's deferred query as well.
+    expect(output).toMatch(/web: ProductPage \(operations\/web\/ProductPage\.graphql\), field Product\.sku/);
   });
 
   it('passes a breaking change only once it is acknowledged with a reason', async () => {

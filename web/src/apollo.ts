@@ -6,6 +6,7 @@
 // Subscriptions go over graphql-ws (live-link.ts), with the manifest's text and its id.
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
 import { CombinedGraphQLErrors } from '@apollo/client/errors';
+import { Defer20220824Handler } from '@apollo/client/incremental';
 import { ErrorLink } from '@apollo/client/link/error';
 import { SetContextLink } from '@apollo/client/link/context';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
@@ -36,6 +37,8 @@ export function createClient(): ApolloClient {
     ]),
     // Each page of a list is its own query (its arguments key it in the cache), not merged into one list.
     cache: new InMemoryCache(),
+    // The product page defers its slow parts: the gateway answers multipart/mixed (deferSpec=20220824).
+    incrementalHandler: new Defer20220824Handler(),
   });
 }
 

@@ -1,7 +1,9 @@
 // One product: price, stock, shipping estimate, rating and reviews; add it to the cart; review it.
+// Name, price and stock show first; the shipping estimate and the reviews are deferred (@defer in
+// ProductPage.graphql) and fill in as each arrives.
 import { useMutation, useQuery } from '@apollo/client/react';
 import { useState, type FormEvent } from 'react';
-import { AddReviewDocument, ProductDetailDocument, type ProductDetailQuery } from '../../../clients/generated/graphql.js';
+import { AddReviewDocument, ProductPageDocument, type ProductPageQuery } from '../../../clients/generated/graphql.js';
 import { cart, MAX_QUANTITY } from '../cart.js';
 import { formatDate, formatMoney, formatRating } from '../format.js';
 import { href } from '../router.js';
@@ -9,7 +11,7 @@ import { useSession } from '../session.js';
 import { ErrorMessage } from './ErrorMessage.js';
 
 export function ProductPage({ id }: { id: string }) {
-  const { data, loading, error } = useQuery(ProductDetailDocument, { variables: { id } });
+  const { data, loading, error } = useQuery(ProductPageDocument, { variables: { id } });
   const [quantity, setQuantity] = useState(1);
   const [added, setAdded] = useState('');
   if (loading && !data) return <p aria-live="polite">Loading…</p>;
@@ -46,11 +48,23 @@ export function ProductPage({ id }: { id: string }) {
         <dt>Availability</dt>
         <dd>{product.inStock ? `In stock (${product.stock})` : 'Out of stock'}</dd>
         <dt>Shipping</dt>
-        <dd>{product.shippingEstimate ? `${formatMoney(product.shippingEstimate)} standard shipping` : 'Estimate unavailable'}</dd>
+        <dd aria-busy={!('shippingEstimate' in product)}>
+          {!('shippingEstimate' in product)
+            ? 'Estimating…'
+            : product.shippingEstimate
+              ? `${formatMoney(product.shippingEstimate)} standard shipping`
+              : 'Estimate unavailable'}
+        </dd>
         <dt>Rating</dt>
-        <dd>
-          {formatRating(product.averageRating)}
-          {product.reviewCount ? ` from ${product.reviewCount} review${product.reviewCount === 1 ? '' : 's'}` : ''}
+        <dd aria-busy={!('reviews' in product)}>
+          {'reviews' in product ? (
+            <>
+              {formatRating(product.averageRating ?? null)}
+              {product.reviewCount ? ` from ${product.reviewCount} review${product.reviewCount === 1 ? '' : 's'}` : ''}
+            </>
+          ) : (
+            'Loading…'
+          )}
         </dd>
       </dl>
       {product.inStock && (
@@ -75,20 +89,20 @@ export function ProductPage({ id }: { id: string }) {
           </>
         )}
       </p>
-      <Reviews productId={product.id} reviews={product.reviews} />
+      <Reviews productId={product.id} reviews={'reviews' in product ? product.reviews : undefined} />
     </article>
   );
 }
 
-/** The reviews connection as ProductDetail returns it. */
-type ProductReviews = NonNullable<ProductDetailQuery['product']>['reviews'];
+/** The reviews connection as ProductPage returns it once its deferred part arrived; undefined until then. */
+type ProductReviews = Extract<NonNullable<ProductPageQuery['product']>, { reviews: unknown }>['reviews'] | undefined;
 
 function Reviews({ productId, reviews }: { productId: string; reviews: ProductReviews }) {
   const viewer = useSession();
   const [addReview, { loading, error, data }] = useMutation(AddReviewDocument, {
     // The product page is a public read the browser may hold for a minute (Cache-Control): the
     // shopper's own review must show at once, so this read skips the browser's HTTP cache.
-    refetchQueries: [{ query: ProductDetailDocument, variables: { id: productId }, context: { fetchOptions: { cache: 'no-cache' } } }],
+    refetchQueries: [{ query: ProductPageDocument, variables: { id: productId }, context: { fetchOptions: { cache: 'no-cache' } } }],
     awaitRefetchQueries: true,
   });
   const submit = async (event: FormEvent<HTMLFormElement>) => {
@@ -100,7 +114,9 @@ function Reviews({ productId, reviews }: { productId: string; reviews: ProductRe
   return (
     <section aria-labelledby="reviews-title">
       <h2 id="reviews-title">Reviews</h2>
-      {reviews?.edges.length ? (
+      {reviews === undefined ? (
+        <p aria-busy="true">Loading reviews…</p>
+      ) : reviews?.edges.length ? (
         <ul className="reviews">
           {reviews.edges.map(({ node: r }) => (
             <li key={r.id}>
