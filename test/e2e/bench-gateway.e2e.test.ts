@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../lib/paths.js';
 
 describe('npm run bench:gateway --smoke', () => {
-  it('compares the four gateways on identical data, varied and repeated, and prints requests/s, latency, CPU of every process and memory', async () => {
+  it('compares the four gateways on identical data, varied and repeated, and prints requests/s, latency, CPU of every process, memory and the deferred product page', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/gateway/index.ts', '--smoke', '--only', 'Q3|Q4|ProductDetail'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
