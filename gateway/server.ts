@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
 import type { GatewayContext } from './context.js';
 import type { GatewayFeature } from './feature.js';
+import { useAuthorization } from './features/authorization.js';
 import { useBatching } from './features/batching.js';
 import { useMetrics } from './features/metrics.js';
 import { useResponseCache } from './features/response-cache.js';
@@ -24,6 +25,7 @@ import { useSubscriptions } from './subscriptions/index.js';
 /** Every feature of the gateway, in order: their plugins run, and their subgraph-call wrappers nest, in this order. */
 function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger): GatewayFeature[] {
   const documents = useTrustedDocuments(config.trustedDocuments);
+  const authorization = useAuthorization({ rejectUnauthorized: config.rejectUnauthorized, logger });
   return [
     // The supergraph file, reloaded in place when it changes or on SIGHUP; GET /ready names it by hash.
     useSupergraph({ path: config.introspect ? undefined : config.supergraphPath, logger }),
@@ -34,6 +36,9 @@ function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger):
     useResponseCache(config.responseCache, logger),
     // Usage by client: metrics and GET /usage.
     useUsage(tokens),
+    // The schemas' access rules (@authenticated, @requiresScopes, @policy): denied fields are taken out before planning.
+    // After usage, which records what clients asked for; before deduplication and subscriptions.
+    authorization,
     useDeduplication(config.dedupeSubgraphQueries),
     // graphql-ws and graphql-sse on the same /graphql, planned with the same supergraph, under the same trusted-documents policy.
     useSubscriptions({ tokens, limits: config.limits, bounds: config.subscriptions, admit: documents.check, logger, production: config.production }),
@@ -86,7 +91,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       const viewer = await tokens.fromAuthorization(req.headers.authorization);
       // Trusted documents: a refused operation is not even parsed.
       for (const feature of features) feature.admit?.(req, viewer);
-      return { authorization: req.headers.authorization, clientAddress: req.ip, requestId: req.requestId, log: req.log };
+      return { viewer, authorization: req.headers.authorization, clientAddress: req.ip, requestId: req.requestId, log: req.log };
     },
     extensions: features,
   });

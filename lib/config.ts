@@ -127,6 +127,8 @@ export interface GatewayConfig extends CommonConfig {
   subgraphTimeoutMs: number;
   /** Identical subgraph queries in flight share one call (same token, same variables). */
   dedupeSubgraphQueries: boolean;
+  /** Refuse a whole operation that selects a field the caller may not read, instead of answering the rest. */
+  rejectUnauthorized: boolean;
   /** @apollo/gateway's anonymous usage metrics to Apollo; off unless APOLLO_TELEMETRY_DISABLED=false. */
   apolloTelemetry: boolean;
   /** Operation limits, checked before a query is planned. */
@@ -238,6 +240,7 @@ const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   DEDUPE_SUBGRAPH_QUERIES: flag.default(true),
+  AUTHORIZATION_REJECT_UNAUTHORIZED: flag.default(false),
   APOLLO_TELEMETRY_DISABLED: flag.default(true),
   // The gateway faces the clients: it believes X-Forwarded-For only from proxies it is told about.
   TRUSTED_PROXIES: trustedProxies(''),
@@ -337,6 +340,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     subgraphUrls: urlOverrides(c),
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
     dedupeSubgraphQueries: c.DEDUPE_SUBGRAPH_QUERIES,
+    rejectUnauthorized: c.AUTHORIZATION_REJECT_UNAUTHORIZED,
     apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
     limits: limitsOf(c),
     webRoot: c.WEB_ROOT,

@@ -11,6 +11,8 @@ export const ErrorCode = {
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** A field or type the caller may not read (the schemas' access rules): removed before planning, answered null. */
+  UNAUTHORIZED_FIELD_OR_TYPE: 'UNAUTHORIZED_FIELD_OR_TYPE',
   /** An open subscription whose operation the gateway's new supergraph no longer serves. */
   SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE: 'SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE',
 } as const;
@@ -37,6 +39,12 @@ export const serviceUnavailable = (message: string, serviceName?: string) =>
 /** An operation over a limit (lib/security/operation-limits.ts): refused like an invalid one, before anything runs. */
 export const operationRefused = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+/** A field the gateway took out of the operation, at its path (`@` for the items of a list), as Apollo Router says it. */
+export const unauthorizedField = (path: readonly string[]) =>
+  new GraphQLError('Unauthorized field or type', { path, extensions: { code: ErrorCode.UNAUTHORIZED_FIELD_OR_TYPE } });
+/** The whole operation refused for the fields it selects that the caller may not read (`paths`), HTTP 403. */
+export const unauthorizedOperation = (paths: readonly (readonly string[])[]) =>
+  error(ErrorCode.UNAUTHORIZED_FIELD_OR_TYPE, `Unauthorized field or type at ${paths.map((p) => p.join('.')).join(', ')}`, { paths }, 403);
 /** Ends an open subscription that the new supergraph no longer serves; `why` is what validation said. */
 export const subscriptionInvalidated = (why: string) =>
   error(ErrorCode.SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE, `the gateway's schema changed and this subscription is no longer valid: ${why}`);

@@ -242,7 +242,7 @@ export class FederatedSubscriptions {
   #source(session: Session, stream: Partial<Stream> & Pick<Stream, 'op' | 'log'>, log: Logger): Source<ExecutionResult> {
     const planner = this.#planner;
     const { op } = stream;
-    const context: GatewayContext = { authorization: session.authorization, clientAddress: session.clientAddress, requestId: session.requestId, log };
+    const context: GatewayContext = { viewer: session.viewer, authorization: session.authorization, clientAddress: session.clientAddress, requestId: session.requestId, log };
     const connection = this.#upstreams.acquire(session.authorization, session.requestId, log);
     let upstream: AsyncIterableIterator<FormattedExecutionResult> | undefined;
     let subgraph: string | undefined;

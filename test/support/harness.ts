@@ -115,6 +115,7 @@ export function gatewayConfig(subgraphUrls: Partial<Record<ServiceName, string>>
     subgraphUrls,
     subgraphTimeoutMs: 5_000,
     dedupeSubgraphQueries: true,
+    rejectUnauthorized: false,
     apolloTelemetry: false,
     trustedProxies: [],
     limits: DEFAULT_OPERATION_LIMITS,

@@ -1,7 +1,11 @@
 // The API schema of a supergraph: what clients see (no join/link machinery, no @inaccessible parts).
-import { Supergraph } from '@apollo/federation-internals';
+// The access rules' specs (for: SECURITY) are accepted: the gateway enforces them (gateway/authorization/).
+import { DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
 import type { GraphQLSchema } from 'graphql';
+import { ENFORCED_FEATURES } from '../../gateway/authorization/supergraph-features.js';
+
+const SUPPORTED = new Set([...DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, ...ENFORCED_FEATURES]);
 
 export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
-  return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  return Supergraph.build(supergraphSdl, { supportedFeatures: SUPPORTED }).apiSchema().toGraphQLJSSchema();
 }
