@@ -40,8 +40,16 @@ function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger):
     // After usage, which records what clients asked for; before deduplication and subscriptions.
     authorization,
     useDeduplication(config.dedupeSubgraphQueries),
-    // graphql-ws and graphql-sse on the same /graphql, planned with the same supergraph, under the same trusted-documents policy.
-    useSubscriptions({ tokens, limits: config.limits, bounds: config.subscriptions, admit: documents.check, logger, production: config.production }),
+    // graphql-ws and graphql-sse on the same /graphql, planned with the same supergraph, under the same trusted-documents policy and access rules.
+    useSubscriptions({
+      tokens,
+      limits: config.limits,
+      bounds: config.subscriptions,
+      admit: documents.check,
+      authorize: authorization.deniedPaths,
+      logger,
+      production: config.production,
+    }),
     useWebShop(config.webRoot),
   ];
 }

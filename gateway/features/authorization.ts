@@ -37,6 +37,8 @@ export interface Authorized extends AuthorizedOperation {
 export interface AuthorizationFeature extends GatewayFeature {
   /** The operation the viewer may run (the document as is when nothing is denied); null before a supergraph is loaded. */
   authorize(document: DocumentNode, operation: OperationDefinitionNode, viewer: Viewer | null): Authorized | null;
+  /** The paths of the fields the viewer may not read in an operation (for subscriptions, refused whole when any). */
+  deniedPaths(document: DocumentNode, operation: OperationDefinitionNode, viewer: Viewer | null): string[][];
   /** The result of the rewritten operation, with the removed fields answered null and their errors added. */
   complete(result: FormattedExecutionResult, authorized: Authorized): FormattedExecutionResult;
 }
@@ -107,6 +109,7 @@ export function useAuthorization(options: AuthorizationOptions): AuthorizationFe
   return {
     plugins: [plugin],
     authorize,
+    deniedPaths: (document, operation, viewer) => (authorize(document, operation, viewer)?.removed ?? []).filter((r) => r.denied).map(errorPath),
     complete,
     onSupergraph({ coreSupergraphSdl, apiSchema }) {
       const rules = accessRules(coreSupergraphSdl);

@@ -468,7 +468,7 @@ async function sendAs(url: string, request: Request): Promise<Outcome> {
 }
 
 /** Codes a client may get for a well-formed request it is not allowed or able to complete. */
-const CLIENT_CODES = new Set(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED', 'CONFLICT', 'OUT_OF_STOCK']);
+const CLIENT_CODES = new Set(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED', 'UNAUTHORIZED_FIELD_OR_TYPE', 'CONFLICT', 'OUT_OF_STOCK']);
 const LEAK = /prisma|invocation|node_modules|\/work\/|\.ts:\d+|\bat \S+ \(/i;
 
 /** What is wrong with an outcome, or null. */

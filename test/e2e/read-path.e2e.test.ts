@@ -162,7 +162,7 @@ await describeOnBackends('read path on %s', (backend) => {
     const admins = await stack.request(operation('OrderDetail'), { id: orderId }, await stack.login(admin.email, admin.password));
     expect(admins.data!.order.id).toBe(orderId);
     const anonymous = await stack.request(operation('OrderDetail'), { id: orderId });
-    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
     const unknown = await stack.request(operation('OrderDetail'), { id: '00000000-0000-4000-8000-000000000000' }, aliceToken);
     expect(unknown.data!.order).toBeNull();
   });

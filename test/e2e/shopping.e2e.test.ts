@@ -164,9 +164,10 @@ await describeOnBackends('shopping on %s', (backend) => {
       const before = await snapshot(stack);
       const expired = await userToken({ id: 'someone', role: 'CUSTOMER' }, Math.floor(Date.now() / 1000) - 60);
       const forged = await new Tokens({ users: { signing: generateSigningKey(), verifying: [] } }).sign({ id: 'someone', role: 'ADMIN' });
-      for (const token of [undefined, expired, forged, 'garbage']) {
+      // No token: placeOrder's scope is missing (the gateway's access rules); a bad token: refused before anything.
+      for (const [token, code] of [[undefined, 'UNAUTHORIZED_FIELD_OR_TYPE'], [expired, 'UNAUTHENTICATED'], [forged, 'UNAUTHENTICATED'], ['garbage', 'UNAUTHENTICATED']] as const) {
         const res = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 1 }] } }, token);
-        expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+        expect(res.errors?.[0]?.extensions?.code).toBe(code);
       }
       expect(await snapshot(stack)).toEqual(before);
     });
@@ -190,7 +191,7 @@ await describeOnBackends('shopping on %s', (backend) => {
       const byBob = await stack.request(operation('CancelOrder'), { id: order.id }, bobToken);
       expect(byBob.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       const anonymous = await stack.request(operation('CancelOrder'), { id: order.id });
-      expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
       const unknown = await stack.request(operation('CancelOrder'), { id: randomUUID() }, aliceToken);
       expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
       expect(await snapshot(stack)).toEqual(before);
@@ -230,7 +231,7 @@ await describeOnBackends('shopping on %s', (backend) => {
     it('needs a logged-in user', async () => {
       const p = await stocked(1);
       const res = await stack.request(operation('AddReview'), { input: { productId: p.id, rating: 3 } });
-      expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
     });
   });
 
@@ -253,16 +254,20 @@ await describeOnBackends('shopping on %s', (backend) => {
       expect(await snapshot(stack)).toEqual(before);
     });
 
-    it('forbids customers and anonymous callers', async () => {
+    it('forbids customers and anonymous callers, at the gateway and at the catalog', async () => {
       const p = await stocked(2);
       const before = await snapshot(stack);
       const input = { sku: 'NOPE-1', name: 'x', price: 1, stock: 1, weightGrams: 1, categoryId };
-      expect((await stack.request(operation('CreateProduct'), { input }, aliceToken)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      expect((await stack.request(operation('CreateProduct'), { input })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-      expect((await stack.request(operation('AdjustStock'), { productId: p.id, delta: 1 }, aliceToken)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      const denied = 'UNAUTHORIZED_FIELD_OR_TYPE'; // the gateway: catalog:write is an admin's scope
+      expect((await stack.request(operation('CreateProduct'), { input }, aliceToken)).errors?.[0]?.extensions?.code).toBe(denied);
+      expect((await stack.request(operation('CreateProduct'), { input })).errors?.[0]?.extensions?.code).toBe(denied);
+      expect((await stack.request(operation('AdjustStock'), { productId: p.id, delta: 1 }, aliceToken)).errors?.[0]?.extensions?.code).toBe(denied);
       expect(
         (await stack.request('mutation($id: ID!) { updateProduct(id: $id, input: { price: 1 }) { id } }', { id: p.id }, bobToken)).errors?.[0]?.extensions?.code,
-      ).toBe('FORBIDDEN');
+      ).toBe(denied);
+      // Sent straight to the catalog, its own check refuses.
+      expect((await graphql(stack.catalog.url, operation('CreateProduct'), { input }, aliceToken)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect((await graphql(stack.catalog.url, operation('CreateProduct'), { input })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(await snapshot(stack)).toEqual(before);
     });
 
