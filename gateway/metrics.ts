@@ -17,6 +17,7 @@ export interface GatewayMetrics {
   subscriptionsActive: Gauge;
   subscriptionStreamsActive: Gauge;
   supergraphReloads: Counter<'outcome'>;
+  operationCost: Histogram<'kind' | 'client_name'>;
 }
 
 let created: GatewayMetrics | undefined;
@@ -61,6 +62,13 @@ export function gatewayMetrics(): GatewayMetrics {
       name: 'gateway_supergraph_reloads_total',
       help: 'Supergraph files read again (file changed, SIGHUP): applied, or refused (unreadable or invalid; the last good one is kept)',
       labelNames: ['outcome'],
+      registers,
+    }),
+    operationCost: new Histogram({
+      name: 'gateway_operation_cost',
+      help: 'Cost of each operation by the schema\'s @cost and @listSize: kind="estimated" before planning, "actual" from the answer',
+      labelNames: ['kind', 'client_name'],
+      buckets: [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000],
       registers,
     }),
   };

@@ -11,6 +11,7 @@ import type { GatewayContext } from './context.js';
 import type { GatewayFeature } from './feature.js';
 import { useAuthorization } from './features/authorization.js';
 import { useBatching } from './features/batching.js';
+import { useCost } from './features/cost.js';
 import { useMetrics } from './features/metrics.js';
 import { useResponseCache } from './features/response-cache.js';
 import { useSupergraph } from './features/supergraph.js';
@@ -36,6 +37,8 @@ function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger):
     useResponseCache(config.responseCache, logger),
     // Usage by client: metrics and GET /usage.
     useUsage(tokens),
+    // Cost by the schemas' @cost and @listSize: estimated and actual per operation, by client.
+    useCost({ assumedListSize: config.costAssumedListSize }),
     // The schemas' access rules (@authenticated, @requiresScopes, @policy): denied fields are taken out before planning.
     // After usage, which records what clients asked for; before deduplication and subscriptions.
     authorization,

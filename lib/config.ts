@@ -3,6 +3,7 @@ import path from 'node:path';
 import express from 'express';
 import { z } from 'zod';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './security/operation-limits.js';
+import { DEFAULT_ASSUMED_LIST_SIZE } from './security/cost-model.js';
 import { keyVarsOf, parsePrivateKey, parsePublicKeys, resolveTokenKeys, type KeyHolder, type TokenKeys } from './security/keys.js';
 import { ROOT, SUPERGRAPH_PATH } from './paths.js';
 import { DEFAULT_PORTS, databaseUrlVar, localServiceUrl, portVar, SERVICE_NAMES, type ServiceName } from './services.js';
@@ -129,6 +130,8 @@ export interface GatewayConfig extends CommonConfig {
   dedupeSubgraphQueries: boolean;
   /** Refuse a whole operation that selects a field the caller may not read, instead of answering the rest. */
   rejectUnauthorized: boolean;
+  /** The size the cost estimate assumes for a list whose schema declares none (@listSize). */
+  costAssumedListSize: number;
   /** @apollo/gateway's anonymous usage metrics to Apollo; off unless APOLLO_TELEMETRY_DISABLED=false. */
   apolloTelemetry: boolean;
   /** Operation limits, checked before a query is planned. */
@@ -241,6 +244,7 @@ const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   DEDUPE_SUBGRAPH_QUERIES: flag.default(true),
   AUTHORIZATION_REJECT_UNAUTHORIZED: flag.default(false),
+  COST_ASSUMED_LIST_SIZE: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_ASSUMED_LIST_SIZE),
   APOLLO_TELEMETRY_DISABLED: flag.default(true),
   // The gateway faces the clients: it believes X-Forwarded-For only from proxies it is told about.
   TRUSTED_PROXIES: trustedProxies(''),
@@ -341,6 +345,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
     dedupeSubgraphQueries: c.DEDUPE_SUBGRAPH_QUERIES,
     rejectUnauthorized: c.AUTHORIZATION_REJECT_UNAUTHORIZED,
+    costAssumedListSize: c.COST_ASSUMED_LIST_SIZE,
     apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
     limits: limitsOf(c),
     webRoot: c.WEB_ROOT,

@@ -116,6 +116,7 @@ export function gatewayConfig(subgraphUrls: Partial<Record<ServiceName, string>>
     subgraphTimeoutMs: 5_000,
     dedupeSubgraphQueries: true,
     rejectUnauthorized: false,
+    costAssumedListSize: 10,
     apolloTelemetry: false,
     trustedProxies: [],
     limits: DEFAULT_OPERATION_LIMITS,

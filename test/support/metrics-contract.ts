@@ -20,6 +20,7 @@ export const METRICS: Record<string, Metric> = {
   gateway_subscriptions_active: gauge(),
   gateway_subscription_streams_active: gauge(),
   gateway_supergraph_reloads_total: counter('outcome'),
+  gateway_operation_cost: histogram('kind', 'client_name'),
   orders_saga_outcomes_total: counter('outcome'),
   orders_recovery_actions_total: counter('action'),
   db_statement_duration_seconds: histogram(),

@@ -8,6 +8,7 @@ import { compose, readSubgraphs } from '../../tools/composition.js';
 import { ROOT, subgraphSchemaPath, SUPERGRAPH_FILE } from '../../lib/paths.js';
 import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '../../lib/services.js';
 import { runSchemaCheck } from '../../tools/schema-check/run.js';
+import type { UsageReport } from '../../tools/schema-check/usage.js';
 
 /** How many client operations the repository holds (operations/<client>/*.graphql). */
 const OPERATION_COUNT = readdirSync(path.join(ROOT, 'operations'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.graphql')).length;
@@ -155,7 +156,7 @@ describe('schema:check', () => {
     const root = copyOfRepo();
     edit(root, 'subgraphs/catalog/schema.graphql', '  stock: Int! @cacheControl(maxAge: 30)\n', '  stock: Int! @cacheControl(maxAge: 30) @requiresScopes(scopes: [["catalog:write"]])\n');
     recompose(root);
-    const usage = {
+    const usage: UsageReport = {
       from: '2026-11-01T00:00:00.000Z',
       to: '2026-11-30T00:00:00.000Z',
       clients: [
