@@ -12,6 +12,7 @@ import type { GatewayFeature } from './feature.js';
 import { useAuthorization } from './features/authorization.js';
 import { useBatching } from './features/batching.js';
 import { useCost } from './features/cost.js';
+import { useCostBudget } from './features/cost-budget.js';
 import { useMetrics } from './features/metrics.js';
 import { useResponseCache } from './features/response-cache.js';
 import { useSupergraph } from './features/supergraph.js';
@@ -42,6 +43,8 @@ function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger):
     // The schemas' access rules (@authenticated, @requiresScopes, @policy): denied fields are taken out before planning.
     // After usage, which records what clients asked for; before deduplication and subscriptions.
     authorization,
+    // Each client's cost budget over time, spent by the operation as planned (after the access rules).
+    useCostBudget({ ...config.costBudget, limits: config.limits, logger }),
     useDeduplication(config.dedupeSubgraphQueries),
     // graphql-ws and graphql-sse on the same /graphql, planned with the same supergraph, under the same trusted-documents policy and access rules.
     useSubscriptions({
