@@ -1,7 +1,8 @@
 // `npm run bench:gateway`: this gateway side by side with Hive Gateway and a bare @apollo/gateway,
 // on the same four subgraphs and the same composed supergraph. Checks that all three return the
 // same data, loads each with the same operations in alternating rounds, and prints requests/s,
-// p50, p99, CPU per request of every process and the ratios. `--smoke` runs it in seconds (CI).
+// p50, p99, CPU per request of every process and the ratios, and what the access rules and the cost
+// budget add to this gateway's CPU per request. `--smoke` runs it in seconds (CI).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { startService, stopAll, type Service } from '../runner/services.js';
 import { Stack } from '../runner/stack.js';
 import { mean } from '../runner/stats.js';
 import { datedHeader } from '../runner/table.js';
+import { printAccessCost } from './access-cost.js';
 import { load, type LoadResult } from './load.js';
 import { memoryAfterGc, type Memory } from './heap.js';
 import { printMemory, printResults, type Measurement } from './report.js';
@@ -171,6 +173,8 @@ try {
     console.log(`round ${round + 1} of ${settings.rounds} done`);
   }
   printResults(results, subgraphs.map((s) => s.name));
+  const oursPerRequest = new Map(loads.map((w) => [w.name, mean(results.filter((r) => r.gateway === ours.name && r.workload === w.name).map((r) => r.cpuPerRequest.gateway!))]));
+  await printAccessCost(supergraph, loads, oursPerRequest);
 
   // Memory: after the run, then after as many requests again to this gateway.
   const memory = async () => {
