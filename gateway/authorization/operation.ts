@@ -47,6 +47,8 @@ export interface AuthorizedOperation {
   removed: RemovedField[];
   /** Every root field was removed: there is nothing to plan. */
   empty: boolean;
+  /** The operation selects a field some rule covers (whether or not this caller passes it): its answer depends on who asks. */
+  ruled: boolean;
 }
 
 /** The path of an error for a removed field, as Router gives it: response keys, `@` for list items. */
@@ -92,6 +94,7 @@ export function authorizeOperation(
   const grantsByRoot = new Map<string, Grants>();
   /** The root field being rewritten ('' for the root selection itself). */
   let rootField = '';
+  let ruled = false;
 
   function allowed(parent: GraphQLCompositeType, definition: GraphQLField<unknown, unknown>): boolean {
     const coordinate = `${parent.name}.${definition.name}`;
@@ -101,6 +104,7 @@ export function authorizeOperation(
       let held = grantsByRoot.get(rootField);
       if (!held) grantsByRoot.set(rootField, (held = grants(rootField)));
       const returned = getNamedType(definition.type).name;
+      if (rules.has(coordinate) || rules.has(returned) || rules.has(parent.name)) ruled = true;
       ok = allows(rules.get(coordinate), held) && allows(rules.get(returned), held) && allows(rules.get(parent.name), held);
       allowedCache.set(key, ok);
     }
@@ -194,10 +198,10 @@ export function authorizeOperation(
   }
 
   const root = schema.getRootType(operation.operation);
-  if (!root) return { document, removed: [], empty: false };
+  if (!root) return { document, removed: [], empty: false, ruled };
   const result = rewrite(operation.selectionSet, root, true);
-  if (result.removed.length === 0) return { document, removed: [], empty: false };
-  if (!result.selectionSet) return { document, removed: result.removed, empty: true };
+  if (result.removed.length === 0) return { document, removed: [], empty: false, ruled };
+  if (!result.selectionSet) return { document, removed: result.removed, empty: true, ruled };
 
   // The operation and the fragments it still spreads (the originals, or their rewritten variants).
   const rewrittenOperation: OperationDefinitionNode = { ...operation, selectionSet: result.selectionSet };
@@ -214,7 +218,7 @@ export function authorizeOperation(
     });
   collect(result.selectionSet);
   const definitions = [rewrittenOperation, ...used.values()];
-  return { document: { kind: Kind.DOCUMENT, definitions }, removed: result.removed, empty: false };
+  return { document: { kind: Kind.DOCUMENT, definitions }, removed: result.removed, empty: false, ruled };
 }
 
 type Data = Record<string, unknown>;

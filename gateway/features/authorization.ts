@@ -77,6 +77,9 @@ export function useAuthorization(options: AuthorizationOptions): AuthorizationFe
           const { document, operation, contextValue } = requestContext;
           if (!operation) return;
           authorized = authorize(document, operation, contextValue.viewer);
+          // The response cache keys answers by the operation's text, not by who asked: an answer that
+          // depends on the caller's access is never stored for another caller to read.
+          if (authorized?.ruled) requestContext.overallCachePolicy.restrict({ maxAge: 0 });
           if (!authorized || authorized.removed.length === 0) return;
           if (options.rejectUnauthorized && authorized.errors.length > 0) {
             const paths = authorized.removed.filter((r) => r.denied).map(errorPath);

@@ -135,6 +135,24 @@ describe('access rules at the gateway', () => {
     expect(orders.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  it("never answers one caller from the response cache with what another caller's access gave", async () => {
+    const cached = await startGateway(gatewayConfig(stack.urls, { responseCache: { enabled: true, redis: undefined } }));
+    try {
+      const query = 'query CachedEmail($id: ID!) { user(id: $id) { name email } }';
+      const admin = await userToken({ id: 'test-admin', role: 'ADMIN' });
+      for (let round = 0; round < 2; round++) {
+        const anonymous = await graphql(cached.url, query, { id: aliceId });
+        expect(anonymous.data).toEqual({ user: { name: alice.name, email: null } });
+        expect(unauthorizedPaths(anonymous.errors)).toEqual([['user', 'email']]);
+        const asAdmin = await graphql(cached.url, query, { id: aliceId }, admin);
+        expect(asAdmin.errors).toBeUndefined();
+        expect(asAdmin.data).toEqual({ user: { name: alice.name, email: alice.email } });
+      }
+    } finally {
+      await cached.close();
+    }
+  });
+
   describe('with AUTHORIZATION_REJECT_UNAUTHORIZED', () => {
     let strict: RunningServer;
     beforeAll(async () => {

@@ -175,6 +175,12 @@ describe('authorizeOperation', () => {
     expect(print(anonymousUser.document)).not.toMatch(/fragment U on/);
   });
 
+  it('says whether the answer depends on who asks (a field some rule covers), for the response cache', () => {
+    expect(run('{ categories { id name } }', null).ruled).toBe(false);
+    expect(run('query($id: ID!) { user(id: $id) { name email } }', admin).ruled).toBe(true);
+    expect(run('query($id: ID!) { user(id: $id) { name email } }', null).ruled).toBe(true);
+  });
+
   it('applies a type rule to every field returning the type (Order is @authenticated)', () => {
     const result = run('{ order(id: "o") { id } }', null);
     expect(deniedPaths(result)).toEqual([['order']]);
