@@ -330,7 +330,7 @@ describe('routing by the supergraph it serves', () => {
   it("answers a subgraph's refusal of the gateway's request (a supergraph ahead of the subgraph) as an internal error, not the client's", async () => {
     // The served supergraph says reviews has Product.badge; the running reviews subgraph does not.
     const file = await supergraphRoutingTo(stack.urls, (sdl) => {
-      const field = '  reviews(first: Int = 10, after: String): ReviewConnection @join__field(graph: REVIEWS)';
+      const field = '  reviews(first: Int = 10, after: String): ReviewConnection @join__field(graph: REVIEWS) @listSize(slicingArguments: ["first"], sizedFields: ["edges"])';
       expect(sdl).toContain(field);
       return sdl.replace(field, `${field}\n  badge: String @join__field(graph: REVIEWS)`);
     });
