@@ -19,6 +19,7 @@ export interface GatewayMetrics {
   supergraphReloads: Counter<'outcome'>;
   deferredParts: Counter<'operation_name' | 'part'>;
   deferredFirstPayload: Histogram<'operation_name'>;
+  operationCost: Histogram<'kind' | 'client_name'>;
 }
 
 let created: GatewayMetrics | undefined;
@@ -76,6 +77,13 @@ export function gatewayMetrics(): GatewayMetrics {
       help: 'Time from receiving a deferred (@defer) operation to sending its first payload',
       labelNames: ['operation_name'],
       buckets: SUBGRAPH_FETCH_BUCKETS,
+      registers,
+    }),
+    operationCost: new Histogram({
+      name: 'gateway_operation_cost',
+      help: 'Cost of each operation by the schema\'s @cost and @listSize: kind="estimated" before planning, "actual" from the answer',
+      labelNames: ['kind', 'client_name'],
+      buckets: [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000],
       registers,
     }),
   };

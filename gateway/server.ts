@@ -9,7 +9,10 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { localServiceUrl, SERVICE_NAMES } from '../lib/services.js';
 import type { GatewayContext } from './context.js';
 import type { GatewayFeature } from './feature.js';
+import { useAuthorization } from './features/authorization.js';
 import { useBatching } from './features/batching.js';
+import { useCost } from './features/cost.js';
+import { useCostBudget } from './features/cost-budget.js';
 import { useDefer } from './features/defer.js';
 import { useMetrics } from './features/metrics.js';
 import { useResponseCache } from './features/response-cache.js';
@@ -26,6 +29,8 @@ import { useSubscriptions } from './subscriptions/index.js';
 function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger): GatewayFeature[] {
   const documents = useTrustedDocuments(config.trustedDocuments);
   const usage = new UsageRecorder();
+  const authorization = useAuthorization({ rejectUnauthorized: config.rejectUnauthorized, logger });
+  const budget = useCostBudget({ ...config.costBudget, limits: config.limits, logger });
   return [
     // The supergraph file, reloaded in place when it changes or on SIGHUP; GET /ready names it by hash.
     useSupergraph({ path: config.introspect ? undefined : config.supergraphPath, logger }),
@@ -36,11 +41,26 @@ function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger):
     useResponseCache(config.responseCache, logger),
     // Usage by client: metrics and GET /usage.
     useUsage(tokens, usage),
+    // Cost by the schemas' @cost and @listSize: estimated and actual per operation, by client.
+    useCost({ assumedListSize: config.costAssumedListSize }),
+    // The schemas' access rules (@authenticated, @requiresScopes, @policy): denied fields are taken out before planning.
+    // After usage, which records what clients asked for; before deduplication and subscriptions.
+    authorization,
+    // Each client's cost budget over time, spent by the operation as planned (after the access rules).
+    budget,
     // @defer: queries answered in parts over multipart/mixed, taken before Apollo Server (which has no @defer), under the same checks.
-    useDefer({ tokens, limits: config.limits, admit: documents.check, bodyOf: documents.bodyOf, usage, production: config.production, logger }),
+    useDefer({ tokens, limits: config.limits, admit: documents.check, bodyOf: documents.bodyOf, usage, authorize: authorization.deniedPaths, spend: budget.spend, production: config.production, logger }),
     useDeduplication(config.dedupeSubgraphQueries),
-    // graphql-ws and graphql-sse on the same /graphql, planned with the same supergraph, under the same trusted-documents policy.
-    useSubscriptions({ tokens, limits: config.limits, bounds: config.subscriptions, admit: documents.check, logger, production: config.production }),
+    // graphql-ws and graphql-sse on the same /graphql, planned with the same supergraph, under the same trusted-documents policy and access rules.
+    useSubscriptions({
+      tokens,
+      limits: config.limits,
+      bounds: config.subscriptions,
+      admit: documents.check,
+      authorize: authorization.deniedPaths,
+      logger,
+      production: config.production,
+    }),
     useWebShop(config.webRoot),
   ];
 }
@@ -90,7 +110,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       const viewer = await tokens.fromAuthorization(req.headers.authorization);
       // Trusted documents: a refused operation is not even parsed.
       for (const feature of features) feature.admit?.(req, viewer);
-      return { authorization: req.headers.authorization, clientAddress: req.ip, requestId: req.requestId, log: req.log };
+      return { viewer, authorization: req.headers.authorization, clientAddress: req.ip, requestId: req.requestId, log: req.log };
     },
     extensions: features,
   });

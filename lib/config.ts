@@ -3,6 +3,7 @@ import path from 'node:path';
 import express from 'express';
 import { z } from 'zod';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './security/operation-limits.js';
+import { DEFAULT_ASSUMED_LIST_SIZE } from './security/cost-model.js';
 import { keyVarsOf, parsePrivateKey, parsePublicKeys, resolveTokenKeys, type KeyHolder, type TokenKeys } from './security/keys.js';
 import { ROOT, SUPERGRAPH_PATH } from './paths.js';
 import { DEFAULT_PORTS, databaseUrlVar, localServiceUrl, portVar, SERVICE_NAMES, type ServiceName } from './services.js';
@@ -114,6 +115,22 @@ export interface SubgraphConfig extends CommonConfig {
   limits: OperationLimits;
 }
 
+/** Estimated cost a client may spend per window at the gateway (gateway/features/cost-budget.ts). */
+export interface CostBudgetConfig {
+  /** A customer's, or an anonymous client's (by address). */
+  points: number;
+  adminPoints: number;
+  servicePoints: number;
+  windowSeconds: number;
+  /** `client-name`: an operation sent by persisted id spends its client name's budget. */
+  key: 'viewer' | 'client-name';
+  /** Shared by every replica when set; else each gateway counts in its memory. */
+  redis: { url: string; keyPrefix: string } | undefined;
+}
+
+/** Ten operations at the cost limit a minute for a client, fifty for an administrator or the service token. */
+export const DEFAULT_COST_BUDGET = { points: 2_000_000, adminPoints: 10_000_000, servicePoints: 10_000_000, windowSeconds: 60 } as const;
+
 export interface GatewayConfig extends CommonConfig {
   port: number;
   /** Proxies whose X-Forwarded-For names the client (Express `trust proxy`); none by default. */
@@ -127,6 +144,12 @@ export interface GatewayConfig extends CommonConfig {
   subgraphTimeoutMs: number;
   /** Identical subgraph queries in flight share one call (same token, same variables). */
   dedupeSubgraphQueries: boolean;
+  /** Refuse a whole operation that selects a field the caller may not read, instead of answering the rest. */
+  rejectUnauthorized: boolean;
+  /** The size the cost estimate assumes for a list whose schema declares none (@listSize). */
+  costAssumedListSize: number;
+  /** Estimated cost each client may spend per window (gateway/features/cost-budget.ts). */
+  costBudget: CostBudgetConfig;
   /** @apollo/gateway's anonymous usage metrics to Apollo; off unless APOLLO_TELEMETRY_DISABLED=false. */
   apolloTelemetry: boolean;
   /** Operation limits, checked before a query is planned. */
@@ -238,6 +261,13 @@ const gatewaySchema = commonSchema.extend(urlOverridesSchema.shape).extend({
   SUPERGRAPH_PATH: z.string().default(SUPERGRAPH_PATH),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   DEDUPE_SUBGRAPH_QUERIES: flag.default(true),
+  AUTHORIZATION_REJECT_UNAUTHORIZED: flag.default(false),
+  COST_BUDGET: z.coerce.number().int().positive().default(DEFAULT_COST_BUDGET.points),
+  COST_BUDGET_ADMIN: z.coerce.number().int().positive().default(DEFAULT_COST_BUDGET.adminPoints),
+  COST_BUDGET_SERVICE: z.coerce.number().int().positive().default(DEFAULT_COST_BUDGET.servicePoints),
+  COST_BUDGET_WINDOW_SECONDS: z.coerce.number().int().positive().max(86_400).default(DEFAULT_COST_BUDGET.windowSeconds),
+  COST_BUDGET_KEY: z.enum(['viewer', 'client-name']).default('viewer'),
+  COST_ASSUMED_LIST_SIZE: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_ASSUMED_LIST_SIZE),
   APOLLO_TELEMETRY_DISABLED: flag.default(true),
   // The gateway faces the clients: it believes X-Forwarded-For only from proxies it is told about.
   TRUSTED_PROXIES: trustedProxies(''),
@@ -325,6 +355,20 @@ export function loadDatabaseConfig(name: ServiceName, env: Env = process.env): P
   return { databaseUrl, dataDir: databaseUrl ? undefined : parse(commonSchema.pick({ DATA_DIR: true }), env).DATA_DIR };
 }
 
+/** A budget below MAX_COST would refuse forever an operation the limits accept. */
+function costBudgetOf(c: z.infer<typeof gatewaySchema>): CostBudgetConfig {
+  const low = (['COST_BUDGET', 'COST_BUDGET_ADMIN', 'COST_BUDGET_SERVICE'] as const).filter((v) => c[v] < c.MAX_COST);
+  if (low.length > 0) throw invalid(low.map((variable) => ({ variable, message: `must be at least MAX_COST (${c.MAX_COST}): one operation may cost that much` })));
+  return {
+    points: c.COST_BUDGET,
+    adminPoints: c.COST_BUDGET_ADMIN,
+    servicePoints: c.COST_BUDGET_SERVICE,
+    windowSeconds: c.COST_BUDGET_WINDOW_SECONDS,
+    key: c.COST_BUDGET_KEY,
+    redis: c.REDIS_URL ? { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX } : undefined,
+  };
+}
+
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const c = parse(gatewaySchema, env);
   const base = common(c, 'gateway', env);
@@ -337,6 +381,9 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     subgraphUrls: urlOverrides(c),
     subgraphTimeoutMs: c.SUBGRAPH_TIMEOUT_MS,
     dedupeSubgraphQueries: c.DEDUPE_SUBGRAPH_QUERIES,
+    rejectUnauthorized: c.AUTHORIZATION_REJECT_UNAUTHORIZED,
+    costAssumedListSize: c.COST_ASSUMED_LIST_SIZE,
+    costBudget: costBudgetOf(c),
     apolloTelemetry: !c.APOLLO_TELEMETRY_DISABLED,
     limits: limitsOf(c),
     webRoot: c.WEB_ROOT,

@@ -37,6 +37,19 @@ export const serviceUnavailable = (message: string, serviceName?: string) =>
 /** An operation over a limit (lib/security/operation-limits.ts): refused like an invalid one, before anything runs. */
 export const operationRefused = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+/**
+ * Why the gateway's access rules denied a field or an operation, as Apollo Router names it: in
+ * `extensions.reason`. The code stays the one clients switch on for access: UNAUTHENTICATED for a
+ * caller without a token, FORBIDDEN for one whose token does not grant it.
+ */
+export const UNAUTHORIZED_FIELD_OR_TYPE = 'UNAUTHORIZED_FIELD_OR_TYPE';
+const accessCode = (authenticated: boolean) => (authenticated ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHENTICATED);
+/** A field the gateway took out of the operation (the schemas' access rules), at its path (`@` for the items of a list). */
+export const unauthorizedField = (path: readonly string[], authenticated: boolean) =>
+  new GraphQLError('Unauthorized field or type', { path, extensions: { code: accessCode(authenticated), reason: UNAUTHORIZED_FIELD_OR_TYPE } });
+/** The whole operation refused for the fields it selects that the caller may not read (`paths`): HTTP 401 without a token, 403 with one. */
+export const unauthorizedOperation = (paths: readonly (readonly string[])[], authenticated: boolean) =>
+  error(accessCode(authenticated), `Unauthorized field or type at ${paths.map((p) => p.join('.')).join(', ')}`, { reason: UNAUTHORIZED_FIELD_OR_TYPE, paths }, authenticated ? 403 : 401);
 /** Ends an open subscription that the new supergraph no longer serves; `why` is what validation said. */
 export const subscriptionInvalidated = (why: string) =>
   error(ErrorCode.SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE, `the gateway's schema changed and this subscription is no longer valid: ${why}`);

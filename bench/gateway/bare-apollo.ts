@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
+import { declareEnforcedFeatures } from '../../gateway/authorization/supergraph-features.js';
 
 const [supergraphFile, port] = process.argv.slice(2);
 process.env.APOLLO_TELEMETRY_DISABLED = 'true';
@@ -15,6 +16,9 @@ class AuthorizationForwarding extends RemoteGraphQLDataSource<{ authorization?: 
   }
 }
 
+// Apollo Gateway refuses a supergraph with access rules it cannot enforce; the peer is told to
+// accept them and enforces none (the workload reads public fields only, so its answers are the same).
+declareEnforcedFeatures();
 const gateway = new ApolloGateway({
   supergraphSdl: readFileSync(supergraphFile!, 'utf8'),
   buildService: ({ url }) => new AuthorizationForwarding({ url }),

@@ -3,7 +3,8 @@
 // subgraphs and the same composed supergraph; with `--baseline <ref>`, also an earlier commit's
 // gateway on that commit's own subgraphs. Checks that all return the same data, loads each with the
 // same operations (varied, then repeated) in alternating rounds, and prints requests/s, p50, p99,
-// CPU per request of every process and the ratios; then the first-payload latency of the deferred
+// CPU per request of every process and the ratios, what the access rules and the cost budget add
+// to this gateway's CPU per request; then the first-payload latency of the deferred
 // product page against the undeferred one, reviews slowed (defer.ts). `--smoke` runs it in seconds (CI).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { startService, stopAll, type Service } from '../runner/services.js';
 import { Stack } from '../runner/stack.js';
 import { mean } from '../runner/stats.js';
 import { datedHeader } from '../runner/table.js';
+import { printAccessCost } from './access-cost.js';
 import { checkOutBaseline, type Baseline } from './baseline.js';
 import { measureDeferred, printDeferred, startSlowedGateway } from './defer.js';
 import { memoryAfterGc, type Memory } from './heap.js';
@@ -225,6 +227,8 @@ try {
     console.log(`round ${round + 1} of ${settings.rounds} done`);
   }
   printResults(results, subgraphs.map((s) => s.name), { ours: ours.name, baseline: baseline ? targets.at(-1)!.gateway.name : undefined });
+  const oursPerRequest = new Map(loads.map((w) => [w.name, mean(results.filter((r) => r.gateway === ours.name && r.workload === w.name).map((r) => r.cpuPerRequest.gateway!))]));
+  await printAccessCost(await readFile(supergraphFile, 'utf8'), loads, oursPerRequest);
 
   // Memory: after the run, then after as many requests again to this gateway.
   const memory = async () => {

@@ -11,8 +11,8 @@
 // metrics, logs and traces. A deferred operation is never cached by the response cache (it does
 // not reach Apollo Server); its response says `cache-control: no-store`.
 import express, { type Request, type Response } from 'express';
-import { getVariableValues, GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { badRequest, operationRefused, serviceUnavailable } from '../../lib/errors.js';
+import { getVariableValues, GraphQLError, type DocumentNode, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
+import { badRequest, operationRefused, serviceUnavailable, unauthorizedOperation } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Tokens, Viewer } from '../../lib/security/auth.js';
 import { checkOperation, exceededLimit, type OperationLimits } from '../../lib/security/operation-limits.js';
@@ -24,6 +24,7 @@ import { deferRules, mentionsDefer } from '../execution/defer-document.js';
 import { DeferredPlanner, type InitialPayload, type SubsequentPayload } from '../execution/deferred-planner.js';
 import { acceptsMultipart, MultipartWriter } from '../execution/multipart.js';
 import type { GatewayFeature } from '../feature.js';
+import type { Spending } from './cost-budget.js';
 import { gatewayMetrics } from '../metrics.js';
 import { resultFormatter } from '../subscriptions/format.js';
 import { OPERATIONS_KEY_HEADER, operationIn, type OperationSent } from './trusted-documents.js';
@@ -38,6 +39,10 @@ export interface DeferOptions {
   bodyOf?(hash: string): string | undefined;
   /** Usage by client, shared with the usage feature. */
   usage?: UsageRecorder;
+  /** The access rules (useAuthorization's `deniedPaths`): a deferred query that selects a denied field is refused whole. */
+  authorize?(document: DocumentNode, operation: OperationDefinitionNode, viewer: Viewer | null): readonly (readonly string[])[];
+  /** The cost budget (useCostBudget's `spend`): throws the refusal when the client's budget is spent. */
+  spend?(spending: Spending): Promise<void>;
   production: boolean;
   logger: Logger;
 }
@@ -159,6 +164,25 @@ export function useDefer(options: DeferOptions): GatewayFeature {
     else {
       const exceeded = exceededLimit(checked.figures, options.limits);
       if (exceeded) refusal = operationRefused(exceeded);
+      else {
+        // The access rules, as for a subscription: refused whole rather than answered in parts without the denied fields.
+        const denied = options.authorize?.(checked.document, checked.operation, viewer) ?? [];
+        if (denied.length > 0) refusal = unauthorizedOperation(denied, viewer !== null);
+        else {
+          try {
+            await options.spend?.({
+              cost: checked.figures.cost,
+              viewer,
+              clientAddress: req.ip,
+              persisted: isRecord(body.extensions) && body.extensions.persistedQuery !== undefined,
+              clientName: req.get(CLIENT_NAME_HEADER) ?? undefined,
+            });
+          } catch (err) {
+            if (!(err instanceof GraphQLError)) throw err;
+            refusal = err;
+          }
+        }
+      }
     }
     if (refusal || 'errors' in checked) {
       const errors = 'errors' in checked ? checked.errors : [refusal!];
@@ -183,7 +207,7 @@ export function useDefer(options: DeferOptions): GatewayFeature {
       fieldsOf(schema, document, name),
     );
 
-    const context: GatewayContext = { authorization: req.headers.authorization, clientAddress: req.ip, requestId: req.requestId, log: req.log };
+    const context: GatewayContext = { authorization: req.headers.authorization, viewer, clientAddress: req.ip, requestId: req.requestId, log: req.log };
     const multipart = acceptsMultipart(req.headers.accept);
     const writer = multipart ? new MultipartWriter(res) : undefined;
     writer?.start();

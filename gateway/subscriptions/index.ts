@@ -9,7 +9,7 @@ import type { OperationLimits } from '../../lib/security/operation-limits.js';
 import { DEFAULT_SUBSCRIPTION_BOUNDS, type SubscriptionBounds } from '../../lib/config.js';
 import type { GatewayFeature } from '../feature.js';
 import { SubscriptionPlanner } from './plan.js';
-import { FederatedSubscriptions, type AdmitOperation } from './service.js';
+import { FederatedSubscriptions, type AdmitOperation, type AuthorizeOperation } from './service.js';
 import { serveSse } from './sse.js';
 import { serveWebSocket } from './ws.js';
 
@@ -19,13 +19,15 @@ export interface SubscriptionOptions {
   bounds?: SubscriptionBounds | undefined;
   /** The trusted-documents policy (useTrustedDocuments' `check`), applied to subscriptions as to queries. */
   admit?: AdmitOperation;
+  /** The access rules (useAuthorization's `authorize`), applied to subscriptions as to queries. */
+  authorize?: AuthorizeOperation;
   logger: Logger;
   production: boolean;
 }
 
 export function useSubscriptions(options: SubscriptionOptions): GatewayFeature {
   const planner = new SubscriptionPlanner();
-  const service = new FederatedSubscriptions(planner, options.limits, options.bounds ?? DEFAULT_SUBSCRIPTION_BOUNDS, options.admit);
+  const service = new FederatedSubscriptions(planner, options.limits, options.bounds ?? DEFAULT_SUBSCRIPTION_BOUNDS, options.admit, options.authorize);
   return {
     // Every supergraph the gateway loads (the file at start, each reload or new composition) is
     // planned with, calling the subgraphs through the same client as queries; open subscriptions

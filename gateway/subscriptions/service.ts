@@ -4,10 +4,10 @@
 // loads a new supergraph, every open stream is planned again (reloaded()): the subscription at the
 // subgraph stays open and the next event is completed with the new plan, or the stream ends with
 // one SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE error if the operation is no longer valid.
-import { GraphQLError, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import type { Viewer } from '../../lib/security/auth.js';
 import type { SubscriptionBounds } from '../../lib/config.js';
-import { ErrorCode, internalError, operationRefused, serviceUnavailable, subscriptionInvalidated, tooManyRequests } from '../../lib/errors.js';
+import { ErrorCode, internalError, unauthorizedField, operationRefused, serviceUnavailable, subscriptionInvalidated, tooManyRequests } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { checkOperation, exceededLimit, type OperationLimits } from '../../lib/security/operation-limits.js';
 import { gatewayMetrics } from '../metrics.js';
@@ -48,6 +48,13 @@ const refused = (message: string, code: string = ErrorCode.BAD_USER_INPUT) => ne
 /** The trusted-documents policy (gateway/features/trusted-documents.ts): the text to run, or a refusal thrown. */
 export type AdmitOperation = (sent: OperationSent) => string | undefined;
 
+/**
+ * The access rules (gateway/features/authorization.ts): the paths of the fields the viewer may not
+ * read. A subscription selecting any is refused whole, with an access error (reason UNAUTHORIZED_FIELD_OR_TYPE) at
+ * each path: nothing is subscribed to at a subgraph.
+ */
+export type AuthorizeOperation = (document: DocumentNode, operation: OperationDefinitionNode, viewer: Viewer | null) => readonly (readonly string[])[];
+
 /** One shared stream: its operation, and the plan each next event is completed with. */
 interface Stream {
   broadcast: Broadcast<ExecutionResult>;
@@ -79,14 +86,16 @@ export class FederatedSubscriptions {
   readonly #planner: SubscriptionPlanner;
   readonly #limits: OperationLimits;
   readonly #trusted: AdmitOperation | undefined;
+  readonly #authorize: AuthorizeOperation | undefined;
   readonly bounds: SubscriptionBounds;
   readonly #perUser = new Map<string, number>();
   /** The running streams, by operation, variables and token. */
   readonly #streams = new Map<string, Stream>();
   readonly #upstreams = new UpstreamPool();
 
-  constructor(planner: SubscriptionPlanner, limits: OperationLimits, bounds: SubscriptionBounds, admit?: AdmitOperation) {
+  constructor(planner: SubscriptionPlanner, limits: OperationLimits, bounds: SubscriptionBounds, admit?: AdmitOperation, authorize?: AuthorizeOperation) {
     this.#planner = planner;
+    this.#authorize = authorize;
     this.#limits = limits;
     this.bounds = bounds;
     this.#trusted = admit;
@@ -128,6 +137,8 @@ export class FederatedSubscriptions {
     }
     const refusal = exceededLimit(figures, this.#limits);
     if (refusal) return [operationRefused(refusal)];
+    const denied = this.#authorize?.(document, operation, request.viewer) ?? [];
+    if (denied.length > 0) return denied.map((path) => unauthorizedField(path, request.viewer !== null));
     return { document, source, operationName: operationName ?? undefined, variables: vars };
   }
 
@@ -228,7 +239,7 @@ export class FederatedSubscriptions {
   #source(session: Session, stream: Partial<Stream> & Pick<Stream, 'op' | 'log'>, log: Logger): Source<ExecutionResult> {
     const planner = this.#planner;
     const { op } = stream;
-    const context: GatewayContext = { authorization: session.authorization, clientAddress: session.clientAddress, requestId: session.requestId, log };
+    const context: GatewayContext = { viewer: session.viewer, authorization: session.authorization, clientAddress: session.clientAddress, requestId: session.requestId, log };
     const connection = this.#upstreams.acquire(session.authorization, session.requestId, log);
     let upstream: AsyncIterableIterator<FormattedExecutionResult> | undefined;
     let subgraph: string | undefined;

@@ -10,6 +10,23 @@ export type Role = 'CUSTOMER' | 'ADMIN' | 'SERVICE';
 export interface Viewer {
   id: string;
   role: Role;
+  /** The scopes the token carries (its `scope` claim), never more than its role's; the role's when the token has none. */
+  scopes?: readonly string[];
+}
+
+/**
+ * The scopes each role grants: the one table the schemas' `@requiresScopes` are written against
+ * (docs/api.md, "Who may do what"). A token carries its role's scopes in its `scope` claim.
+ */
+export const ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = {
+  CUSTOMER: ['orders:write', 'reviews:write'],
+  ADMIN: ['orders:write', 'reviews:write', 'catalog:write'],
+  SERVICE: ['stock:reserve'],
+};
+
+/** The scopes a viewer holds: those its token carries, or its role's. */
+export function scopesOf(viewer: Viewer | null): readonly string[] {
+  return viewer ? (viewer.scopes ?? ROLE_SCOPES[viewer.role]) : [];
 }
 
 export const TOKEN_TTL = '12h';
@@ -25,8 +42,16 @@ const CLAIMS: Record<Issuer, { issuer: string; audience: string }> = {
 function viewerOf(issuer: Issuer, payload: JWTPayload): Viewer | null {
   const { sub, role } = payload;
   if (typeof sub !== 'string') return null;
-  if (issuer === 'users') return role === 'CUSTOMER' || role === 'ADMIN' ? { id: sub, role } : null;
-  return role === 'SERVICE' && sub === issuer ? { id: sub, role } : null;
+  if (issuer === 'users') return role === 'CUSTOMER' || role === 'ADMIN' ? withScopes({ id: sub, role }, payload.scope) : null;
+  return role === 'SERVICE' && sub === issuer ? withScopes({ id: sub, role }, payload.scope) : null;
+}
+
+/** The token's scopes, kept to those its role grants (a token never widens its role); the role's without a claim. */
+function withScopes(viewer: Viewer, claim: unknown): Viewer | null {
+  if (claim === undefined) return viewer;
+  if (typeof claim !== 'string') return null;
+  const granted = new Set(ROLE_SCOPES[viewer.role]);
+  return { ...viewer, scopes: claim.split(' ').filter((s) => granted.has(s)) };
 }
 
 export class Tokens {
@@ -49,7 +74,7 @@ export class Tokens {
 
   #sign(issuer: Issuer, viewer: Viewer, expiresIn: string | number): Promise<string> {
     const key = this.#signer(issuer);
-    return new SignJWT({ role: viewer.role })
+    return new SignJWT({ role: viewer.role, scope: ROLE_SCOPES[viewer.role].join(' ') })
       .setProtectedHeader({ alg: ALGORITHM, kid: key.kid, typ: 'JWT' })
       .setSubject(viewer.id)
       .setIssuer(CLAIMS[issuer].issuer)

@@ -1,5 +1,5 @@
-// The cost estimate of an operation (see `estimateOperation`), and the figures beside it that
-// depend on the variables: root fields and password checks. Linear in the size of the document:
+// The cost estimate of an operation (see `estimateOperation`) from the schema's @cost and @listSize,
+// and the figures beside it that depend on the variables: root fields and password checks. Linear in the size of the document:
 // a fragment is measured once and its figures reused at every spread.
 import {
   getNamedType,
@@ -21,13 +21,12 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { MAX_PAGE_SIZE } from '../subgraph/connection.js';
+import { costModelOf, type CostModel } from './cost-model.js';
+
+export { DEFAULT_ASSUMED_LIST_SIZE, costModelOf, costModelFromSupergraph, useCostModel, type CostModel } from './cost-model.js';
 /** Mutations that hash a password (scrypt, slow on purpose): one per operation, or they amplify password guessing. */
 const PASSWORD_MUTATIONS = new Set(['login', 'register']);
 export const MAX_PASSWORD_CHECKS = 1;
-
-/** What a list without a size argument is assumed to hold: a full page. Every such list here holds fewer (8 categories, at most 50 items per order). */
-export const UNSIZED_LIST = MAX_PAGE_SIZE;
 
 export interface OperationFigures {
   cost: number;
@@ -37,27 +36,32 @@ export interface OperationFigures {
 
 /** The figures of a selection set, for the selection's parent resolved once. */
 interface Totals {
-  /** Fields resolved, except what `perItem` counts. */
+  /** Fields resolved (weighted), except what `perItem` counts. */
   fixed: number;
-  /** Fields resolved per item of the lists directly in this selection that have no size of their own (a connection's `edges`). */
+  /** Per item of the lists directly in this selection that the field around them sizes (a connection's `edges`, by its `sizedFields`). */
   perItem: number;
+  /** Those lists at their own assumed size, when the field around them gives none. */
+  fallback: number;
   /** Fields directly in this selection (through fragments): the root fields when it is the operation's. */
   fields: number;
   /** `login`/`register` directly in this selection. */
   passwordChecks: number;
 }
 
-const ZERO: Totals = { fixed: 0, perItem: 0, fields: 0, passwordChecks: 0 };
+const ZERO: Totals = { fixed: 0, perItem: 0, fallback: 0, fields: 0, passwordChecks: 0 };
 /** Keeps huge estimates finite and exact enough to print. */
 const capped = (n: number) => Math.min(n, Number.MAX_SAFE_INTEGER);
-/** A selection resolved once, with its unsized lists assumed full. */
-const once = (t: Totals) => capped(t.fixed + UNSIZED_LIST * t.perItem);
+/** A selection resolved once, with the lists a connection would size at their own assumed size. */
+const once = (t: Totals) => capped(t.fixed + t.fallback);
 
 /**
- * The cost of an operation: every field (`__typename` too) counts 1 each time it is resolved. A
- * field's `first` argument (a literal, a variable, or the schema's default page size when omitted)
- * sizes the list it returns, or the lists directly inside the connection it returns (`edges`);
- * `_entities` is sized by its `representations`; any other list counts `UNSIZED_LIST` items, and
+ * The cost of an operation, from the schema's `@cost` and `@listSize` (federation 2.9, IBM's
+ * GraphQL cost specification; cost-model.ts): every field (`__typename` too) counts its `@cost`
+ * weight, 1 without one, each time it is resolved. A list's size is the value of its
+ * `slicingArguments` (a literal, a variable, or the argument's default; the largest when several
+ * are given), else its `assumedSize`, else the model's assumed size for lists that declare none;
+ * a field's slicing size also sizes the lists directly inside what it returns that its
+ * `sizedFields` name (a connection's `edges`). `_entities` is sized by its `representations`, and
  * introspection lists (bounded by the schema and graphql-js's MaxIntrospectionDepthRule) count
  * one. A size of 0 counts as 1, so every field of the operation counts at least once: the cost
  * bounds the size of the operation with all its fragments expanded, which is what the gateway plans.
@@ -67,6 +71,7 @@ export function estimateOperation(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>> = {},
+  model: CostModel = costModelOf(schema),
 ): OperationFigures {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
@@ -100,9 +105,15 @@ export function estimateOperation(
     return undefined;
   }
 
-  /** The number of items a field returns, when its arguments say. */
-  function sizeOf(field: FieldNode, definition: GraphQLField<unknown, unknown>): number | undefined {
-    return intArgument(field, definition, 'first') ?? listLength(field, 'representations');
+  /** The size its slicing arguments (or `representations`, for `_entities`) give a field, when they do. */
+  function sliceOf(field: FieldNode, definition: GraphQLField<unknown, unknown>, coordinate: string): number | undefined {
+    const slicing = model.fields.get(coordinate)?.slicingArguments;
+    let size: number | undefined;
+    for (const name of slicing ?? []) {
+      const value = intArgument(field, definition, name);
+      if (value !== undefined) size = Math.max(size ?? 0, value);
+    }
+    return size ?? (definition.name === '_entities' ? listLength(field, 'representations') : undefined);
   }
 
   function fieldDefinition(parent: GraphQLNamedType | undefined, name: string): GraphQLField<unknown, unknown> | undefined {
@@ -131,6 +142,7 @@ export function estimateOperation(
     const add = (o: Totals) => {
       t.fixed = capped(t.fixed + o.fixed);
       t.perItem = capped(t.perItem + o.perItem);
+      t.fallback = capped(t.fallback + o.fallback);
       t.fields += o.fields;
       t.passwordChecks += o.passwordChecks;
     };
@@ -140,13 +152,19 @@ export function estimateOperation(
         add(walk(selection.selectionSet, selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent));
       } else {
         const definition = fieldDefinition(parent, selection.name.value);
+        const coordinate = `${parent?.name ?? ''}.${selection.name.value}`;
+        const declared = model.fields.get(coordinate);
+        const weight = declared?.weight ?? 1;
         const sub = selection.selectionSet ? walk(selection.selectionSet, definition && getNamedType(definition.type)) : ZERO;
         const isList = definition !== undefined && isListType(getNullableType(definition.type));
-        const size = parent && isIntrospectionType(parent) ? 1 : definition && sizeOf(selection, definition);
-        const times = Math.max(1, size ?? UNSIZED_LIST);
-        if (isList && size === undefined) add({ ...ZERO, fixed: 1, perItem: once(sub) }); // sized by the connection around it, if any
-        else if (isList) add({ ...ZERO, fixed: capped(1 + times * once(sub)) });
-        else add({ ...ZERO, fixed: capped(1 + sub.fixed + times * sub.perItem) });
+        const slice = parent && isIntrospectionType(parent) ? 1 : definition && sliceOf(selection, definition, coordinate);
+        const assumed = declared?.assumedSize ?? model.assumedListSize;
+        if (isList && slice === undefined && model.sizedByParent.has(coordinate)) {
+          // Sized by the field around it (its sizedFields), or at its own assumed size.
+          add({ ...ZERO, fixed: weight, perItem: once(sub), fallback: capped(Math.max(1, assumed) * once(sub)) });
+        } else if (isList) add({ ...ZERO, fixed: capped(weight + Math.max(1, slice ?? assumed) * once(sub)) });
+        else if (slice !== undefined && declared?.sizedFields) add({ ...ZERO, fixed: capped(weight + sub.fixed + Math.max(1, slice) * sub.perItem) });
+        else add({ ...ZERO, fixed: capped(weight + once(sub)) });
         t.fields += 1;
         if (parent && parent === mutationType && PASSWORD_MUTATIONS.has(selection.name.value)) t.passwordChecks += 1;
       }
@@ -156,4 +174,54 @@ export function estimateOperation(
 
   const root = walk(operation.selectionSet, schema.getRootType(operation.operation) ?? undefined);
   return { cost: once(root), rootFields: root.fields, passwordChecks: root.passwordChecks };
+}
+
+/**
+ * The cost an answer actually had, by the same weights as the estimate: each field in the data
+ * counts its weight, lists by the items they hold. Compared with the estimate, it says how far
+ * the schema's sizes are from the data (metrics, usage and the response extension at the gateway).
+ */
+export function actualCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  data: Readonly<Record<string, unknown>> | null | undefined,
+  model: CostModel = costModelOf(schema),
+): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const applies = (object: Record<string, unknown>, condition: string | undefined) =>
+    condition === undefined || typeof object.__typename !== 'string' || object.__typename === condition || !isObjectType(schema.getType(condition));
+
+  function ofValue(value: unknown, selectionSet: SelectionSetNode, type: GraphQLNamedType | undefined): number {
+    if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + ofValue(item, selectionSet, type), 0);
+    if (value === null || typeof value !== 'object') return 0;
+    return ofObject(value as Record<string, unknown>, selectionSet, type);
+  }
+
+  function ofObject(object: Record<string, unknown>, selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined): number {
+    let total = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const fragment = fragments.get(selection.name.value);
+        if (fragment && applies(object, fragment.typeCondition.name.value)) total += ofObject(object, fragment.selectionSet, schema.getType(fragment.typeCondition.name.value));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        if (applies(object, selection.typeCondition?.name.value)) {
+          total += ofObject(object, selection.selectionSet, selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent);
+        }
+      } else {
+        const key = selection.alias?.value ?? selection.name.value;
+        if (!(key in object)) continue;
+        total += model.fields.get(`${parent?.name ?? ''}.${selection.name.value}`)?.weight ?? 1;
+        if (selection.selectionSet) {
+          const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
+          total += ofValue(object[key], selection.selectionSet, definition && getNamedType(definition.type));
+        }
+      }
+    }
+    return capped(total);
+  }
+
+  if (!data) return 0;
+  return ofObject(data as Record<string, unknown>, operation.selectionSet, schema.getRootType(operation.operation) ?? undefined);
 }

@@ -37,7 +37,7 @@ import {
 } from 'graphql';
 import { estimateOperation, MAX_PASSWORD_CHECKS, type OperationFigures } from './operation-cost.js';
 
-export { estimateOperation, UNSIZED_LIST, type OperationFigures } from './operation-cost.js';
+export { estimateOperation, type OperationFigures } from './operation-cost.js';
 
 export interface OperationLimits {
   /** Nesting of fields (fragments add no level). */
@@ -71,8 +71,8 @@ export const DEFAULT_OPERATION_LIMITS: OperationLimits = {
  *   fields (Product: `__typename id price { amount currency } weightGrams`) where the client's
  *   entity costs at least 2 (itself and a field in it), so a fetch costs at most 4 times the
  *   client's operation. `_entities` counts its representations, which are never more than the
- *   gateway counted for that path: pages hold at most `first` items, and every list without a
- *   size argument holds fewer than the `UNSIZED_LIST` the estimate assumes.
+ *   gateway counted for that path: the subgraphs' schemas declare the same @listSize as the
+ *   supergraph, and every list holds at most the size it declares.
  * - aliases and directives: the client's (counted at every spread, as the planner expands
  *   fragments) plus the aliases the planner makes when it merges selections: twice the client's.
  * - depth: keys and `@requires` selections sit beside the fields that need them; two levels of room.

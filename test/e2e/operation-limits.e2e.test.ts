@@ -9,6 +9,7 @@ import { createLogger } from '../../lib/logger.js';
 import { DEFAULT_OPERATION_LIMITS, estimateOperation, subgraphLimits } from '../../lib/security/operation-limits.js';
 import { SUPERGRAPH_PATH } from '../../lib/paths.js';
 import { apiSchemaOf } from '../../tools/schema-check/api-schema.js';
+import { costModelFromSupergraph, useCostModel } from '../../lib/security/operation-cost.js';
 import { SERVICE_NAMES, type ServiceName } from '../../lib/services.js';
 import { seedId } from '../../prisma/seed-data.js';
 import { gatewayConfig, operation, send, startStack, type HttpResult, type Stack } from '../support/harness.js';
@@ -16,7 +17,10 @@ import { aliasedLogins, aliasedPages, doublingFragments, nestedPages } from '../
 
 const GATEWAY = DEFAULT_OPERATION_LIMITS;
 const SUBGRAPH = subgraphLimits(GATEWAY);
-const api = apiSchemaOf(readFileSync(SUPERGRAPH_PATH, 'utf8'));
+const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');
+const api = apiSchemaOf(supergraphSdl);
+// Priced as the gateway prices it: by the supergraph's @cost and @listSize.
+useCostModel(api, costModelFromSupergraph(supergraphSdl));
 const costOf = (query: string, variables: Record<string, unknown> = {}) => {
   const document = parse(query);
   return estimateOperation(api, document, document.definitions[0] as OperationDefinitionNode, variables).cost;
@@ -232,8 +236,9 @@ describe('operation limits', () => {
     // estimate, so that the catalog's part costs more than the client's whole query; and reviews'
     // authors, which users resolves from hundreds of representations.
     const shipping = (i: number) => `s${i}: categories { products(first: 100) { edges { node { shippingEstimate { amount } } } } }`;
-    const reviews = 'r: products(first: 50) { edges { node { reviews(first: 100) { edges { node { author { name } } } } } } }';
-    const query = `{ ${Array.from({ length: 6 }, (_, i) => shipping(i)).join(' ')} ${reviews} }`;
+    const reviews = (alias: string) => `${alias}: products(first: 100) { edges { node { reviews(first: 100) { edges { node { author { name } } } } } } }`;
+    // categories are priced at their @listSize (20), so seventeen of them and two pages of reviews come near the limit.
+    const query = `{ ${Array.from({ length: 17 }, (_, i) => shipping(i)).join(' ')} ${reviews('r')} ${reviews('r2')} }`;
 
     it('is answered in full: no subgraph refuses the part the gateway sends it', async () => {
       const cost = costOf(query);

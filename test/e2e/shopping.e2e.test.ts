@@ -164,9 +164,10 @@ await describeOnBackends('shopping on %s', (backend) => {
       const before = await snapshot(stack);
       const expired = await userToken({ id: 'someone', role: 'CUSTOMER' }, Math.floor(Date.now() / 1000) - 60);
       const forged = await new Tokens({ users: { signing: generateSigningKey(), verifying: [] } }).sign({ id: 'someone', role: 'ADMIN' });
-      for (const token of [undefined, expired, forged, 'garbage']) {
+      // No token: placeOrder's scope is missing (the gateway's access rules); a bad token: refused before anything.
+      for (const [token, code] of [[undefined, 'UNAUTHENTICATED'], [expired, 'UNAUTHENTICATED'], [forged, 'UNAUTHENTICATED'], ['garbage', 'UNAUTHENTICATED']] as const) {
         const res = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 1 }] } }, token);
-        expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+        expect(res.errors?.[0]?.extensions?.code).toBe(code);
       }
       expect(await snapshot(stack)).toEqual(before);
     });
@@ -253,16 +254,21 @@ await describeOnBackends('shopping on %s', (backend) => {
       expect(await snapshot(stack)).toEqual(before);
     });
 
-    it('forbids customers and anonymous callers', async () => {
+    it('forbids customers and anonymous callers, at the gateway and at the catalog', async () => {
       const p = await stocked(2);
       const before = await snapshot(stack);
       const input = { sku: 'NOPE-1', name: 'x', price: 1, stock: 1, weightGrams: 1, categoryId };
-      expect((await stack.request(operation('CreateProduct'), { input }, aliceToken)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      expect((await stack.request(operation('CreateProduct'), { input })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-      expect((await stack.request(operation('AdjustStock'), { productId: p.id, delta: 1 }, aliceToken)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      // The gateway: catalog:write is an admin's scope (the reason says its access rules decided).
+      const denied = { code: 'FORBIDDEN', reason: 'UNAUTHORIZED_FIELD_OR_TYPE' };
+      expect((await stack.request(operation('CreateProduct'), { input }, aliceToken)).errors?.[0]?.extensions).toEqual(denied);
+      expect((await stack.request(operation('CreateProduct'), { input })).errors?.[0]?.extensions).toEqual({ ...denied, code: 'UNAUTHENTICATED' });
+      expect((await stack.request(operation('AdjustStock'), { productId: p.id, delta: 1 }, aliceToken)).errors?.[0]?.extensions).toEqual(denied);
       expect(
-        (await stack.request('mutation($id: ID!) { updateProduct(id: $id, input: { price: 1 }) { id } }', { id: p.id }, bobToken)).errors?.[0]?.extensions?.code,
-      ).toBe('FORBIDDEN');
+        (await stack.request('mutation($id: ID!) { updateProduct(id: $id, input: { price: 1 }) { id } }', { id: p.id }, bobToken)).errors?.[0]?.extensions,
+      ).toEqual(denied);
+      // Sent straight to the catalog, its own check refuses.
+      expect((await graphql(stack.catalog.url, operation('CreateProduct'), { input }, aliceToken)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect((await graphql(stack.catalog.url, operation('CreateProduct'), { input })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(await snapshot(stack)).toEqual(before);
     });
 

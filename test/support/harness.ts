@@ -115,6 +115,10 @@ export function gatewayConfig(subgraphUrls: Partial<Record<ServiceName, string>>
     subgraphUrls,
     subgraphTimeoutMs: 5_000,
     dedupeSubgraphQueries: true,
+    rejectUnauthorized: false,
+    costAssumedListSize: 10,
+    // Out of the way of tests about other things; test/e2e/cost-budget.e2e.test.ts sets its own.
+    costBudget: { points: 1e12, adminPoints: 1e12, servicePoints: 1e12, windowSeconds: 60, key: 'viewer', redis: undefined },
     apolloTelemetry: false,
     trustedProxies: [],
     limits: DEFAULT_OPERATION_LIMITS,

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 export interface GraphQLResponse<T = Record<string, any>> {
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; field?: string; [key: string]: unknown } }[];
+  extensions?: Record<string, unknown>;
 }
 
 export type HttpResult<T> = { status: number; headers: Headers } & GraphQLResponse<T>;

@@ -22,6 +22,7 @@ export const METRICS: Record<string, Metric> = {
   gateway_supergraph_reloads_total: counter('outcome'),
   gateway_deferred_parts_total: counter('operation_name', 'part'),
   gateway_deferred_first_payload_seconds: histogram('operation_name'),
+  gateway_operation_cost: histogram('kind', 'client_name'),
   orders_saga_outcomes_total: counter('outcome'),
   orders_recovery_actions_total: counter('action'),
   db_statement_duration_seconds: histogram(),

@@ -63,6 +63,20 @@ describe('configuration', () => {
     expect(() => loadGatewayConfig({ SUPERGRAPH: 'guess' })).toThrow(/SUPERGRAPH/);
   });
 
+  it('gives every client a cost budget per window, administrators and the service token their own, none below MAX_COST', () => {
+    expect(loadGatewayConfig({}).costBudget).toEqual({ points: 2_000_000, adminPoints: 10_000_000, servicePoints: 10_000_000, windowSeconds: 60, key: 'viewer', redis: undefined });
+    expect(loadGatewayConfig({ COST_BUDGET: '500000', COST_BUDGET_KEY: 'client-name', REDIS_URL: 'redis://cache:6379' }).costBudget).toMatchObject({
+      points: 500_000,
+      key: 'client-name',
+      redis: { url: 'redis://cache:6379', keyPrefix: 'commerce:' },
+    });
+    expect(() => loadGatewayConfig({ COST_BUDGET: '1000' })).toThrow(/COST_BUDGET: must be at least MAX_COST \(200000\)/);
+    expect(() => loadGatewayConfig({ COST_BUDGET_ADMIN: '0' })).toThrow(/COST_BUDGET_ADMIN/);
+    expect(() => loadGatewayConfig({ COST_BUDGET_KEY: 'ip' })).toThrow(/COST_BUDGET_KEY/);
+    expect(loadGatewayConfig({ COST_ASSUMED_LIST_SIZE: '25' }).costAssumedListSize).toBe(25);
+    expect(loadGatewayConfig({ AUTHORIZATION_REJECT_UNAUTHORIZED: 'true' }).rejectUnauthorized).toBe(true);
+  });
+
   it('turns batched requests off unless BATCH_MAX_OPERATIONS says how many one batch may hold', () => {
     expect(loadGatewayConfig({}).batching).toEqual({ maxOperations: 0 });
     expect(loadGatewayConfig({ BATCH_MAX_OPERATIONS: '10' }).batching).toEqual({ maxOperations: 10 });

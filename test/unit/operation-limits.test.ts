@@ -38,20 +38,24 @@ import {
   measureOperation,
   reportTokenLimit,
   subgraphLimits,
-  UNSIZED_LIST,
 } from '../../lib/security/operation-limits.js';
+import { costModelFromSupergraph, DEFAULT_ASSUMED_LIST_SIZE, useCostModel } from '../../lib/security/operation-cost.js';
 import { ROOT, SUPERGRAPH_PATH, subgraphSchemaPath } from '../../lib/paths.js';
 import { apiSchemaOf } from '../../tools/schema-check/api-schema.js';
 import { doublingFragments } from '../support/hostile-operations.js';
 
-const api = apiSchemaOf(readFileSync(SUPERGRAPH_PATH, 'utf8'));
+const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');
+const api = apiSchemaOf(supergraphSdl);
+// As the gateway does when it loads the supergraph (gateway/features/cost.ts).
+const model = costModelFromSupergraph(supergraphSdl);
+useCostModel(api, model);
 const reviewsSchema = buildSubgraphSchema({ typeDefs: parse(readFileSync(subgraphSchemaPath('reviews'), 'utf8')) });
 
 const figures = (query: string, variables: Record<string, unknown> = {}, schema = api) => measureOperation(schema, query, parse(query), variables);
 const cost = (query: string, variables: Record<string, unknown> = {}, schema = api) => figures(query, variables, schema).cost;
 
 /** A field's arguments as the executor reads them; none when a required one has no value (a stock delta not given: no size either). */
-function argumentsOf(...[definition, node, values]: Parameters<typeof getArgumentValues>): { first?: unknown; representations?: unknown } {
+function argumentsOf(...[definition, node, values]: Parameters<typeof getArgumentValues>): Record<string, unknown> {
   try {
     return getArgumentValues(definition, node, values);
   } catch {
@@ -61,9 +65,10 @@ function argumentsOf(...[definition, node, values]: Parameters<typeof getArgumen
 
 /**
  * The cost model written the plain way, as the reference for estimateOperation's linear one: every
- * fragment walked again at each spread, argument values as graphql-js's executor reads them. A list
- * sized by `first` (or `representations`) holds that many items, one without a size argument as
- * many as the connection around it (a full page, UNSIZED_LIST, outside any), a size of 0 counts 1.
+ * fragment walked again at each spread, argument values as graphql-js's executor reads them. A
+ * field weighs its @cost (1 without); a list sized by its slicing arguments (or `representations`)
+ * holds that many items, one that a connection's `sizedFields` names as many as the connection's
+ * slicing argument says, any other its `assumedSize` (the default without one); a size of 0 counts 1.
  */
 function referenceCost(document: DocumentNode, variables: Record<string, unknown>): number {
   const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
@@ -78,29 +83,37 @@ function referenceCost(document: DocumentNode, variables: Record<string, unknown
     else if (v.defaultValue) values[name] = valueFromASTUntyped(v.defaultValue);
     else if (v.type.kind === Kind.NON_NULL_TYPE && !/\bInt\b/.test(JSON.stringify(v.type))) values[name] = 'placeholder';
   }
-  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, unsizedItems: number): number => {
+  const walk = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, connectionSize: number | undefined): number => {
     let total = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
         const fragment = fragments.get(selection.name.value)!;
-        total += walk(fragment.selectionSet, api.getType(fragment.typeCondition.name.value) ?? undefined, unsizedItems);
+        total += walk(fragment.selectionSet, api.getType(fragment.typeCondition.name.value) ?? undefined, connectionSize);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        total += walk(selection.selectionSet, selection.typeCondition ? (api.getType(selection.typeCondition.name.value) ?? undefined) : parent, unsizedItems);
+        total += walk(selection.selectionSet, selection.typeCondition ? (api.getType(selection.typeCondition.name.value) ?? undefined) : parent, connectionSize);
       } else {
         const definition =
           selection.name.value === '__typename' ? TypeNameMetaFieldDef : isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
         if (!definition) throw new Error(`unknown field ${selection.name.value}`);
+        const coordinate = `${parent!.name}.${selection.name.value}`;
+        const declared = model.fields.get(coordinate);
+        const weight = declared?.weight ?? 1;
         const args = argumentsOf(definition, selection, values);
-        const size = typeof args.first === 'number' ? args.first : Array.isArray(args.representations) ? args.representations.length : undefined;
+        const slices = (declared?.slicingArguments ?? []).map((a) => args[a]).filter((v): v is number => typeof v === 'number');
+        const slice = slices.length > 0 ? Math.max(...slices) : Array.isArray(args.representations) ? args.representations.length : undefined;
         const type = getNamedType(definition.type);
-        const items = (sub: number) => (selection.selectionSet ? walk(selection.selectionSet, type, sub) : 0);
-        if (!isListType(getNullableType(definition.type))) total += 1 + items(Math.max(1, size ?? UNSIZED_LIST));
-        else total += 1 + (size === undefined ? unsizedItems : Math.max(1, size)) * items(UNSIZED_LIST);
+        const items = (size: number | undefined) => (selection.selectionSet ? walk(selection.selectionSet, type, size) : 0);
+        if (!isListType(getNullableType(definition.type))) total += weight + items(declared?.sizedFields && slice !== undefined ? Math.max(1, slice) : undefined);
+        else {
+          const assumed = Math.max(1, declared?.assumedSize ?? model.assumedListSize);
+          const size = slice !== undefined ? Math.max(1, slice) : model.sizedByParent.has(coordinate) ? (connectionSize ?? assumed) : assumed;
+          total += weight + size * items(undefined);
+        }
       }
     }
     return total;
   };
-  return walk(operation.selectionSet, api.getRootType(operation.operation) ?? undefined, UNSIZED_LIST);
+  return walk(operation.selectionSet, api.getRootType(operation.operation) ?? undefined, undefined);
 }
 
 describe('the cost estimate', () => {
@@ -126,9 +139,23 @@ describe('the cost estimate', () => {
     expect(cost('{ products(first: 0) { edges { node { id name } } } }')).toBe(2 + 1 * 3);
   });
 
-  it('assumes a full page for a list without a size argument', () => {
-    expect(cost('{ categories { id name } }')).toBe(1 + UNSIZED_LIST * 2);
-    expect(cost('{ order(id: "1") { items { quantity } } }')).toBe(1 + 1 + UNSIZED_LIST * 1);
+  it("sizes a list without a slicing argument by its @listSize's assumedSize, and weighs a field by its @cost", () => {
+    expect(cost('{ categories { id name } }')).toBe(1 + 20 * 2); // categories @listSize(assumedSize: 20)
+    expect(cost('{ order(id: "1") { items { quantity } } }')).toBe(1 + 1 + 50 * 1); // items @listSize(assumedSize: 50)
+    expect(cost('mutation { login(email: "a", password: "b") { token } }')).toBe(10 + 1); // login @cost(weight: 10)
+  });
+
+  it('assumes the configured size for a list that declares none, and reads the directives from a subgraph schema too', () => {
+    const sdl = 'type Query { shelves: [Shelf!]! books(limit: Int = 5): [Book!]! @listSize(slicingArguments: ["limit"]) } type Shelf { books: [Book!]! } type Book { title: String @cost(weight: 3) }';
+    const bare = costModelFromSupergraph(`directive @cost(weight: Int!) on FIELD_DEFINITION\ndirective @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION\n${sdl}`, 7);
+    const schema = buildSubgraphSchema({ typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@cost", "@listSize"])\n${sdl}`) });
+    const query = parse('{ shelves { books { title } } books(limit: 2) { title } }');
+    const operation = query.definitions[0] as OperationDefinitionNode;
+    // shelves 1 + 7 × (books 1 + 7 × title 3), then books 1 + 2 × 3
+    expect(estimateOperation(schema, query, operation, {}, bare).cost).toBe(1 + 7 * (1 + 7 * 3) + 1 + 2 * 3);
+    // The subgraph's own schema, at the default assumed size.
+    const d = DEFAULT_ASSUMED_LIST_SIZE;
+    expect(estimateOperation(schema, query, operation).cost).toBe(1 + d * (1 + d * 3) + 1 + 2 * 3);
   });
 
   it('sizes `_entities` by its representations, given as a variable or inline', () => {

@@ -8,6 +8,7 @@ import { compose, readSubgraphs } from '../../tools/composition.js';
 import { ROOT, subgraphSchemaPath, SUPERGRAPH_FILE } from '../../lib/paths.js';
 import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '../../lib/services.js';
 import { runSchemaCheck } from '../../tools/schema-check/run.js';
+import type { UsageReport } from '../../tools/schema-check/usage.js';
 
 /** How many client operations the repository holds (operations/<client>/*.graphql). */
 const OPERATION_COUNT = readdirSync(path.join(ROOT, 'operations'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.graphql')).length;
@@ -129,6 +130,50 @@ describe('schema:check', () => {
 
     writeFileSync(path.join(root, 'schema-changes.acknowledged.yaml'), 'acknowledged:\n  - change: Product.createdAt\n');
     await expect(check(root)).rejects.toThrow(/entry 1 needs a "change" and a non-empty "reason"/);
+  });
+
+  it('fails an access rule removed or loosened, naming the field, until it is acknowledged', async () => {
+    const root = copyOfRepo();
+    edit(root, 'subgraphs/users/schema.graphql', ' @policy(policies: [["owner"]])', '');
+    // One more alternative: fewer scopes suffice.
+    edit(root, 'subgraphs/catalog/schema.graphql', 'adjustStock(productId: ID!, delta: Int!): Product! @requiresScopes(scopes: [["catalog:write"]])', 'adjustStock(productId: ID!, delta: Int!): Product! @requiresScopes(scopes: [["catalog:write"], ["orders:write"]])');
+    recompose(root);
+    const refused = await check(root);
+    expect(refused.ok).toBe(false);
+    expect(refused.output).toMatch(/^✘ changes +against .*: 2 breaking, 0 acknowledged, 0 dangerous, 0 safe, 2 access loosened, 0 access tightened$/m);
+    expect(refused.output).toMatch(/BREAKING +access:User\.email: access loosened from policy\(owner\) to public/);
+    expect(refused.output).toMatch(/BREAKING +access:Mutation\.adjustStock: access loosened from scopes\(catalog:write\) to scopes\(catalog:write \| orders:write\)/);
+    expect(refused.output).toContain('- change: access:User.email');
+
+    writeFileSync(
+      path.join(root, 'schema-changes.acknowledged.yaml'),
+      'acknowledged:\n  - change: access:User.email\n    reason: emails are public now\n  - change: access:Mutation.adjustStock\n    reason: stock is adjusted by orders too\n',
+    );
+    const accepted = await check(root);
+    expect(accepted.ok).toBe(true);
+    expect(accepted.output).toMatch(/acknowledged +access:User\.email: access loosened from policy\(owner\) to public \(reason: emails are public now\)/);
+  });
+
+  it('reports an access rule added or tightened with the clients whose usage reads the field, and passes', async () => {
+    const root = copyOfRepo();
+    edit(root, 'subgraphs/catalog/schema.graphql', '  stock: Int! @cacheControl(maxAge: 30)\n', '  stock: Int! @cacheControl(maxAge: 30) @requiresScopes(scopes: [["catalog:write"]])\n');
+    recompose(root);
+    const usage: UsageReport = {
+      from: '2026-11-01T00:00:00.000Z',
+      to: '2026-11-30T00:00:00.000Z',
+      clients: [
+        { name: 'admin', version: '2.1.0', operations: { AdjustStock: 4 }, fields: { 'Product.stock': 4 } },
+        { name: 'web', version: '1.4.0', operations: { ProductList: 9 }, fields: { 'Product.name': 9 } },
+      ],
+    };
+    const lines: string[] = [];
+    const ok = await runSchemaCheck({ root, print: (l) => lines.push(l), usage });
+    const output = lines.join('\n');
+    expect(ok).toBe(true);
+    expect(output).toMatch(/^✔ changes +against .*: 0 breaking, 0 acknowledged, 0 dangerous, 0 safe, 0 access loosened, 1 access tightened$/m);
+    expect(output).toMatch(
+      /tightened +access:Product\.stock: access tightened from public to scopes\(catalog:write\): callers who read it get null and UNAUTHORIZED_FIELD_OR_TYPE \(used from 2026-11-01T00:00:00.000Z to 2026-11-30T00:00:00.000Z by admin 2\.1\.0 \(4 operations\)\)/,
+    );
   });
 
   it('compares with the previous commit on main, and with any revision given', async () => {

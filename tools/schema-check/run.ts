@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compose, readSubgraphs } from '../composition.js';
 import { SUPERGRAPH_FILE } from '../../lib/paths.js';
+import { accessChanges } from './access-changes.js';
 import { apiSchemaOf } from './api-schema.js';
 import { defaultBaseRevision, readBaseSupergraph } from './base-revision.js';
 import { ACKNOWLEDGEMENTS_FILE, changePath, classifyChanges, readAcknowledgements } from './changes.js';
@@ -54,28 +55,44 @@ export async function runSchemaCheck({ root, base, print = console.log, usage }:
   const baseline = readBaseSupergraph(root, base ?? defaultBaseRevision(root));
   if (baseline.sdl === null) report(true, 'changes', `not compared: ${baseline.reason}`);
   else {
-    const changes = await classifyChanges(apiSchemaOf(baseline.sdl), api, readAcknowledgements(root));
-    const acks = new Map(readAcknowledgements(root).map((a) => [a.change, a.reason]));
-    const usedBy = (c: Parameters<typeof changePath>[0]) => {
+    const baseApi = apiSchemaOf(baseline.sdl);
+    const acknowledgements = readAcknowledgements(root);
+    const changes = await classifyChanges(baseApi, api, acknowledgements);
+    const acks = new Map(acknowledgements.map((a) => [a.change, a.reason]));
+    const usedBy = (path: string) => {
       if (!usage) return '';
-      const clients = clientsUsing(usage, changePath(c));
+      const clients = clientsUsing(usage, path);
       return clients.length ? ` (used from ${usage.from} to ${usage.to} by ${clients.join(', ')})` : ` (no client used it from ${usage.from} to ${usage.to})`;
     };
+    // Access rules (docs/api.md, "Who may do what"): loosened is breaking, tightened takes data from the clients that read it.
+    const access = accessChanges({ sdl: baseline.sdl, api: baseApi }, { sdl: result.supergraphSdl, api });
+    const loosened = access.filter((c) => c.loosened);
+    const accessBreaking = loosened.filter((c) => !acks.has(c.path));
+    const accessAcknowledged = loosened.filter((c) => acks.has(c.path));
+    const tightened = access.filter((c) => c.tightened);
+    const accessMessage = (c: (typeof access)[number]) => `access ${c.loosened ? 'loosened' : 'tightened'} from ${c.before} to ${c.after}`;
+    const breaking = [
+      ...changes.breaking.map((c) => `BREAKING      ${changePath(c)}: ${c.message}${usedBy(changePath(c))}`),
+      ...accessBreaking.map((c) => `BREAKING      ${c.path}: ${accessMessage(c)}: callers may now read what they could not`),
+    ];
     const details = [
-      ...changes.breaking.map((c) => `BREAKING      ${changePath(c)}: ${c.message}${usedBy(c)}`),
+      ...breaking,
       ...changes.acknowledged.map((c) => `acknowledged  ${changePath(c)}: ${c.message} (reason: ${acks.get(changePath(c))})`),
+      ...accessAcknowledged.map((c) => `acknowledged  ${c.path}: ${accessMessage(c)} (reason: ${acks.get(c.path)})`),
+      ...tightened.map((c) => `tightened     ${c.path}: access tightened from ${c.before} to ${c.after}: callers who read it get null and UNAUTHORIZED_FIELD_OR_TYPE${usage ? usedBy(c.field) : ' (give --usage FILE to name the clients)'}`),
       ...changes.dangerous.map((c) => `dangerous     ${changePath(c)}: ${c.message}`),
       ...changes.safe.map((c) => `safe          ${changePath(c)}: ${c.message}`),
     ];
-    if (changes.breaking.length > 0) {
+    if (breaking.length > 0) {
       details.push(
-        `A breaking change can break clients already in use. Restore it, or, if every client is ready, acknowledge it in ${ACKNOWLEDGEMENTS_FILE}:`,
+        `A breaking change can break clients already in use, and a loosened access rule exposes data. Restore it, or, if it is meant, acknowledge it in ${ACKNOWLEDGEMENTS_FILE}:`,
         `  acknowledged:`,
-        ...changes.breaking.map((c) => `    - change: ${changePath(c)}\n          reason: <why this is safe for every client>`),
+        ...[...changes.breaking.map(changePath), ...accessBreaking.map((c) => c.path)].map((p) => `    - change: ${p}\n          reason: <why this is safe for every client>`),
       );
     }
-    const counts = `${changes.breaking.length} breaking, ${changes.acknowledged.length} acknowledged, ${changes.dangerous.length} dangerous, ${changes.safe.length} safe`;
-    report(changes.breaking.length === 0, 'changes', `against ${baseline.revision}: ${counts}`, details);
+    const accessCounts = access.length > 0 ? `, ${loosened.length} access loosened, ${tightened.length} access tightened` : '';
+    const counts = `${breaking.length} breaking, ${changes.acknowledged.length + accessAcknowledged.length} acknowledged, ${changes.dangerous.length} dangerous, ${changes.safe.length} safe${accessCounts}`;
+    report(breaking.length === 0, 'changes', `against ${baseline.revision}: ${counts}`, details);
   }
 
   const operations = validateOperations(root, api);

@@ -1,0 +1,59 @@
+// The cost of operations by the schema's @cost and @listSize (lib/security/cost-model.ts), as a
+// gateway feature (useCost): the supergraph's cost model prices the API schema the gateway
+// validates against (the limits plugin's estimate, batches, subscriptions), and each operation's
+// estimated and actual cost (from its answer) is recorded by client (gateway_operation_cost), so
+// that MAX_COST can be set from data. A client that sends the header `x-operation-cost: true`
+// gets both in the answer's `extensions.cost`.
+import type { ApolloServerPlugin } from '@apollo/server';
+import { actualCost, costModelFromSupergraph, estimateOperation, useCostModel } from '../../lib/security/operation-cost.js';
+import { BoundedLabel } from '../../lib/telemetry/metrics.js';
+import type { GatewayContext } from '../context.js';
+import type { GatewayFeature } from '../feature.js';
+import { gatewayMetrics, type GatewayMetrics } from '../metrics.js';
+import { CLIENT_NAME_HEADER } from './usage.js';
+
+export const COST_HEADER = 'x-operation-cost';
+
+export interface CostOptions {
+  /** The size assumed for a list that declares none (COST_ASSUMED_LIST_SIZE). */
+  assumedListSize: number;
+  metrics?: GatewayMetrics;
+}
+
+export interface OperationCost {
+  estimated: number;
+  actual: number;
+}
+
+export function useCost(options: CostOptions): GatewayFeature {
+  const metrics = options.metrics ?? gatewayMetrics();
+  const clients = new BoundedLabel(50, 'unknown');
+  const plugin: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart() {
+      let estimated: number | undefined;
+      return {
+        // The estimate of the operation as it will be planned (after the access rules took fields out).
+        async executionDidStart({ schema, document, operation, request }) {
+          estimated = estimateOperation(schema, document, operation, request.variables).cost;
+        },
+        async willSendResponse({ schema, document, operation, request, response }) {
+          if (estimated === undefined || !document || !operation || response.body.kind !== 'single') return;
+          const actual = actualCost(schema, document, operation, response.body.singleResult.data);
+          const client = clients.of(request.http?.headers.get(CLIENT_NAME_HEADER) ?? undefined);
+          metrics.operationCost.observe({ kind: 'estimated', client_name: client }, estimated);
+          metrics.operationCost.observe({ kind: 'actual', client_name: client }, actual);
+          if (request.http?.headers.get(COST_HEADER) === 'true') {
+            const result = response.body.singleResult;
+            result.extensions = { ...result.extensions, cost: { estimated, actual } satisfies OperationCost };
+          }
+        },
+      };
+    },
+  };
+  return {
+    plugins: [plugin],
+    onSupergraph({ coreSupergraphSdl, apiSchema }) {
+      useCostModel(apiSchema, costModelFromSupergraph(coreSupergraphSdl, options.assumedListSize));
+    },
+  };
+}
