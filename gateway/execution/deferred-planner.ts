@@ -13,6 +13,7 @@ import { executeSync, GraphQLError, Kind, print, type DocumentNode, type Executi
 import type { GatewayContext } from '../context.js';
 import type { SubgraphClient } from '../subgraph-client/types.js';
 import { withDefer } from '../../lib/defer-directive.js';
+import { costModelOf, useCostModel } from '../../lib/security/operation-cost.js';
 import { normalizeDefer, partShape, primaryShape, wholeShape, type DeferredFragment, type PartShape } from './defer-document.js';
 import { executePlan, type PartDone } from './execute-plan.js';
 
@@ -78,6 +79,8 @@ export class DeferredPlanner {
   update(coreSupergraphSdl: string, graphqlApiSchema: GraphQLSchema, subgraphs: SubgraphClient): void {
     this.#pending = { coreSupergraphSdl, graphqlApiSchema, subgraphs };
     this.#schema = withDefer(graphqlApiSchema);
+    // Priced as the public schema is (the supergraph's @cost and @listSize, given by useCost first).
+    useCostModel(this.#schema, costModelOf(graphqlApiSchema));
     this.#current = undefined;
     this.#plans.clear();
   }

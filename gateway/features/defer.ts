@@ -188,6 +188,9 @@ export function useDefer(options: DeferOptions): GatewayFeature {
       const errors = 'errors' in checked ? checked.errors : [refusal!];
       countErrors(errors);
       answered();
+      // Headers a refusal asks for (the cost budget's Retry-After), as Apollo Server sends them.
+      const headers = (errors[0]!.extensions.http as { headers?: Iterable<[string, string]> } | undefined)?.headers;
+      for (const [name, value] of headers ?? []) res.setHeader(name, value);
       return refuse(res, format.errors(errors), statusOf(errors[0]!));
     }
     const { document, operation } = checked;

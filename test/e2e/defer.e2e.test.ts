@@ -354,6 +354,35 @@ describe('@defer through the gateway', () => {
       }
     });
 
+    it('holds a deferred query to the access rules: one selecting a field the caller may not read is refused whole, before any subgraph is called', async () => {
+      const reached = proxy.forwarded.length;
+      const query = '{ products(first: 1) { edges { node { id ... @defer { reviews(first: 1) { edges { node { author { email } } } } } } } } }';
+      const refused = await send(gateway.url, { query }, { headers: multipart });
+      expect(refused.status).toBe(401);
+      expect(refused.errors).toEqual([
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED', reason: 'UNAUTHORIZED_FIELD_OR_TYPE' }) }),
+      ]);
+      expect(refused.errors![0]!.message).toContain('author.email');
+      expect(proxy.forwarded.length).toBe(reached);
+    });
+
+    it('spends the cost budget like any query: past it, TOO_MANY_REQUESTS with Retry-After and nothing run', async () => {
+      const query = '{ products(first: 2) { edges { node { id ... @defer { name } } } } }';
+      const cost = (await send(gateway.url, { query: query.replace(' @defer', '') }, { headers: { 'x-operation-cost': 'true' } })).extensions!.cost as { estimated: number };
+      const budgeted = await startGateway(
+        gatewayConfig({ ...stack.urls, reviews: proxy.url }, { costBudget: { points: cost.estimated * 2, adminPoints: 1e12, servicePoints: 1e12, windowSeconds: 60, key: 'viewer', redis: undefined } }),
+      );
+      try {
+        for (let i = 0; i < 2; i++) expect((await sendDeferred(budgeted.url, { query })).payloads.at(-1)!.body.hasNext).toBe(false);
+        const refused = await send(budgeted.url, { query }, { headers: multipart });
+        expect(refused.status).toBe(429);
+        expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(refused.errors![0]!.extensions).toMatchObject({ code: 'TOO_MANY_REQUESTS', retryAfterSeconds: expect.any(Number) });
+      } finally {
+        await budgeted.close();
+      }
+    });
+
     it('is never served from, nor stored in, the response cache: every request reaches the subgraphs, and says no-store', async () => {
       const cached = await startGateway(gatewayConfig({ ...stack.urls, reviews: proxy.url }, { responseCache: { enabled: true, redis: undefined } }));
       try {
