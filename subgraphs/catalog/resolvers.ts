@@ -21,7 +21,12 @@ const reservationItems = z
   .max(100, 'a reservation has at most 100 items')
   .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each product may appear only once');
 
-export function createResolvers(db: CatalogDb, live: ProductEvents): Resolvers {
+export interface CatalogFaults {
+  /** Test hook (FAULT_CRASH_BEFORE_RESERVE_ANSWER): exit once a reservation committed, before answering it. */
+  crashBeforeReserveAnswer?: boolean;
+}
+
+export function createResolvers(db: CatalogDb, live: ProductEvents, faults: CatalogFaults = {}): Resolvers {
   const reservations = createReservations(db);
   return {
     DateTime,
@@ -61,6 +66,7 @@ export function createResolvers(db: CatalogDb, live: ProductEvents): Resolvers {
       reserveStock: async (_, args, ctx) => {
         requireService(ctx, ORDERS);
         const reservation = await reservations.reserve(args.orderId, parseInput(reservationItems, args.items, 'items'));
+        if (faults.crashBeforeReserveAnswer) process.exit(87);
         await live.changed(reservation.lines.map((l) => l.productId));
         return reservation;
       },

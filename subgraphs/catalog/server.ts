@@ -9,9 +9,9 @@ import { createResolvers } from './resolvers.js';
 export const catalog: SubgraphModule<CatalogDb, CatalogContext> = {
   createClient,
   seed,
-  define: (db, { events }) => ({
+  define: (db, { config, events }) => ({
     name: 'catalog',
-    resolvers: createResolvers(db, productEvents(events)),
+    resolvers: createResolvers(db, productEvents(events), { crashBeforeReserveAnswer: config.faults.crashBeforeReserveAnswer }),
     context: (base) => createContext(db, base),
   }),
 };

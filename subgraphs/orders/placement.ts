@@ -61,6 +61,8 @@ function charge(reservation: Reservation): { total: number; currency: string } {
  * less often, for at most this long; then it answers "send it again" (within the gateway's deadline).
  */
 const SETTLE_WAIT_MS = 4_000;
+/** What a retry is told to wait when its key's earlier order is not settled yet (recovery looks again about this often while catalog is away). */
+const RELEASE_RETRY_AFTER_SECONDS = 2;
 
 export interface PlacementOptions {
   /** Called after a status change committed (the order's subscribers learn of it). */
@@ -99,24 +101,30 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
     return inserted > 0;
   }
 
-  /** Frees a FAILED order's idempotency key, so that sending the order again places it anew. */
-  const freeKey = (orderId: string) => db.order.updateMany({ where: { id: orderId, status: 'FAILED' }, data: { idempotencyKey: null } });
+  /**
+   * Returns a FAILED order's stock to catalog, then records that it is back and frees the order's
+   * idempotency key, in one update: sending the order again places it anew only once nothing is
+   * held for the first attempt. Throws, leaving the key taken, when catalog cannot be reached.
+   */
+  async function returnFailedStock(orderId: string, requestId?: string): Promise<void> {
+    await catalog.release(orderId, requestId);
+    await db.order.updateMany({ where: { id: orderId, status: 'FAILED' }, data: { idempotencyKey: null, stockReleasedAt: new Date() } });
+  }
 
   /**
    * Gives a PENDING order up and returns whatever stock catalog holds for it. Marking it FAILED is
    * the gate: only the call that flips it releases, and a placement finishing at this moment can no
    * longer confirm it. The release also leaves a record that makes a late reservation take nothing.
-   * The idempotency key is freed last, so a retry with it waits until the stock is back instead of
-   * finding it still held. If catalog cannot be reached, recovery releases the stock later. True
-   * when this call gave it up; false when it was no longer PENDING (settled by another replica's
-   * recovery, or by the placement itself).
+   * The idempotency key is freed only with the release: if catalog cannot be reached, the key stays
+   * with the failed order, a retry with it is told so, and recovery (or that retry) returns the
+   * stock and frees the key later. True when this call gave it up; false when it was no longer
+   * PENDING (settled by another replica's recovery, or by the placement itself).
    */
   async function giveUp(orderId: string, requestId?: string): Promise<boolean> {
     const { count } = await db.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'FAILED' } });
     if (count === 0) return false;
     await changed(orderId);
-    await catalog.release(orderId, requestId).catch((err) => log.warn({ orderId, err }, 'stock release deferred to recovery'));
-    await freeKey(orderId);
+    await returnFailedStock(orderId, requestId).catch((err) => log.warn({ orderId, err }, 'stock release deferred to recovery; the idempotency key stays taken until then'));
     return true;
   }
 
@@ -144,18 +152,32 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
 
   /**
    * A concurrent request with the same key owns the order: wait until it settles. Null when that
-   * order is gone (catalog refused it) or failed (its key is freed once its stock is back), so
-   * this request places the order anew.
+   * order is gone (catalog refused it) or failed and its stock is back, so this request places the
+   * order anew. A failed order whose stock catalog has not taken back yet keeps its key: this
+   * request tries the release itself and, if catalog still cannot be reached, says so.
    */
-  async function settled(userId: string, key: string): Promise<Order | null> {
+  async function settled(userId: string, key: string, requestId?: string): Promise<Order | null> {
     const deadline = Date.now() + SETTLE_WAIT_MS;
     for (let pause = 50; ; pause = Math.min(2 * pause, 1_000)) {
       const order = await db.order.findUnique({ where: { userId_idempotencyKey: { userId, idempotencyKey: key } } });
       if (!order || (order.status !== 'PENDING' && order.status !== 'FAILED')) return order;
+      if (order.status === 'FAILED') {
+        try {
+          await returnFailedStock(order.id, requestId);
+          return null;
+        } catch (err) {
+          log.warn({ orderId: order.id, err }, 'the failed order with this key still holds stock');
+          throw serviceUnavailable(
+            'the earlier order with this idempotencyKey failed and the stock it took is not back yet; send it again shortly to place it anew',
+            undefined,
+            RELEASE_RETRY_AFTER_SECONDS,
+          );
+        }
+      }
       if (Date.now() + pause > deadline) break;
       await new Promise((r) => setTimeout(r, pause));
     }
-    throw serviceUnavailable('the order with this idempotencyKey is still being placed; send it again to learn its outcome');
+    throw serviceUnavailable('the order with this idempotencyKey is still being placed; send it again to learn its outcome', undefined, RELEASE_RETRY_AFTER_SECONDS);
   }
 
   /** Gives a cancelled order's stock back to catalog and records that it did; false when another call recorded it first. */
@@ -168,6 +190,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
   return {
     complete,
     giveUp,
+    returnFailedStock,
     releaseCancelled,
 
     async place(ctx: OrdersContext, rawInput: unknown): Promise<Order> {
@@ -182,7 +205,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
           if (!key || !isUniqueViolation(err)) throw err;
           // The key already has an order (sent before, or racing this request): give that one back
           // once it has settled; if it was refused or failed, the loop places the order anew.
-          const existing = await settled(viewer.id, key);
+          const existing = await settled(viewer.id, key, ctx.requestId);
           if (existing) return existing;
         }
       }

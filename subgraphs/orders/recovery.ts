@@ -88,16 +88,20 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
       });
     }
 
-    // Failed orders that still hold their idempotency key: the service stopped between failing one
-    // and freeing its key (the step above releases what catalog still holds for them). Sending
-    // such an order again then places it anew instead of waiting for it.
-    const { count: freed } = await db.order.updateMany({
-      where: { status: 'FAILED', idempotencyKey: { not: null }, updatedAt: { lt: cutoff } },
-      data: { idempotencyKey: null },
-    });
-    if (freed > 0) countRecovery('free_key', freed);
-    if (freed > 0) log.info({ orders: freed }, 'recovered failed orders: idempotency keys freed');
-    return settled + freed;
+    // Failed orders whose stock is not known to be back (catalog could not be reached when they
+    // failed, or the service stopped first): return it, then free their idempotency keys. A failed
+    // order never changes again, so this needs no minimum age, and a retry waiting on its key is
+    // answered as soon as catalog takes the stock back.
+    const failed = await db.order.findMany({ where: { status: 'FAILED', stockReleasedAt: null }, select: { id: true, idempotencyKey: true }, take: 100 });
+    for (const order of failed) {
+      settled += await attempt(order.id, async () => {
+        await placement.returnFailedStock(order.id);
+        if (order.idempotencyKey === null) return undefined; // nothing waits on it: no log line
+        countRecovery('free_key');
+        return 'recovered failed order: stock returned, idempotency key freed';
+      });
+    }
+    return settled;
   }
 
   // The next pass is due an interval after the last one ended, never while it runs: a pass slower

@@ -17,7 +17,10 @@ import { catalogStock } from '../../subgraphs/orders/catalog-stock.js';
 import { ordersMetrics } from '../../subgraphs/orders/metrics.js';
 import { orderPlacement } from '../../subgraphs/orders/placement.js';
 import { orderRecovery } from '../../subgraphs/orders/recovery.js';
-import { createPostgresDatabases, describeOnBackends, freePort, gatewayConfig, graphql, keyEnv, leaksIn, newProduct, operation, serviceToken, startServiceProcess, startStack, testTokenKeys, type Backend, type Stack } from '../support/harness.js';
+import { createPostgresDatabases, describeOnBackends, freePort, gatewayConfig, graphql, keyEnv, leaksIn, newProduct, operation, serviceToken, startServiceProcess, startStack, subgraphConfig, testTokenKeys, userToken, type Backend, type Stack } from '../support/harness.js';
+import { startSubgraph, type RunningSubgraph } from '../../lib/subgraph/server.js';
+import { orders } from '../../subgraphs/orders/server.js';
+import type { OrdersDb } from '../../subgraphs/orders/db.js';
 import { waitFor } from '../support/wait.js';
 
 const [admin, alice] = DEMO_ACCOUNTS;
@@ -93,6 +96,88 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
     });
   });
 
+  describe('a crash of the catalog service between its reservation and its answer', () => {
+    let catalogDataDir: string;
+    let databases: Awaited<ReturnType<typeof createPostgresDatabases>> | undefined;
+    let catalogChild: ChildProcess | undefined;
+    let ordersServer: RunningSubgraph<OrdersDb> | undefined;
+    let catalogEnv: Record<string, string>;
+    let catalogUrl: string;
+
+    beforeAll(async () => {
+      const port = await freePort();
+      catalogUrl = `http://localhost:${port}/graphql`;
+      catalogDataDir = await mkdtemp(path.join(tmpdir(), 'catalog-crash-'));
+      databases = backend === 'postgres' ? await createPostgresDatabases() : undefined;
+      catalogEnv = {
+        ...keyEnv('catalog'),
+        CATALOG_PORT: String(port),
+        SEED: 'true',
+        SEED_SCALE: '0.25',
+        ...(databases ? { CATALOG_DATABASE_URL: databases.urls.catalog } : { DATA_DIR: catalogDataDir }),
+      };
+      // Orders in this process, recovery looking every 200 ms; its minimum age (30 s) is not what frees the key.
+      ordersServer = await startSubgraph(
+        orders,
+        subgraphConfig('orders', {
+          databaseUrl: databases?.urls.orders,
+          subgraphUrls: { users: '', orders: '', reviews: '', catalog: catalogUrl },
+          recovery: { minAgeSeconds: 30, intervalMs: 200 },
+        }),
+      );
+    });
+    afterEach(() => {
+      catalogChild?.kill('SIGKILL');
+    });
+    afterAll(async () => {
+      await ordersServer?.close();
+      await databases?.drop();
+      await rm(catalogDataDir, { recursive: true, force: true });
+    });
+
+    it('keeps the idempotency key with the failed order until its stock is back, and says so to a retry', async () => {
+      const token = await userToken({ id: 'customer-catalog-crash', role: 'CUSTOMER' });
+      const service = await serviceToken();
+      const place = () =>
+        graphql(ordersServer!.url, 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }', { input: { items: [{ productId: product.id, quantity: 2 }], idempotencyKey: 'crash-key' } }, token);
+      const stock = async () => (await graphql(catalogUrl, '{ productBySku(sku: "KIT-00008") { id stock } }')).data!.productBySku as { id: string; stock: number };
+      const ordersDb = ordersServer!.db.client;
+
+      catalogChild = (await startServiceProcess('subgraphs/catalog/index.ts', { ...catalogEnv, FAULT_CRASH_BEFORE_RESERVE_ANSWER: 'true' })).child;
+      const product = await stock();
+      const exited = new Promise<number | null>((resolve) => catalogChild!.once('exit', resolve));
+      const first = await place();
+      expect(await exited).toBe(87); // catalog committed the reservation and died before answering
+      expect(first.errors?.[0]).toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      const [failed, ...others] = await ordersDb.order.findMany({ where: { userId: 'customer-catalog-crash' } });
+      expect(others).toEqual([]);
+      // The release could not reach catalog: the key stays with the failed order.
+      expect(failed).toMatchObject({ status: 'FAILED', idempotencyKey: 'crash-key', stockReleasedAt: null });
+
+      // A retry with the key while the stock is still held is told so, and places nothing.
+      const retry = await place();
+      expect(retry.errors?.[0]).toMatchObject({
+        message: 'the earlier order with this idempotencyKey failed and the stock it took is not back yet; send it again shortly to place it anew',
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 2 },
+      });
+      expect(await ordersDb.order.count({ where: { userId: 'customer-catalog-crash' } })).toBe(1);
+
+      // Catalog back: recovery returns the 2 units the crashed reservation took, then frees the key.
+      catalogChild = (await startServiceProcess('subgraphs/catalog/index.ts', catalogEnv)).child;
+      await waitFor('recovery to return the failed order\'s stock', async () => (await ordersDb.order.findUniqueOrThrow({ where: { id: failed!.id } })).stockReleasedAt);
+      expect(await ordersDb.order.findUniqueOrThrow({ where: { id: failed!.id } })).toMatchObject({ status: 'FAILED', idempotencyKey: null });
+      const reservation = await graphql(catalogUrl, '{ reservation(orderId: "' + failed!.id + '") { status lines { quantity } } }', {}, service);
+      expect(reservation.data!.reservation).toEqual({ status: 'RELEASED', lines: [{ quantity: 2 }] });
+      expect((await stock()).stock).toBe(product.stock);
+
+      // Now the key places the order anew, once.
+      const again = await place();
+      expect(again.data!.placeOrder).toMatchObject({ status: 'CONFIRMED' });
+      expect(again.data!.placeOrder.id).not.toBe(failed!.id);
+      expect((await stock()).stock).toBe(product.stock - 2);
+    });
+  });
+
   describe('an unreachable catalog', () => {
     let stack: Stack;
     beforeAll(async () => {
@@ -113,7 +198,12 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       expect(await stack.catalog.db.client.stockReservation.count({ where: { status: 'RESERVED' } })).toBe(0);
       const failed = await stack.orders!.db.client.order.findMany({ where: { status: { in: ['PENDING', 'FAILED'] } } });
       expect(failed.map((o) => o.status)).toEqual(['FAILED']);
-      expect(failed[0]!.idempotencyKey).toBeNull(); // so a retry with the same key places a new order
+      // Catalog could not be asked to release: the key stays with the failed order until it can,
+      // and a retry with it is told so instead of placing a second order.
+      expect(failed[0]!).toMatchObject({ idempotencyKey: 'k1', stockReleasedAt: null });
+      const retry = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: product.id, quantity: 1 }], idempotencyKey: 'k1' } }, token);
+      expect(retry.errors?.[0]).toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 2 } });
+      expect(await stack.orders!.db.client.order.count({ where: { status: { in: ['PENDING', 'FAILED'] } } })).toBe(1);
       const cancel = await stack.request(operation('CancelOrder'), { id: failed[0]!.id }, token);
       expect(cancel.errors?.[0]).toMatchObject({ message: 'a FAILED order cannot be cancelled', extensions: { code: 'BAD_USER_INPUT' } });
     });
