@@ -9,6 +9,7 @@ import type { ApolloServerOptionsWithGateway, ApolloServerOptionsWithSchema } fr
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Request } from 'express';
+import type { GraphQLFormattedError } from 'graphql';
 import type { Closable, ServerExtension } from './extension.js';
 import { formatError } from './format-error.js';
 import { jsonErrors, notFound } from './http-errors.js';
@@ -21,6 +22,7 @@ import { loggingPlugin } from './plugins/logging.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { operationGuardPlugin } from './plugins/operation-guard.js';
 import { tracingPlugin } from './plugins/tracing.js';
+import { unavailablePlugin } from './plugins/unavailable.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 import { metricsHandler, serviceMetrics } from '../telemetry/metrics.js';
 import { flushTracing, startTracing, traceRequests, traceRootResolvers } from '../telemetry/tracing.js';
@@ -122,13 +124,17 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
       landingPagePlugin(production),
       limitsPlugin<C>(options.limits),
       cachePolicyPlugin<C>(),
+      unavailablePlugin<C>(),
       metricsPlugin<C>(metrics),
       ...[tracingPlugin<C>()].filter((p) => p !== undefined),
       ...extensions.flatMap((e) => e.plugins ?? []),
     ],
     ...(persistedQueries.length > 0 ? { persistedQueries: persistedQueries[0] } : {}),
     allowBatchedHttpRequests: extensions.some((e) => e.batchedRequests === true),
-    formatError: (formatted) => format(reportTokenLimit(formatted)),
+    formatError: (formatted, error) => {
+      const translated = extensions.reduce<GraphQLFormattedError | undefined>((found, e) => found ?? e.translateError?.(formatted, error), undefined);
+      return format(reportTokenLimit(translated ?? formatted));
+    },
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();

@@ -9,6 +9,7 @@ import { parse } from 'graphql';
 import { Tokens, type Viewer } from '../security/auth.js';
 import type { SubgraphConfig } from '../config.js';
 import { openDatabase, type ClientFactory, type Database, type PrismaLike } from '../data/database.js';
+import { databaseOutage } from '../data/outage.js';
 import { startGraphQLServer, type RunningServer } from '../server/graphql-server.js';
 import { guardArguments } from '../security/input-guard.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -86,8 +87,10 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
       extensions: [
         // Inline tracing (ftv1) costs time on every request and nothing here reads it.
         { plugins: [ApolloServerPluginInlineTraceDisabled()] },
-        // Ready while the database answers; released after the last request.
+        // Ready while the database answers; released after the last request. While it cannot be
+        // reached, requests are answered SERVICE_UNAVAILABLE (lib/data/outage.ts).
         { ready: db.ping, close: release },
+        databaseOutage<C>(),
         // Subscriptions (graphql-ws) on the same /graphql, for the gateway.
         {
           attach: (httpServer) =>

@@ -21,6 +21,7 @@ import { createPostgresDatabases, describeOnBackends, freePort, gatewayConfig, g
 import { startSubgraph, type RunningSubgraph } from '../../lib/subgraph/server.js';
 import { orders } from '../../subgraphs/orders/server.js';
 import type { OrdersDb } from '../../subgraphs/orders/db.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
 
 const [admin, alice] = DEMO_ACCOUNTS;
@@ -175,6 +176,63 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       expect(again.data!.placeOrder).toMatchObject({ status: 'CONFIRMED' });
       expect(again.data!.placeOrder.id).not.toBe(failed!.id);
       expect((await stock()).stock).toBe(product.stock - 2);
+    });
+  });
+
+  // Only PostgreSQL can be made unreachable from outside (the embedded PGlite lives in the process).
+  describe.runIf(backend === 'postgres')('an unreachable database', () => {
+    let stack: Stack;
+    let proxy: TcpProxy;
+    let replica: RunningSubgraph<OrdersDb>;
+    let gateway: RunningServer;
+    beforeAll(async () => {
+      stack = await startStack(backend);
+      // A second orders replica reaching the orders database through a proxy this test cuts, and a
+      // gateway that routes orders to it: the shared PostgreSQL itself is never stopped.
+      const ordersUrl = new URL(stack.databaseUrls!.orders);
+      proxy = await startTcpProxy({ host: ordersUrl.hostname, port: Number(ordersUrl.port || 5432) });
+      replica = await startSubgraph(orders, subgraphConfig('orders', { databaseUrl: proxy.via(stack.databaseUrls!.orders), seed: false, subgraphUrls: stack.urls }));
+      gateway = await startGateway(gatewayConfig({ ...stack.urls, orders: replica.url }));
+    });
+    afterAll(async () => {
+      proxy?.restore();
+      await gateway?.close();
+      await replica?.close();
+      await proxy?.close();
+      await stack?.stop();
+    });
+
+    it('is answered SERVICE_UNAVAILABLE with retryAfterSeconds (HTTP 503 when nothing could be answered), writes nothing twice, and is served again once it is back', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const p = await newProduct(stack, { stock: 5 });
+      const place = () => graphql(gateway.url, operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 1 }], idempotencyKey: 'outage-key' } }, token);
+      const mine = () => graphql(gateway.url, '{ me { name orders(first: 1) { totalCount } } }', {}, token);
+      const unavailable = { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 2 };
+      expect((await mine()).status).toBe(200);
+
+      proxy.cut();
+      const placed = await place();
+      expect(placed.status).toBe(503);
+      expect(placed.errors).toEqual([
+        expect.objectContaining({ message: 'the database of this service cannot be reached; try again shortly', extensions: { ...unavailable, serviceName: 'orders' } }),
+      ]);
+      // At the subgraph itself: HTTP 503 with Retry-After, and /ready says the same.
+      const direct = await graphql(replica.url, '{ order(id: "00000000-0000-4000-8000-000000000000") { id } }', {}, token);
+      expect({ status: direct.status, retryAfter: direct.headers.get('retry-after'), codes: direct.errors?.map((e) => e.extensions) }).toEqual({ status: 503, retryAfter: '2', codes: [unavailable] });
+      expect((await fetch(replica.url.replace('/graphql', '/ready'))).status).toBe(503);
+      // A partial answer keeps its data and HTTP 200: only the orders field is unavailable.
+      const partial = await mine();
+      expect(partial.status).toBe(200);
+      expect(partial.data!.me.name).toBe(alice.name);
+      expect(partial.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+
+      proxy.restore();
+      await waitFor('the replica to be ready again', async () => (await fetch(replica.url.replace('/graphql', '/ready'))).status === 200);
+      const again = await place();
+      expect(again.data!.placeOrder).toMatchObject({ status: 'CONFIRMED' });
+      // Nothing of the refused attempt was written: one order for the key, one unit taken.
+      expect(await stack.orders!.db.client.order.count({ where: { idempotencyKey: 'outage-key' } })).toBe(1);
+      expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: p.id } })).stock).toBe(4);
     });
   });
 
