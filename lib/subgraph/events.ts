@@ -2,10 +2,11 @@
 // can push the change to the subscribers connected to it. Carried by PostgreSQL LISTEN/NOTIFY on the
 // subgraph's own database (PGlite in-process, PostgreSQL through one dedicated connection): no
 // extra server, and a replica sees what any replica committed. With REDIS_URL set, Redis pub/sub
-// carries them instead (it spares the database the LISTEN connections of many replicas). Producers publish after their
-// transaction committed; a payload carries only ids (and the time of the change), the subscriber
-// reads the current state itself, so events for the same id can be coalesced without losing
-// anything a subscriber would see.
+// carries them instead (it spares the database the LISTEN connections of many replicas). Producers
+// write events into their transactional outbox, which publishes them here (lib/subgraph/outbox.ts),
+// at least once; each event carries its outbox id, and a subscriber drops one it has seen. A
+// payload carries only ids, the subscriber reads the current state itself, so events for the same
+// id can be coalesced without losing anything a subscriber would see.
 import type { PGlite } from '@electric-sql/pglite';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -92,14 +93,15 @@ export function postgresNotifications(url: string, pool: pg.Pool, log: Logger): 
 /**
  * PUBLISH and SUBSCRIBE on Redis, under `<prefix>events:<service>:<topic>`. The subscribing
  * connection is opened at the first listen; ioredis reconnects and subscribes again by itself.
- * Publishing never waits long for an absent Redis: the change stands, and a subscriber that missed
- * its event gets the current state on reconnect.
+ * Publishing fails fast while Redis is away (no offline queue): the outbox keeps the event and
+ * publishes it once Redis is back.
  */
 export function redisNotifications(redis: { url: string; keyPrefix: string }, service: ServiceName, log: Logger): Notifications {
   const channelOf = (topic: string) => `${redis.keyPrefix}events:${service}:${topic}`;
   const handlers = new Map<string, (payload: string) => void>();
   const connect = (role: string) => {
-    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    // Commands fail at once while disconnected instead of queueing for the reconnect.
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: role !== 'publishing' });
     let reachable = true;
     client.on('ready', () => (reachable = true));
     client.on('error', (err) => {
@@ -129,9 +131,11 @@ export function redisNotifications(redis: { url: string; keyPrefix: string }, se
   };
 }
 
-/** An event on a topic: the changed record's id, the ids a subscriber filters on, the time of the change. */
+/** An event on a topic: the changed record's id and the ids a subscriber filters on. */
 export interface ChangeEvent {
   id: string;
+  /** The outbox row it was published from: the same event published twice has the same one. */
+  eventId?: string;
   /** e.g. the owner of an order, so a subscriber to "my orders" needs no read to filter. */
   owner?: string;
 }
@@ -143,6 +147,8 @@ export interface EventStream extends AsyncIterableIterator<string> {
 
 /** Distinct ids waiting in one subscriber's stream at most; beyond, the stream ends with an error. */
 export const MAX_PENDING_IDS = 10_000;
+/** Event ids remembered per topic to drop a second delivery; an outbox publishes a duplicate within a few rounds. */
+const REMEMBERED_EVENTS = 10_000;
 
 /**
  * Typed topics over one database's notifications. One LISTEN per topic per process, fanned out in
@@ -153,20 +159,21 @@ export class EventChannel {
   readonly #log: Logger;
   readonly #listeners = new Map<string, Set<(event: ChangeEvent) => void>>();
   readonly #listening = new Map<string, Promise<void>>();
+  /** Per topic, the ids of the events delivered last, oldest first. */
+  readonly #seen = new Map<string, Set<string>>();
 
   constructor(notifications: Notifications, log: Logger) {
     this.#notifications = notifications;
     this.#log = log;
   }
 
-  /** Call after the change committed: subscribers read the state, and must find it. */
-  async publish(topic: string, event: ChangeEvent): Promise<void> {
-    try {
-      await this.#notifications.notify(topic, JSON.stringify(event));
-    } catch (err) {
-      // The change itself stands; a subscriber that missed the event reads it on reconnect.
-      this.#log.warn({ err, topic, id: event.id }, 'event not published');
-    }
+  /**
+   * Publishes an event the outbox stored (lib/subgraph/outbox.ts) under its outbox id; throws when
+   * the carrier cannot take it, so that the outbox keeps it and tries again.
+   */
+  async publishStored(topic: string, eventId: string, payload: string): Promise<void> {
+    const event = { ...(JSON.parse(payload) as ChangeEvent), eventId };
+    await this.#notifications.notify(topic, JSON.stringify(event));
   }
 
   #deliver(topic: string, payload: string) {
@@ -176,6 +183,13 @@ export class EventChannel {
     } catch {
       this.#log.warn({ topic }, 'unreadable event ignored');
       return;
+    }
+    if (event.eventId !== undefined) {
+      const seen = this.#seen.get(topic) ?? new Set<string>();
+      this.#seen.set(topic, seen);
+      if (seen.has(event.eventId)) return; // published twice (two replicas' outboxes met on it)
+      seen.add(event.eventId);
+      if (seen.size > REMEMBERED_EVENTS) seen.delete(seen.values().next().value!);
     }
     for (const listener of this.#listeners.get(topic) ?? []) listener(event);
   }

@@ -42,7 +42,9 @@ export interface SubgraphModule<D extends PrismaLike, C extends BaseContext> {
   createClient: ClientFactory<D>;
   /** Inserts the demo data when the database is empty; a no-op otherwise. */
   seed(db: D, scale: number, log: Logger): Promise<void>;
-  define(db: D, runtime: { config: SubgraphConfig; tokens: Tokens; logger: Logger; events: EventChannel }): SubgraphDefinition<C>;
+  /** Its database has an outbox table: its change events are written there and published from there (lib/subgraph/outbox.ts). */
+  outbox?: boolean;
+  define(db: D, runtime: { config: SubgraphConfig; tokens: Tokens; logger: Logger; events: EventChannel; outbox: Database<D>['outbox'] }): SubgraphDefinition<C>;
 }
 
 export interface RunningSubgraph<D> extends RunningServer {
@@ -54,7 +56,10 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
   config: SubgraphConfig,
   logger: Logger = createLogger(config.name, config.logLevel),
 ): Promise<RunningSubgraph<D>> {
-  const db = await openDatabase({ name: config.name, url: config.databaseUrl, dataDir: config.dataDir, redis: config.redis, logger }, module.createClient);
+  const db = await openDatabase(
+    { name: config.name, url: config.databaseUrl, dataDir: config.dataDir, redis: config.redis, outbox: module.outbox === true, logger },
+    module.createClient,
+  );
   let definition: SubgraphDefinition<C> | undefined;
   const release = async () => {
     await definition?.close?.();
@@ -63,7 +68,7 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
   try {
     if (config.seed) await module.seed(db.client, config.seedScale, logger);
     const tokens = new Tokens(config.keys);
-    const subgraph = module.define(db.client, { config, tokens, logger, events: db.events });
+    const subgraph = module.define(db.client, { config, tokens, logger, events: db.events, outbox: db.outbox });
     definition = subgraph;
     const typeDefs = parse(readFileSync(subgraphSchemaPath(config.name), 'utf8'));
     // Every argument is checked before its resolver runs (ids, text), whichever field it is.

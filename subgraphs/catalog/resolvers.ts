@@ -50,24 +50,24 @@ export function createResolvers(db: CatalogDb, live: ProductEvents, faults: Cata
         requireAdmin(ctx);
         return createProduct(db, args.input);
       },
-      // Each change is published once it committed (the call returned), for productUpdated.
+      // Each change writes its event in its own transaction (the outbox), for productUpdated.
       updateProduct: async (_, args, ctx) => {
         requireAdmin(ctx);
         const product = await updateProduct(db, args.id, args.input);
-        await live.changed([product.id]);
+        live.written();
         return product;
       },
       adjustStock: async (_, args, ctx) => {
         requireAdmin(ctx);
         const product = await adjustStock(db, args.productId, args.delta);
-        await live.changed([product.id]);
+        live.written();
         return product;
       },
       reserveStock: async (_, args, ctx) => {
         requireService(ctx, ORDERS);
         const reservation = await reservations.reserve(args.orderId, parseInput(reservationItems, args.items, 'items'));
         if (faults.crashBeforeReserveAnswer) process.exit(87);
-        await live.changed(reservation.lines.map((l) => l.productId));
+        live.written();
         return reservation;
       },
       commitStock: (_, args, ctx) => {
@@ -77,7 +77,7 @@ export function createResolvers(db: CatalogDb, live: ProductEvents, faults: Cata
       releaseStock: async (_, args, ctx) => {
         requireService(ctx, ORDERS);
         const reservation = await reservations.release(args.orderId);
-        await live.changed(reservation.lines.map((l) => l.productId));
+        live.written();
         return reservation;
       },
     },

@@ -14,6 +14,7 @@ import { ServiceError } from '../../lib/subgraph/service-client.js';
 import { parseInput } from '../../lib/subgraph/validation.js';
 import type { CatalogStock, Reservation } from './catalog-stock.js';
 import type { Order, OrdersDb } from './db.js';
+import { ORDER_CHANGED } from './live.js';
 import { countOutcome, ordersMetrics } from './metrics.js';
 import type { OrdersContext } from './loaders.js';
 
@@ -65,8 +66,8 @@ const SETTLE_WAIT_MS = 4_000;
 const RELEASE_RETRY_AFTER_SECONDS = 2;
 
 export interface PlacementOptions {
-  /** Called after a status change committed (the order's subscribers learn of it). */
-  changed?: (orderId: string) => Promise<void>;
+  /** Called after a status change committed with its event in the outbox: publish it now (the order's subscribers learn of it). */
+  written?: () => void;
   /** Test hook: exit the process right after the reservation, before the order is confirmed. */
   crashAfterReserve?: boolean;
 }
@@ -75,9 +76,7 @@ export type OrderPlacement = ReturnType<typeof orderPlacement>;
 
 export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger, options: PlacementOptions = {}) {
   ordersMetrics(); // registered now: /metrics lists the saga's counters before the first order
-  const changed = async (orderId: string) => {
-    await options.changed?.(orderId).catch((err: unknown) => log.warn({ orderId, err }, 'order event not published'));
-  };
+  const written = () => options.written?.();
   /**
    * Writes the reserved lines and prices into the order and confirms it, once: one statement, so
    * a rush of orders never queues on interactive transactions. A no-op unless the order is PENDING;
@@ -90,15 +89,30 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       WITH confirmed AS (
         UPDATE "Order" SET status = 'CONFIRMED', "totalAmount" = ${total}, currency = ${currency}, "updatedAt" = ${new Date()}
         WHERE id = ${orderId} AND status = 'PENDING'
-        RETURNING id
+        RETURNING id, "userId"
+      ), event AS (
+        INSERT INTO "OutboxEvent" (topic, payload) SELECT ${ORDER_CHANGED}, json_build_object('id', id, 'owner', "userId")::text FROM confirmed
       )
       INSERT INTO "OrderItem" (id, "orderId", "productId", quantity, "unitPriceAmount", currency)
       SELECT item.id, confirmed.id, item."productId", item.quantity, item."unitPriceAmount", item.currency
       FROM confirmed, unnest(${lines.map(() => randomUUID())}::text[], ${lines.map((l) => l.productId)}::text[], ${lines.map((l) => l.quantity)}::int[],
                              ${lines.map((l) => l.unitPrice.amount)}::int[], ${lines.map((l) => l.unitPrice.currency)}::text[])
         AS item(id, "productId", quantity, "unitPriceAmount", currency)`;
-    if (inserted > 0) await changed(orderId);
+    if (inserted > 0) written();
     return inserted > 0;
+  }
+
+  /** Moves an order from one status to another, with its event, in one statement; 1 when this call moved it, else 0. */
+  async function setStatus(orderId: string, from: Order['status'], to: Order['status']): Promise<number> {
+    const moved = await db.$executeRaw`
+      WITH moved AS (
+        UPDATE "Order" SET status = ${to}::"OrderStatus", "updatedAt" = ${new Date()}
+        WHERE id = ${orderId} AND status = ${from}::"OrderStatus"
+        RETURNING id, "userId"
+      )
+      INSERT INTO "OutboxEvent" (topic, payload) SELECT ${ORDER_CHANGED}, json_build_object('id', id, 'owner', "userId")::text FROM moved`;
+    if (moved > 0) written();
+    return moved;
   }
 
   /**
@@ -121,9 +135,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
    * PENDING (settled by another replica's recovery, or by the placement itself).
    */
   async function giveUp(orderId: string, requestId?: string): Promise<boolean> {
-    const { count } = await db.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'FAILED' } });
-    if (count === 0) return false;
-    await changed(orderId);
+    if ((await setStatus(orderId, 'PENDING', 'FAILED')) === 0) return false;
     await returnFailedStock(orderId, requestId).catch((err) => log.warn({ orderId, err }, 'stock release deferred to recovery; the idempotency key stays taken until then'));
     return true;
   }
@@ -183,8 +195,14 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
   /** Gives a cancelled order's stock back to catalog and records that it did; false when another call recorded it first. */
   async function releaseCancelled(orderId: string, requestId?: string): Promise<boolean> {
     await catalog.release(orderId, requestId);
-    const { count } = await db.order.updateMany({ where: { id: orderId, stockReleasedAt: null }, data: { stockReleasedAt: new Date() } });
-    return count > 0;
+    // The cancellation's event, written with the record of the release: once, and never before the stock is back.
+    const recorded = await db.$executeRaw`
+      WITH released AS (
+        UPDATE "Order" SET "stockReleasedAt" = ${new Date()} WHERE id = ${orderId} AND "stockReleasedAt" IS NULL RETURNING id, "userId"
+      )
+      INSERT INTO "OutboxEvent" (topic, payload) SELECT ${ORDER_CHANGED}, json_build_object('id', id, 'owner', "userId")::text FROM released`;
+    if (recorded > 0) written();
+    return recorded > 0;
   }
 
   return {
@@ -258,12 +276,12 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       if (order.status !== 'CONFIRMED' && order.status !== 'CANCELLED') {
         throw badUserInput(`a ${order.status} order cannot be cancelled`, 'id');
       }
-      const { count } = await db.order.updateMany({ where: { id, status: 'CONFIRMED' }, data: { status: 'CANCELLED' } });
+      // Its event is written with the release (releaseCancelled), so that a subscriber reading the
+      // items' stock sees it returned.
+      await db.order.updateMany({ where: { id, status: 'CONFIRMED' }, data: { status: 'CANCELLED' } });
       // Releasing is idempotent, so cancelling twice is harmless. If catalog cannot be reached the
       // order stays cancelled and recovery returns the stock later (stockReleasedAt is still null).
       await releaseCancelled(id, ctx.requestId).catch((err) => ctx.log.warn({ orderId: id, err }, 'stock return deferred to recovery'));
-      // Published once the stock is back, so a subscriber reading the items' stock sees it returned.
-      if (count > 0) await changed(id);
       return db.order.findUniqueOrThrow({ where: { id } });
     },
   };

@@ -17,14 +17,18 @@ import { catalogStock } from '../../subgraphs/orders/catalog-stock.js';
 import { ordersMetrics } from '../../subgraphs/orders/metrics.js';
 import { orderPlacement } from '../../subgraphs/orders/placement.js';
 import { orderRecovery } from '../../subgraphs/orders/recovery.js';
-import { createPostgresDatabases, describeOnBackends, freePort, gatewayConfig, graphql, keyEnv, leaksIn, newProduct, operation, serviceToken, startServiceProcess, startStack, subgraphConfig, testTokenKeys, userToken, type Backend, type Stack } from '../support/harness.js';
+import { createPostgresDatabases, describeOnBackends, freePort, gatewayConfig, graphql, keyEnv, leaksIn, newProduct, operation, serviceToken, startServiceProcess, startStack, subgraphConfig, testTokenKeys, userToken, TEST_REDIS_URL, type Backend, type Stack } from '../support/harness.js';
 import { startSubgraph, type RunningSubgraph } from '../../lib/subgraph/server.js';
 import { orders } from '../../subgraphs/orders/server.js';
 import type { OrdersDb } from '../../subgraphs/orders/db.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
+import { EventChannel, redisNotifications } from '../../lib/subgraph/events.js';
+import { ORDER_CHANGED } from '../../subgraphs/orders/live.js';
+import { missing, skipped } from '../support/available.js';
 
 const [admin, alice] = DEMO_ACCOUNTS;
+const noRedis = await missing('Redis');
 
 /** Whether nothing accepts a TCP connection at this URL's port any more. */
 const refusesConnections = (url: string) =>
@@ -233,6 +237,76 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       // Nothing of the refused attempt was written: one order for the key, one unit taken.
       expect(await stack.orders!.db.client.order.count({ where: { idempotencyKey: 'outage-key' } })).toBe(1);
       expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: p.id } })).stock).toBe(4);
+    });
+  });
+
+  describe.skipIf(noRedis !== undefined)(skipped('an order event across a carrier outage and a crash', noRedis), () => {
+    let stack: Stack;
+    let child: ChildProcess | undefined;
+    let dataDir: string;
+    let ordersDb: Awaited<ReturnType<typeof createPostgresDatabases>> | undefined;
+    let redisProxy: TcpProxy;
+    let ordersEnv: Record<string, string>;
+    let subscriber: EventChannel;
+    const keyPrefix = `test-outbox-${randomUUID()}:`;
+
+    beforeAll(async () => {
+      const port = await freePort();
+      stack = await startStack(backend, { externalOrders: { url: `http://localhost:${port}/graphql` } });
+      dataDir = await mkdtemp(path.join(tmpdir(), 'orders-outbox-'));
+      ordersDb = backend === 'postgres' ? await createPostgresDatabases() : undefined;
+      const redis = new URL(TEST_REDIS_URL);
+      // Orders reaches Redis through a proxy this test cuts; the subscriber below reaches it directly.
+      redisProxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+      ordersEnv = {
+        ORDERS_PORT: String(port),
+        CATALOG_URL: stack.catalog.url,
+        DATA_DIR: dataDir,
+        REDIS_URL: redisProxy.via(TEST_REDIS_URL),
+        REDIS_KEY_PREFIX: keyPrefix,
+        ...(ordersDb ? { ORDERS_DATABASE_URL: ordersDb.urls.orders } : {}),
+      };
+      const log = createLogger('orders', 'silent');
+      subscriber = new EventChannel(redisNotifications({ url: TEST_REDIS_URL, keyPrefix }, 'orders', log), log);
+    });
+    afterEach(() => {
+      child?.kill('SIGKILL');
+    });
+    afterAll(async () => {
+      await subscriber?.close();
+      await redisProxy?.close();
+      await stack?.stop();
+      await ordersDb?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it('is delivered once Redis is back, though the process that committed it was killed before it could publish', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const p = await newProduct(stack, { stock: 5 });
+      const events = await subscriber.subscribe(ORDER_CHANGED, () => true);
+      const received: string[] = [];
+      void (async () => {
+        for await (const id of events) received.push(id);
+      })();
+
+      child = await startOrders(ordersEnv);
+      redisProxy.cut();
+      // The placement does not wait for Redis: the event waits in the outbox, committed with the order.
+      const placed = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 1 }] } }, token);
+      expect(placed.data!.placeOrder).toMatchObject({ status: 'CONFIRMED' });
+      const orderId = placed.data!.placeOrder.id as string;
+      await new Promise((r) => setTimeout(r, 1_500)); // more than one look of the outbox (every second)
+      expect(received).not.toContain(orderId);
+
+      // Killed between the commit and any publish; Redis comes back; a new process publishes what the first one left.
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      redisProxy.restore();
+      child = await startOrders(ordersEnv);
+      await waitFor('the order event from the outbox', () => received.includes(orderId), { timeoutMs: 15_000 });
+      expect(received.filter((id) => id === orderId)).toEqual([orderId]);
+      await events.return?.();
     });
   });
 
