@@ -70,6 +70,12 @@ export interface PlacementOptions {
   written?: () => void;
   /** Test hook: exit the process right after the reservation, before the order is confirmed. */
   crashAfterReserve?: boolean;
+  /**
+   * Called when a placement in this process stops with its order still PENDING (its database or
+   * catalog went away mid-way): nothing here is placing it any more, so recovery may settle it at
+   * once instead of waiting for its minimum age.
+   */
+  leftPending?: (orderId: string) => void;
 }
 
 export type OrderPlacement = ReturnType<typeof orderPlacement>;
@@ -242,7 +248,10 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
         // No answer, a late one, or the placement was already given up: catalog may or may not
         // hold stock for it. Make that definite before answering: the order fails and the release
         // returns whatever was taken, or stops a reservation still on its way from taking anything.
-        await giveUp(order.id, ctx.requestId);
+        await giveUp(order.id, ctx.requestId).catch((failure: unknown) => {
+          options.leftPending?.(order.id);
+          throw failure;
+        });
         countOutcome('failed');
         ctx.log.warn({ orderId: order.id, err }, 'reservation failed, order marked FAILED');
         throw err instanceof ServiceError ? serviceUnavailable('the order could not be completed; try again') : err;
@@ -260,6 +269,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
           throw internalError('the order could not be completed; nothing was charged and no stock is held');
         }
         ctx.log.warn({ orderId: order.id, err }, 'confirmation deferred to recovery');
+        options.leftPending?.(order.id);
         throw serviceUnavailable('the order is not confirmed yet; send it again with the same idempotencyKey to learn its outcome');
       }
       // Recovery gave the order up (and released its stock) while it was being placed.

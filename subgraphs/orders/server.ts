@@ -16,7 +16,12 @@ export const orders: SubgraphModule<OrdersDb, OrdersContext> = {
   define: (db, { config, tokens, logger: log, events, outbox }) => {
     const catalog = catalogStock(config.subgraphUrls.catalog, tokens);
     const live = orderEvents(events);
-    const placement = orderPlacement(db, catalog, log, { crashAfterReserve: config.faults.crashAfterReserve, written: outbox.wake });
+    // The placement hands orders it stopped on to recovery, made just below (before any request).
+    const placement = orderPlacement(db, catalog, log, {
+      crashAfterReserve: config.faults.crashAfterReserve,
+      written: outbox.wake,
+      leftPending: (orderId) => recovery.settleSoon(orderId),
+    });
     const recovery = orderRecovery(db, catalog, placement, log, config.recovery);
     recovery.start();
     return {

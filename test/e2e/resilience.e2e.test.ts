@@ -238,6 +238,44 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       expect(await stack.orders!.db.client.order.count({ where: { idempotencyKey: 'outage-key' } })).toBe(1);
       expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: p.id } })).stock).toBe(4);
     });
+
+    it('settles a placement the outage cut in the middle within seconds of the database coming back, not after recovery\'s minimum age', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const p = await newProduct(stack, { stock: 5 });
+      const place = () => graphql(gateway.url, operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 2 }], idempotencyKey: 'cut-key' } }, token);
+      // Catalog's products held: the placement waits in its reservation, its order written PENDING.
+      let unlock!: () => void;
+      const gate = new Promise<void>((resolve) => (unlock = resolve));
+      let locked = false;
+      const hold = stack.catalog.db.client.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe('LOCK TABLE "Product" IN ACCESS EXCLUSIVE MODE');
+          locked = true;
+          await gate;
+        },
+        { timeout: 30_000 },
+      );
+      await waitFor('the lock on the Product table', () => locked);
+      const placing = place();
+      const pending = await waitFor('the order written PENDING', () => stack.orders!.db.client.order.findFirst({ where: { idempotencyKey: 'cut-key' } }));
+      // The orders database goes away; then catalog answers the reservation, which cannot be confirmed now.
+      proxy.cut();
+      unlock();
+      await hold;
+      const cut = await placing;
+      expect(cut.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(await stack.orders!.db.client.order.findUniqueOrThrow({ where: { id: pending.id } })).toMatchObject({ status: 'PENDING' });
+
+      const back = Date.now();
+      proxy.restore();
+      // The replica's recovery (minimum age 30 s, every 60 s) settles it within seconds: it was given up here.
+      await waitFor('the cut order to be confirmed', async () => (await stack.orders!.db.client.order.findUniqueOrThrow({ where: { id: pending.id } })).status === 'CONFIRMED', { timeoutMs: 10_000 });
+      expect(Date.now() - back).toBeLessThan(10_000);
+      const again = await place();
+      expect(again.data!.placeOrder).toMatchObject({ id: pending.id, status: 'CONFIRMED', items: [{ quantity: 2 }] });
+      expect(await stack.catalog.db.client.stockReservation.findUniqueOrThrow({ where: { orderId: pending.id } })).toMatchObject({ status: 'COMMITTED' });
+      expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: p.id } })).stock).toBe(3);
+    });
   });
 
   describe.skipIf(noRedis !== undefined)(skipped('an order event across a carrier outage and a crash', noRedis), () => {
@@ -470,6 +508,34 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       expect(await ordersDb.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({ status: 'FAILED', idempotencyKey: null });
       expect(await catalogDb.stockReservation.findUniqueOrThrow({ where: { orderId } })).toMatchObject({ status: 'RELEASED' });
       expect(await stockOf(p.id)).toBe(30);
+    });
+
+    // Replicas in processes of their own need a database they can share: PostgreSQL.
+    it.skipIf(backend !== 'postgres')('two orders processes whose recovery passes meet on the same stuck orders move their stock once', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
+      const p = await stocked(40);
+      const env = { CATALOG_URL: stack.urls.catalog, ORDERS_DATABASE_URL: stack.databaseUrls!.orders, RECOVERY_MIN_AGE_SECONDS: '0', RECOVERY_INTERVAL_MS: '100' };
+      const replicas = await Promise.all([1, 2].map(async () => startOrders({ ...env, ORDERS_PORT: String(await freePort()) })));
+      try {
+        // What crashes between reservation and confirmation leave: 3 units reserved per order, each order PENDING.
+        const orderIds: string[] = [];
+        for (let i = 0; i < 8; i++) orderIds.push(await heldReservation(p.id, 3, 1250));
+        expect(await stockOf(p.id)).toBe(40 - 8 * 3);
+        const ordersDb = stack.orders!.db.client;
+        await ordersDb.order.createMany({
+          data: orderIds.map((id) => ({ id, userId: aliceId, status: 'PENDING' as const, totalAmount: 0, currency: 'USD', createdAt: new Date(Date.now() - 60_000) })),
+        });
+        await waitFor('both processes to confirm the orders', async () => (await ordersDb.order.count({ where: { id: { in: orderIds }, status: 'CONFIRMED' } })) === orderIds.length);
+        await new Promise((r) => setTimeout(r, 500)); // a few more passes of each
+        const settled = await ordersDb.order.findMany({ where: { id: { in: orderIds } }, include: { items: true } });
+        for (const order of settled) expect(order).toMatchObject({ status: 'CONFIRMED', totalAmount: 3750, items: [{ quantity: 3 }] });
+        const reservations = await stack.catalog.db.client.stockReservation.findMany({ where: { orderId: { in: orderIds } } });
+        expect(reservations.map((r) => r.status)).toEqual(orderIds.map(() => 'COMMITTED'));
+        expect(await stockOf(p.id)).toBe(40 - 8 * 3);
+      } finally {
+        for (const child of replicas) child.kill('SIGKILL');
+      }
     });
 
     it("settles a stuck order once when several replicas' recovery passes meet on it: one log line, one outcome", async () => {
