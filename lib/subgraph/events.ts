@@ -18,6 +18,8 @@ export interface Notifications {
   notify(channel: string, payload: string): Promise<void>;
   /** Resolves once the LISTEN is in place: a notification committed after that is delivered. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<void>;
+  /** Called when the listening connection is back after it dropped: what was sent meanwhile did not arrive. */
+  onReconnect?(callback: () => void): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ const RELISTEN_DELAY_MS = 1_000;
  */
 export function postgresNotifications(url: string, pool: pg.Pool, log: Logger): Notifications {
   const handlers = new Map<string, (payload: string) => void>();
+  const reconnected: (() => void)[] = [];
   let client: Promise<pg.Client> | undefined;
   let closed = false;
   const connect = (): Promise<pg.Client> => {
@@ -61,11 +64,14 @@ export function postgresNotifications(url: string, pool: pg.Pool, log: Logger): 
   const relisten = async () => {
     if (closed || client) return;
     client = connect();
-    await client.catch((err: unknown) => {
-      log.warn({ err }, 'event channel: cannot listen yet');
-      client = undefined;
-      if (!closed) setTimeout(() => void relisten(), RELISTEN_DELAY_MS).unref();
-    });
+    await client.then(
+      () => reconnected.forEach((callback) => callback()),
+      (err: unknown) => {
+        log.warn({ err }, 'event channel: cannot listen yet');
+        client = undefined;
+        if (!closed) setTimeout(() => void relisten(), RELISTEN_DELAY_MS).unref();
+      },
+    );
   };
   return {
     notify: async (channel, payload) => {
@@ -81,6 +87,7 @@ export function postgresNotifications(url: string, pool: pg.Pool, log: Logger): 
         await (await client).query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       }
     },
+    onReconnect: (callback) => void reconnected.push(callback),
     close: async () => {
       closed = true;
       const c = await client?.catch(() => undefined);
@@ -111,6 +118,7 @@ export function redisNotifications(redis: { url: string; keyPrefix: string }, se
     return client;
   };
   const publisher = connect('publishing');
+  const reconnected: (() => void)[] = [];
   let subscriber: Redis | undefined;
   return {
     notify: async (topic, payload) => {
@@ -120,10 +128,17 @@ export function redisNotifications(redis: { url: string; keyPrefix: string }, se
       if (!subscriber) {
         subscriber = connect('subscribing');
         subscriber.on('message', (channel: string, message: string) => handlers.get(channel)?.(message));
+        // ioredis subscribes again on its own once it is ready; messages published meanwhile are gone.
+        let ready = false;
+        subscriber.on('ready', () => {
+          if (ready) setTimeout(() => reconnected.forEach((callback) => callback()), 200).unref(); // after the re-SUBSCRIBE
+          ready = true;
+        });
       }
       handlers.set(channelOf(topic), onPayload);
       await subscriber.subscribe(channelOf(topic));
     },
+    onReconnect: (callback) => void reconnected.push(callback),
     close: async () => {
       publisher.disconnect();
       subscriber?.disconnect();
@@ -162,10 +177,33 @@ export class EventChannel {
   /** Per topic, the ids of the events delivered last, oldest first. */
   readonly #seen = new Map<string, Set<string>>();
 
-  constructor(notifications: Notifications, log: Logger) {
+  /**
+   * `recent` reads the events published since a moment (the outbox, lib/subgraph/outbox.ts): after
+   * the carrier connection dropped and came back, they are delivered again to this process's
+   * subscribers, who drop what they already had.
+   */
+  constructor(notifications: Notifications, log: Logger, recent?: (since: Date) => Promise<{ id: string; topic: string; payload: string }[]>) {
     this.#notifications = notifications;
     this.#log = log;
+    if (recent) {
+      let lastDelivery = new Date();
+      this.#onDelivery = () => (lastDelivery = new Date());
+      notifications.onReconnect?.(() => {
+        // Everything since shortly before the last event that arrived: the gap lies after it.
+        const since = new Date(lastDelivery.getTime() - 5_000);
+        const replay = async (attempt: number): Promise<void> => {
+          try {
+            for (const e of await recent(since)) this.#deliver(e.topic, JSON.stringify({ ...(JSON.parse(e.payload) as ChangeEvent), eventId: e.id }));
+          } catch (err) {
+            if (attempt < 30) setTimeout(() => void replay(attempt + 1), 1_000).unref();
+            else this.#log.warn({ err }, 'event channel: could not replay the events missed while disconnected');
+          }
+        };
+        void replay(0);
+      });
+    }
   }
+  #onDelivery: () => void = () => {};
 
   /**
    * Publishes an event the outbox stored (lib/subgraph/outbox.ts) under its outbox id; throws when
@@ -191,6 +229,7 @@ export class EventChannel {
       seen.add(event.eventId);
       if (seen.size > REMEMBERED_EVENTS) seen.delete(seen.values().next().value!);
     }
+    this.#onDelivery();
     for (const listener of this.#listeners.get(topic) ?? []) listener(event);
   }
 

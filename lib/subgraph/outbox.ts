@@ -1,10 +1,12 @@
 // The transactional outbox: a subgraph writes its change events into its own database's
 // "OutboxEvent" table in the same transaction as the change (`outboxInsert` below), and this
 // publisher moves them to the event channel (lib/subgraph/events.ts), at least once and in the
-// order they were written, deleting each once published. A crash between commit and publish, or a
+// order they were written, marking each once published. A crash between commit and publish, or a
 // carrier (Redis, the LISTEN connection) that is away, delays an event; it never drops it, and no
 // request waits for the carrier. Every replica publishes; two meeting on the same rows publish an
-// event twice, and subscribers drop the second by its id (the row's sequence number).
+// event twice, and subscribers drop the second by its id (the row's sequence number). Published
+// rows are kept for RETAIN_MINUTES: a replica whose own carrier connection dropped delivers again
+// what was published meanwhile (`recent`), since pub/sub does not keep it for a disconnected listener.
 import type { Logger } from '../logger.js';
 import type { EventChannel } from './events.js';
 
@@ -18,6 +20,24 @@ export interface OutboxOptions {
   intervalMs?: number;
   /** Events published per round trip at most. */
   batch?: number;
+}
+
+/** How long published events are kept for replicas that reconnect to the carrier. */
+const RETAIN_MINUTES = 10;
+
+export interface StoredEvent {
+  id: string;
+  topic: string;
+  payload: string;
+}
+
+/** The events published since `since`, oldest first: what a replica replays after its carrier connection came back. */
+export async function recentEvents(sql: RawSql, since: Date): Promise<StoredEvent[]> {
+  const rows = await sql.query<{ id: string | bigint; topic: string; payload: string }>(
+    `SELECT id, topic, payload FROM ${OUTBOX_TABLE} WHERE "publishedAt" >= $1 ORDER BY id LIMIT 10000`,
+    [since],
+  );
+  return rows.map((r) => ({ ...r, id: String(r.id) }));
 }
 
 export interface Outbox {
@@ -36,12 +56,21 @@ export function outboxPublisher(sql: RawSql, events: EventChannel, log: Logger, 
   let again = false;
   let stopped = false;
   let failing = false;
+  let sweepDue = 0;
 
   /** Publishes in id order until the table is empty or a publish fails; deletes what it published. */
   async function drain(): Promise<void> {
     for (;;) {
-      const rows = await sql.query<{ id: string | bigint; topic: string; payload: string }>(`SELECT id, topic, payload FROM ${OUTBOX_TABLE} ORDER BY id LIMIT ${batch}`);
-      if (rows.length === 0) return;
+      const rows = await sql.query<{ id: string | bigint; topic: string; payload: string }>(
+        `SELECT id, topic, payload FROM ${OUTBOX_TABLE} WHERE "publishedAt" IS NULL ORDER BY id LIMIT ${batch}`,
+      );
+      if (rows.length === 0) {
+        if (Date.now() >= sweepDue) {
+          sweepDue = Date.now() + 60_000;
+          await sql.query(`DELETE FROM ${OUTBOX_TABLE} WHERE "publishedAt" < now() - interval '${RETAIN_MINUTES} minutes'`);
+        }
+        return;
+      }
       const published: string[] = [];
       try {
         for (const row of rows) {
@@ -50,7 +79,7 @@ export function outboxPublisher(sql: RawSql, events: EventChannel, log: Logger, 
         }
       } finally {
         // Ids are the table's own integers, never client input.
-        if (published.length > 0) await sql.query(`DELETE FROM ${OUTBOX_TABLE} WHERE id IN (${published.join(',')})`);
+        if (published.length > 0) await sql.query(`UPDATE ${OUTBOX_TABLE} SET "publishedAt" = now() WHERE id IN (${published.join(',')})`);
       }
       if (failing) log.info('event outbox: publishing again');
       failing = false;
