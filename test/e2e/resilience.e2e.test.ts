@@ -24,6 +24,8 @@ import type { OrdersDb } from '../../subgraphs/orders/db.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
 import { EventChannel, redisNotifications } from '../../lib/subgraph/events.js';
+import { recentEvents } from '../../lib/subgraph/outbox.js';
+import pg from 'pg';
 import { ORDER_CHANGED } from '../../subgraphs/orders/live.js';
 import { missing, skipped } from '../support/available.js';
 
@@ -344,6 +346,55 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       child = await startOrders(ordersEnv);
       await waitFor('the order event from the outbox', () => received.includes(orderId), { timeoutMs: 15_000 });
       expect(received.filter((id) => id === orderId)).toEqual([orderId]);
+      await events.return?.();
+    });
+  });
+
+  // The subscriber reads the outbox of a database shared with the stack: PostgreSQL.
+  describe.skipIf(noRedis !== undefined || backend !== 'postgres')(skipped('a replica whose Redis connection dropped', noRedis ?? (backend !== 'postgres' ? 'needs a shared PostgreSQL database' : undefined)), () => {
+    let stack: Stack;
+    let proxy: TcpProxy;
+    let pool: pg.Pool;
+    let subscriber: EventChannel;
+    const keyPrefix = `test-replay-${randomUUID()}:`;
+    beforeAll(async () => {
+      stack = await startStack(backend, { orders: { redis: { url: TEST_REDIS_URL, keyPrefix } } });
+      const redis = new URL(TEST_REDIS_URL);
+      proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+      pool = new pg.Pool({ connectionString: stack.databaseUrls!.orders });
+      const sql = { query: async <R,>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as R[] };
+      const log = createLogger('orders', 'silent');
+      // Another orders replica's event channel, its Redis connection through a proxy this test cuts.
+      subscriber = new EventChannel(redisNotifications({ url: proxy.via(TEST_REDIS_URL), keyPrefix }, 'orders', log), log, (since) => recentEvents(sql, since));
+    });
+    afterAll(async () => {
+      await subscriber?.close();
+      await proxy?.close();
+      await pool?.end();
+      await stack?.stop();
+    });
+
+    it('delivers, once it is back, the events published while it was away, and each once', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const p = await newProduct(stack, { stock: 5 });
+      const events = await subscriber.subscribe(ORDER_CHANGED, () => true);
+      const received: string[] = [];
+      void (async () => {
+        for await (const id of events) received.push(id);
+      })();
+      const place = async () => (await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 1 }] } }, token)).data!.placeOrder.id as string;
+      const before = await place();
+      await waitFor('the first event', () => received.includes(before));
+
+      proxy.cut();
+      const during = await place(); // published to Redis while this replica is not listening
+      await new Promise((r) => setTimeout(r, 500));
+      expect(received).not.toContain(during);
+      proxy.restore();
+      await waitFor('the missed event, replayed from the outbox', () => received.includes(during), { timeoutMs: 15_000 });
+      const after = await place();
+      await waitFor('the next event', () => received.includes(after));
+      expect(received.filter((id) => id === before || id === during)).toEqual([before, during]); // the replay repeats none already delivered
       await events.return?.();
     });
   });
