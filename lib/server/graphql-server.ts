@@ -9,7 +9,7 @@ import type { ApolloServerOptionsWithGateway, ApolloServerOptionsWithSchema } fr
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Request } from 'express';
-import type { GraphQLFormattedError } from 'graphql';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Closable, ServerExtension } from './extension.js';
 import { formatError } from './format-error.js';
 import { jsonErrors, notFound } from './http-errors.js';
@@ -111,6 +111,10 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
+  /** What an extension answers an error as, if one knows its meaning (lib/server/extension.ts). */
+  const translate = (formatted: GraphQLFormattedError, error: unknown) =>
+    extensions.reduce<GraphQLFormattedError | undefined>((found, e) => found ?? e.translateError?.(formatted, error), undefined);
+  const codeOf = (error: GraphQLError) => String((translate(error.toJSON(), error) ?? error).extensions?.code ?? '');
   const format = formatError(production);
   const apollo = new ApolloServer<C>({
     ...options.source,
@@ -119,21 +123,20 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     parseOptions: limitParseOptions(options.limits),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
-      loggingPlugin<C>(logger),
+      loggingPlugin<C>(logger, codeOf),
       operationGuardPlugin<C>(),
       landingPagePlugin(production),
       limitsPlugin<C>(options.limits),
       cachePolicyPlugin<C>(),
       unavailablePlugin<C>(),
-      metricsPlugin<C>(metrics),
+      metricsPlugin<C>(metrics, codeOf),
       ...[tracingPlugin<C>()].filter((p) => p !== undefined),
       ...extensions.flatMap((e) => e.plugins ?? []),
     ],
     ...(persistedQueries.length > 0 ? { persistedQueries: persistedQueries[0] } : {}),
     allowBatchedHttpRequests: extensions.some((e) => e.batchedRequests === true),
     formatError: (formatted, error) => {
-      const translated = extensions.reduce<GraphQLFormattedError | undefined>((found, e) => found ?? e.translateError?.(formatted, error), undefined);
-      return format(reportTokenLimit(translated ?? formatted));
+      return format(reportTokenLimit(translate(formatted, error) ?? formatted));
     },
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);

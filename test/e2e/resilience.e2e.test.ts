@@ -215,6 +215,13 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       const mine = () => graphql(gateway.url, '{ me { name orders(first: 1) { totalCount } } }', {}, token);
       const unavailable = { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 2 };
       expect((await mine()).status).toBe(200);
+      /** graphql_errors_total of orders (one registry per service name in this process), by code. */
+      const errorsCounted = async (code: string) => {
+        const line = (await (await fetch(replica.url.replace('/graphql', '/metrics'))).text()).split('\n').find((l) => l.startsWith('graphql_errors_total{') && l.includes(`code="${code}"`));
+        return Number(line?.split(' ')[1] ?? 0);
+      };
+      const internalBefore = await errorsCounted('INTERNAL_SERVER_ERROR');
+      const unavailableBefore = await errorsCounted('SERVICE_UNAVAILABLE');
 
       proxy.cut();
       const placed = await place();
@@ -231,6 +238,9 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       expect(partial.status).toBe(200);
       expect(partial.data!.me.name).toBe(alice.name);
       expect(partial.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+      // Counted as what the clients were answered, not as internal errors (no alert on internal errors fires).
+      expect(await errorsCounted('INTERNAL_SERVER_ERROR')).toBe(internalBefore);
+      expect(await errorsCounted('SERVICE_UNAVAILABLE')).toBeGreaterThanOrEqual(unavailableBefore + 3);
 
       proxy.restore();
       await waitFor('the replica to be ready again', async () => (await fetch(replica.url.replace('/graphql', '/ready'))).status === 200);
