@@ -106,8 +106,11 @@ export interface SubgraphConfig extends CommonConfig {
   subgraphUrls: Record<ServiceName, string>;
   /** Orders: how old a half-done placement must be before recovery settles it, and how often it looks. */
   recovery: { minAgeSeconds: number; intervalMs: number };
-  /** Fault injection for the crash-recovery test; never set in real deployments. */
-  faults: { crashAfterReserve: boolean };
+  /**
+   * Fault injection for the crash tests; never set in real deployments. Orders exits between
+   * reserving stock and confirming the order; catalog exits between committing a reservation and answering it.
+   */
+  faults: { crashAfterReserve: boolean; crashBeforeReserveAnswer: boolean };
   loginThrottle: LoginThrottleConfig;
   /** Redis for the login throttle's counters; undefined keeps them in the users database. */
   redis: { url: string; keyPrefix: string } | undefined;
@@ -240,6 +243,7 @@ const subgraphSchema = commonSchema.extend(urlsSchema.shape).extend({
   RECOVERY_MIN_AGE_SECONDS: z.coerce.number().min(0).default(30),
   RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
   FAULT_CRASH_AFTER_RESERVE: flag.default(false),
+  FAULT_CRASH_BEFORE_RESERVE_ANSWER: flag.default(false),
   // Subgraphs sit behind the gateway, which sends them the client's address.
   TRUSTED_PROXIES: trustedProxies('loopback, uniquelocal'),
   LOGIN_FAILURES_PER_ACCOUNT: count.default(5),
@@ -336,7 +340,7 @@ export function loadSubgraphConfig(name: ServiceName, env: Env = process.env): S
     seedScale: c.SEED_SCALE,
     subgraphUrls: subgraphUrls(c),
     recovery: { minAgeSeconds: c.RECOVERY_MIN_AGE_SECONDS, intervalMs: c.RECOVERY_INTERVAL_MS },
-    faults: { crashAfterReserve: c.FAULT_CRASH_AFTER_RESERVE },
+    faults: { crashAfterReserve: c.FAULT_CRASH_AFTER_RESERVE, crashBeforeReserveAnswer: c.FAULT_CRASH_BEFORE_RESERVE_ANSWER },
     loginThrottle: {
       failuresPerAccount: c.LOGIN_FAILURES_PER_ACCOUNT,
       failuresPerAddress: c.LOGIN_FAILURES_PER_ADDRESS,

@@ -31,9 +31,12 @@ export const outOfStock = (message: string, field?: string) => error(ErrorCode.O
 /** `retryAfterSeconds` says when the client may try again. */
 export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
   error(ErrorCode.TOO_MANY_REQUESTS, message, { retryAfterSeconds });
-/** `serviceName` names the service that could not be reached (the gateway sets it for its subgraphs). */
-export const serviceUnavailable = (message: string, serviceName?: string) =>
-  error(ErrorCode.SERVICE_UNAVAILABLE, message, serviceName ? { serviceName } : {});
+/**
+ * `serviceName` names the service that could not be reached (the gateway sets it for its subgraphs);
+ * `retryAfterSeconds`, when known, says when sending the request again is worth it.
+ */
+export const serviceUnavailable = (message: string, serviceName?: string, retryAfterSeconds?: number) =>
+  error(ErrorCode.SERVICE_UNAVAILABLE, message, { ...(serviceName ? { serviceName } : {}), ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
 /** An operation over a limit (lib/security/operation-limits.ts): refused like an invalid one, before anything runs. */
 export const operationRefused = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });

@@ -8,6 +8,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { EventChannel, pgliteNotifications, postgresNotifications, redisNotifications, type Notifications } from '../subgraph/events.js';
 import type { Logger } from '../logger.js';
+import { outboxPublisher, recentEvents, type Outbox, type RawSql } from '../subgraph/outbox.js';
 import { applyMigrations, migratedTemplate, migrationsUpToDate } from './migrations.js';
 import { openPGlite, templateExists } from './pglite.js';
 import type { ServiceName } from '../services.js';
@@ -30,6 +31,8 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** Redis to carry change events; without it, the database's own LISTEN/NOTIFY does. */
   redis?: { url: string; keyPrefix: string } | undefined;
+  /** The database has an outbox table ("OutboxEvent"): publish its events (lib/subgraph/outbox.ts). */
+  outbox?: boolean;
   logger: Logger;
 }
 
@@ -40,6 +43,8 @@ export interface Database<C> {
   statements(): number;
   /** Change events of this database, to every replica of the subgraph (lib/subgraph/events.ts). */
   events: EventChannel;
+  /** Publishes the events written to this database's outbox; a no-op for a database without one. */
+  outbox: Pick<Outbox, 'wake' | 'drain'>;
   /** Throws when the database cannot answer (readiness check). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -70,7 +75,8 @@ export async function openAdapter(options: Omit<DatabaseOptions, 'logger'>) {
     const pool = new pg.Pool({ connectionString: url });
     const adapter: SqlMigrationAwareDriverAdapterFactory = new PrismaPg(pool);
     const notifications = (log: Logger): Notifications => postgresNotifications(url, pool, log);
-    return { adapter, kind: 'postgres' as const, notifications, close: () => pool.end() };
+    const sql: RawSql = { query: async <R,>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as R[] };
+    return { adapter, kind: 'postgres' as const, notifications, sql, close: () => pool.end() };
   }
   // A new database starts from the migrated template, or on disk, until that has been made (a first
   // start), from the empty one: the migrations below then run once, where making the template first
@@ -78,11 +84,12 @@ export async function openAdapter(options: Omit<DatabaseOptions, 'logger'>) {
   const migrated = await migratedTemplate(name);
   const pglite = await openPGlite(dataDir ? path.join(dataDir, name) : undefined, !dataDir || templateExists(migrated) ? migrated : undefined);
   const notifications = (): Notifications => pgliteNotifications(pglite);
-  return { adapter: new PrismaPGlite(pglite) as SqlMigrationAwareDriverAdapterFactory, kind: 'pglite' as const, notifications, close: () => pglite.close() };
+  const sql: RawSql = { query: async <R,>(text: string, params?: unknown[]) => (await pglite.query<R>(text, params)).rows };
+  return { adapter: new PrismaPGlite(pglite) as SqlMigrationAwareDriverAdapterFactory, kind: 'pglite' as const, notifications, sql, close: () => pglite.close() };
 }
 
 export async function openDatabase<C extends PrismaLike>(options: DatabaseOptions, createClient: ClientFactory<C>): Promise<Database<C>> {
-  const { adapter, kind, notifications, close } = await openAdapter(options);
+  const { adapter, kind, notifications, sql, close } = await openAdapter(options);
   const client = createClient(adapter);
   // Starting Prisma's schema engine costs most of a warm start; ask it only when there is work.
   if (!(await migrationsUpToDate(options.name, (sql) => client.$queryRawUnsafe(sql)))) {
@@ -96,16 +103,20 @@ export async function openDatabase<C extends PrismaLike>(options: DatabaseOption
     latency.observe(duration / 1000); // Prisma gives milliseconds
   });
   const carrier = options.redis ? redisNotifications(options.redis, options.name, options.logger) : notifications(options.logger);
-  const events = new EventChannel(carrier, options.logger);
+  const events = new EventChannel(carrier, options.logger, options.outbox ? (since) => recentEvents(sql, since) : undefined);
+  // Polled outside Prisma (`sql`): the statement counts stay those of the requests.
+  const outbox = options.outbox ? outboxPublisher(sql, events, options.logger) : undefined;
   return {
     client,
     kind,
     events,
+    outbox: { wake: () => outbox?.wake(), drain: async () => outbox?.drain() },
     statements: () => statements,
     ping: async () => {
       await client.$queryRawUnsafe('SELECT 1');
     },
     close: async () => {
+      await outbox?.stop();
       await events.close();
       await client.$disconnect();
       await close();

@@ -4,6 +4,7 @@
 import type http from 'node:http';
 import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type express from 'express';
+import type { GraphQLFormattedError } from 'graphql';
 import type { RequestHandler } from 'express';
 
 /** Something that holds connections or timers until it is closed. */
@@ -31,6 +32,11 @@ export interface ServerExtension<C extends BaseContext> {
   attach?(server: http.Server, app: express.Express): Closable;
   /** Static files served outside /graphql (the gateway's web shop), after it and before the 404 handler. */
   staticFiles?: RequestHandler;
+  /**
+   * An error this extension knows the meaning of (e.g. the database cannot be reached), answered
+   * as the error it returns instead; undefined leaves the error as it is. The first that answers wins.
+   */
+  translateError?(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError | undefined;
   /** Throws when the service cannot serve yet (readiness probe, GET /ready). */
   ready?(): Promise<void>;
   /**

@@ -9,6 +9,7 @@ import type { ApolloServerOptionsWithGateway, ApolloServerOptionsWithSchema } fr
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Request } from 'express';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Closable, ServerExtension } from './extension.js';
 import { formatError } from './format-error.js';
 import { jsonErrors, notFound } from './http-errors.js';
@@ -21,6 +22,7 @@ import { loggingPlugin } from './plugins/logging.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { operationGuardPlugin } from './plugins/operation-guard.js';
 import { tracingPlugin } from './plugins/tracing.js';
+import { unavailablePlugin } from './plugins/unavailable.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 import { metricsHandler, serviceMetrics } from '../telemetry/metrics.js';
 import { flushTracing, startTracing, traceRequests, traceRootResolvers } from '../telemetry/tracing.js';
@@ -112,6 +114,10 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
+  /** What an extension answers an error as, if one knows its meaning (lib/server/extension.ts). */
+  const translate = (formatted: GraphQLFormattedError, error: unknown) =>
+    extensions.reduce<GraphQLFormattedError | undefined>((found, e) => found ?? e.translateError?.(formatted, error), undefined);
+  const codeOf = (error: GraphQLError) => String((translate(error.toJSON(), error) ?? error).extensions?.code ?? '');
   const format = formatError(production);
   const apollo = new ApolloServer<C>({
     ...options.source,
@@ -125,18 +131,21 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
-      loggingPlugin<C>(logger),
+      loggingPlugin<C>(logger, codeOf),
       operationGuardPlugin<C>(),
       landingPagePlugin(production),
       limitsPlugin<C>(options.limits),
       cachePolicyPlugin<C>(),
-      metricsPlugin<C>(metrics),
+      unavailablePlugin<C>(),
+      metricsPlugin<C>(metrics, codeOf),
       ...[tracingPlugin<C>()].filter((p) => p !== undefined),
       ...extensions.flatMap((e) => e.plugins ?? []),
     ],
     ...(persistedQueries.length > 0 ? { persistedQueries: persistedQueries[0] } : {}),
     allowBatchedHttpRequests: extensions.some((e) => e.batchedRequests === true),
-    formatError: (formatted) => format(reportTokenLimit(formatted)),
+    formatError: (formatted, error) => {
+      return format(reportTokenLimit(translate(formatted, error) ?? formatted));
+    },
     includeStacktraceInErrorResponses: !production,
   } as ApolloServerOptionsWithSchema<C>);
   await apollo.start();

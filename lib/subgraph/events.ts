@@ -2,10 +2,11 @@
 // can push the change to the subscribers connected to it. Carried by PostgreSQL LISTEN/NOTIFY on the
 // subgraph's own database (PGlite in-process, PostgreSQL through one dedicated connection): no
 // extra server, and a replica sees what any replica committed. With REDIS_URL set, Redis pub/sub
-// carries them instead (it spares the database the LISTEN connections of many replicas). Producers publish after their
-// transaction committed; a payload carries only ids (and the time of the change), the subscriber
-// reads the current state itself, so events for the same id can be coalesced without losing
-// anything a subscriber would see.
+// carries them instead (it spares the database the LISTEN connections of many replicas). Producers
+// write events into their transactional outbox, which publishes them here (lib/subgraph/outbox.ts),
+// at least once; each event carries its outbox id, and a subscriber drops one it has seen. A
+// payload carries only ids, the subscriber reads the current state itself, so events for the same
+// id can be coalesced without losing anything a subscriber would see.
 import type { PGlite } from '@electric-sql/pglite';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -17,6 +18,8 @@ export interface Notifications {
   notify(channel: string, payload: string): Promise<void>;
   /** Resolves once the LISTEN is in place: a notification committed after that is delivered. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<void>;
+  /** Called when the listening connection is back after it dropped: what was sent meanwhile did not arrive. */
+  onReconnect?(callback: () => void): void;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,7 @@ const RELISTEN_DELAY_MS = 1_000;
  */
 export function postgresNotifications(url: string, pool: pg.Pool, log: Logger): Notifications {
   const handlers = new Map<string, (payload: string) => void>();
+  const reconnected: (() => void)[] = [];
   let client: Promise<pg.Client> | undefined;
   let closed = false;
   const connect = (): Promise<pg.Client> => {
@@ -60,11 +64,14 @@ export function postgresNotifications(url: string, pool: pg.Pool, log: Logger): 
   const relisten = async () => {
     if (closed || client) return;
     client = connect();
-    await client.catch((err: unknown) => {
-      log.warn({ err }, 'event channel: cannot listen yet');
-      client = undefined;
-      if (!closed) setTimeout(() => void relisten(), RELISTEN_DELAY_MS).unref();
-    });
+    await client.then(
+      () => reconnected.forEach((callback) => callback()),
+      (err: unknown) => {
+        log.warn({ err }, 'event channel: cannot listen yet');
+        client = undefined;
+        if (!closed) setTimeout(() => void relisten(), RELISTEN_DELAY_MS).unref();
+      },
+    );
   };
   return {
     notify: async (channel, payload) => {
@@ -80,6 +87,7 @@ export function postgresNotifications(url: string, pool: pg.Pool, log: Logger): 
         await (await client).query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       }
     },
+    onReconnect: (callback) => void reconnected.push(callback),
     close: async () => {
       closed = true;
       const c = await client?.catch(() => undefined);
@@ -92,14 +100,15 @@ export function postgresNotifications(url: string, pool: pg.Pool, log: Logger): 
 /**
  * PUBLISH and SUBSCRIBE on Redis, under `<prefix>events:<service>:<topic>`. The subscribing
  * connection is opened at the first listen; ioredis reconnects and subscribes again by itself.
- * Publishing never waits long for an absent Redis: the change stands, and a subscriber that missed
- * its event gets the current state on reconnect.
+ * Publishing fails fast while Redis is away (no offline queue): the outbox keeps the event and
+ * publishes it once Redis is back.
  */
 export function redisNotifications(redis: { url: string; keyPrefix: string }, service: ServiceName, log: Logger): Notifications {
   const channelOf = (topic: string) => `${redis.keyPrefix}events:${service}:${topic}`;
   const handlers = new Map<string, (payload: string) => void>();
   const connect = (role: string) => {
-    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    // Commands fail at once while disconnected instead of queueing for the reconnect.
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: role !== 'publishing' });
     let reachable = true;
     client.on('ready', () => (reachable = true));
     client.on('error', (err) => {
@@ -109,6 +118,7 @@ export function redisNotifications(redis: { url: string; keyPrefix: string }, se
     return client;
   };
   const publisher = connect('publishing');
+  const reconnected: (() => void)[] = [];
   let subscriber: Redis | undefined;
   return {
     notify: async (topic, payload) => {
@@ -118,10 +128,17 @@ export function redisNotifications(redis: { url: string; keyPrefix: string }, se
       if (!subscriber) {
         subscriber = connect('subscribing');
         subscriber.on('message', (channel: string, message: string) => handlers.get(channel)?.(message));
+        // ioredis subscribes again on its own once it is ready; messages published meanwhile are gone.
+        let ready = false;
+        subscriber.on('ready', () => {
+          if (ready) setTimeout(() => reconnected.forEach((callback) => callback()), 200).unref(); // after the re-SUBSCRIBE
+          ready = true;
+        });
       }
       handlers.set(channelOf(topic), onPayload);
       await subscriber.subscribe(channelOf(topic));
     },
+    onReconnect: (callback) => void reconnected.push(callback),
     close: async () => {
       publisher.disconnect();
       subscriber?.disconnect();
@@ -129,9 +146,11 @@ export function redisNotifications(redis: { url: string; keyPrefix: string }, se
   };
 }
 
-/** An event on a topic: the changed record's id, the ids a subscriber filters on, the time of the change. */
+/** An event on a topic: the changed record's id and the ids a subscriber filters on. */
 export interface ChangeEvent {
   id: string;
+  /** The outbox row it was published from: the same event published twice has the same one. */
+  eventId?: string;
   /** e.g. the owner of an order, so a subscriber to "my orders" needs no read to filter. */
   owner?: string;
 }
@@ -143,6 +162,8 @@ export interface EventStream extends AsyncIterableIterator<string> {
 
 /** Distinct ids waiting in one subscriber's stream at most; beyond, the stream ends with an error. */
 export const MAX_PENDING_IDS = 10_000;
+/** Event ids remembered per topic to drop a second delivery; an outbox publishes a duplicate within a few rounds. */
+const REMEMBERED_EVENTS = 10_000;
 
 /**
  * Typed topics over one database's notifications. One LISTEN per topic per process, fanned out in
@@ -153,20 +174,44 @@ export class EventChannel {
   readonly #log: Logger;
   readonly #listeners = new Map<string, Set<(event: ChangeEvent) => void>>();
   readonly #listening = new Map<string, Promise<void>>();
+  /** Per topic, the ids of the events delivered last, oldest first. */
+  readonly #seen = new Map<string, Set<string>>();
 
-  constructor(notifications: Notifications, log: Logger) {
+  /**
+   * `recent` reads the events published since a moment (the outbox, lib/subgraph/outbox.ts): after
+   * the carrier connection dropped and came back, they are delivered again to this process's
+   * subscribers, who drop what they already had.
+   */
+  constructor(notifications: Notifications, log: Logger, recent?: (since: Date) => Promise<{ id: string; topic: string; payload: string }[]>) {
     this.#notifications = notifications;
     this.#log = log;
-  }
-
-  /** Call after the change committed: subscribers read the state, and must find it. */
-  async publish(topic: string, event: ChangeEvent): Promise<void> {
-    try {
-      await this.#notifications.notify(topic, JSON.stringify(event));
-    } catch (err) {
-      // The change itself stands; a subscriber that missed the event reads it on reconnect.
-      this.#log.warn({ err, topic, id: event.id }, 'event not published');
+    if (recent) {
+      let lastDelivery = new Date();
+      this.#onDelivery = () => (lastDelivery = new Date());
+      notifications.onReconnect?.(() => {
+        // Everything since shortly before the last event that arrived: the gap lies after it.
+        const since = new Date(lastDelivery.getTime() - 5_000);
+        const replay = async (attempt: number): Promise<void> => {
+          try {
+            for (const e of await recent(since)) this.#deliver(e.topic, JSON.stringify({ ...(JSON.parse(e.payload) as ChangeEvent), eventId: e.id }));
+          } catch (err) {
+            if (attempt < 30) setTimeout(() => void replay(attempt + 1), 1_000).unref();
+            else this.#log.warn({ err }, 'event channel: could not replay the events missed while disconnected');
+          }
+        };
+        void replay(0);
+      });
     }
+  }
+  #onDelivery: () => void = () => {};
+
+  /**
+   * Publishes an event the outbox stored (lib/subgraph/outbox.ts) under its outbox id; throws when
+   * the carrier cannot take it, so that the outbox keeps it and tries again.
+   */
+  async publishStored(topic: string, eventId: string, payload: string): Promise<void> {
+    const event = { ...(JSON.parse(payload) as ChangeEvent), eventId };
+    await this.#notifications.notify(topic, JSON.stringify(event));
   }
 
   #deliver(topic: string, payload: string) {
@@ -177,6 +222,14 @@ export class EventChannel {
       this.#log.warn({ topic }, 'unreadable event ignored');
       return;
     }
+    if (event.eventId !== undefined) {
+      const seen = this.#seen.get(topic) ?? new Set<string>();
+      this.#seen.set(topic, seen);
+      if (seen.has(event.eventId)) return; // published twice (two replicas' outboxes met on it)
+      seen.add(event.eventId);
+      if (seen.size > REMEMBERED_EVENTS) seen.delete(seen.values().next().value!);
+    }
+    this.#onDelivery();
     for (const listener of this.#listeners.get(topic) ?? []) listener(event);
   }
 

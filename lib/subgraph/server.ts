@@ -9,6 +9,7 @@ import { parse } from 'graphql';
 import { Tokens, type Viewer } from '../security/auth.js';
 import type { SubgraphConfig } from '../config.js';
 import { openDatabase, type ClientFactory, type Database, type PrismaLike } from '../data/database.js';
+import { databaseOutage } from '../data/outage.js';
 import { startGraphQLServer, type RunningServer } from '../server/graphql-server.js';
 import { guardArguments } from '../security/input-guard.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -41,7 +42,9 @@ export interface SubgraphModule<D extends PrismaLike, C extends BaseContext> {
   createClient: ClientFactory<D>;
   /** Inserts the demo data when the database is empty; a no-op otherwise. */
   seed(db: D, scale: number, log: Logger): Promise<void>;
-  define(db: D, runtime: { config: SubgraphConfig; tokens: Tokens; logger: Logger; events: EventChannel }): SubgraphDefinition<C>;
+  /** Its database has an outbox table: its change events are written there and published from there (lib/subgraph/outbox.ts). */
+  outbox?: boolean;
+  define(db: D, runtime: { config: SubgraphConfig; tokens: Tokens; logger: Logger; events: EventChannel; outbox: Database<D>['outbox'] }): SubgraphDefinition<C>;
 }
 
 export interface RunningSubgraph<D> extends RunningServer {
@@ -53,7 +56,10 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
   config: SubgraphConfig,
   logger: Logger = createLogger(config.name, config.logLevel),
 ): Promise<RunningSubgraph<D>> {
-  const db = await openDatabase({ name: config.name, url: config.databaseUrl, dataDir: config.dataDir, redis: config.redis, logger }, module.createClient);
+  const db = await openDatabase(
+    { name: config.name, url: config.databaseUrl, dataDir: config.dataDir, redis: config.redis, outbox: module.outbox === true, logger },
+    module.createClient,
+  );
   let definition: SubgraphDefinition<C> | undefined;
   const release = async () => {
     await definition?.close?.();
@@ -62,7 +68,7 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
   try {
     if (config.seed) await module.seed(db.client, config.seedScale, logger);
     const tokens = new Tokens(config.keys);
-    const subgraph = module.define(db.client, { config, tokens, logger, events: db.events });
+    const subgraph = module.define(db.client, { config, tokens, logger, events: db.events, outbox: db.outbox });
     definition = subgraph;
     const typeDefs = parse(readFileSync(subgraphSchemaPath(config.name), 'utf8'));
     // Every argument is checked before its resolver runs (ids, text), whichever field it is.
@@ -86,8 +92,10 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
       extensions: [
         // Inline tracing (ftv1) costs time on every request and nothing here reads it.
         { plugins: [ApolloServerPluginInlineTraceDisabled()] },
-        // Ready while the database answers; released after the last request.
+        // Ready while the database answers; released after the last request. While it cannot be
+        // reached, requests are answered SERVICE_UNAVAILABLE (lib/data/outage.ts).
         { ready: db.ping, close: release },
+        databaseOutage<C>(),
         // Subscriptions (graphql-ws) on the same /graphql, for the gateway.
         {
           attach: (httpServer) =>

@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../../lib/data/database.js';
 import { badUserInput, notFound } from '../../lib/errors.js';
 import { parseInput } from '../../lib/subgraph/validation.js';
 import type { CatalogDb } from './db.js';
+import { productChanged } from './live.js';
 
 const MAX_AMOUNT = 100_000_000; // $1,000,000.00 in cents
 export const MAX_STOCK = 1_000_000;
@@ -63,7 +64,8 @@ export async function updateProduct(db: CatalogDb, id: string, raw: unknown) {
   const input = parseInput(updateInput, raw, 'input');
   if (!(await db.product.findUnique({ where: { id }, select: { id: true } }))) throw notFound('product', id);
   if (input.categoryId) await requireCategory(db, input.categoryId, 'input.categoryId');
-  return db.product.update({
+  return db.$transaction(async (tx) => {
+    const product = await tx.product.update({
     where: { id },
     data: {
       name: input.name ?? undefined,
@@ -74,6 +76,9 @@ export async function updateProduct(db: CatalogDb, id: string, raw: unknown) {
       weightGrams: input.weightGrams ?? undefined,
       categoryId: input.categoryId ?? undefined,
     },
+    });
+    await productChanged(tx, [product.id]);
+    return product;
   });
 }
 
@@ -83,9 +88,13 @@ export async function updateProduct(db: CatalogDb, id: string, raw: unknown) {
  */
 export async function adjustStock(db: CatalogDb, productId: string, rawDelta: number) {
   const d = parseInput(delta, rawDelta, 'delta');
-  const { count } = await db.product.updateMany({
-    where: { id: productId, stock: { gte: -d, lte: MAX_STOCK - d } },
-    data: { stock: { increment: d } },
+  const count = await db.$transaction(async (tx) => {
+    const { count: changed } = await tx.product.updateMany({
+      where: { id: productId, stock: { gte: -d, lte: MAX_STOCK - d } },
+      data: { stock: { increment: d } },
+    });
+    if (changed > 0) await productChanged(tx, [productId]);
+    return changed;
   });
   const product = await db.product.findUnique({ where: { id: productId } });
   if (!product) throw notFound('product', productId);

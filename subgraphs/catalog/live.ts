@@ -1,8 +1,10 @@
-// Product events: published after a change of stock, price or name committed (lib/subgraph/events.ts), read
-// by `productUpdated` on every catalog replica. An event names the product; the subscriber reads
-// the product as it is now.
+// Product events: written into catalog's outbox in the same transaction as a change of stock,
+// price or name, published from there (lib/subgraph/outbox.ts), read by `productUpdated` on every
+// catalog replica. An event names the product; the subscriber reads the product as it is now.
 import { badUserInput, notFound } from '../../lib/errors.js';
 import type { EventChannel, EventStream } from '../../lib/subgraph/events.js';
+import type { Outbox } from '../../lib/subgraph/outbox.js';
+import type { Prisma } from './db.js';
 import type { CatalogContext } from './loaders.js';
 
 export const PRODUCT_CHANGED = 'catalog_product_changed';
@@ -11,11 +13,15 @@ export const MAX_WATCHED_PRODUCTS = 100;
 
 export type ProductEvents = ReturnType<typeof productEvents>;
 
-export function productEvents(events: EventChannel) {
+/** The outbox rows saying these products changed, for a change's own transaction. */
+export const productChanged = (tx: Prisma.TransactionClient, productIds: Iterable<string>) =>
+  tx.outboxEvent.createMany({ data: [...new Set(productIds)].map((id) => ({ topic: PRODUCT_CHANGED, payload: JSON.stringify({ id }) })) });
+
+export function productEvents(events: EventChannel, outbox: Pick<Outbox, 'wake'>) {
   return {
-    /** After the change committed: tells every replica that these products changed. */
-    async changed(productIds: Iterable<string>): Promise<void> {
-      for (const id of new Set(productIds)) await events.publish(PRODUCT_CHANGED, { id });
+    /** After a change that wrote events committed: publish them now rather than at the outbox's next look. */
+    written(): void {
+      outbox.wake();
     },
 
     /** The products' changes, starting with their current state. */

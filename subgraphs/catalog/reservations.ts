@@ -4,6 +4,7 @@ import { GRAPHQL_MAX_INT } from 'graphql';
 import { isUniqueViolation } from '../../lib/data/database.js';
 import { badUserInput, conflict, outOfStock, serviceUnavailable } from '../../lib/errors.js';
 import type { CatalogDb, Prisma, ReservationWithLines } from './db.js';
+import { PRODUCT_CHANGED, productChanged } from './live.js';
 
 export interface ReservationItem {
   productId: string;
@@ -85,6 +86,9 @@ export function reservations(db: CatalogDb) {
       ), taken AS (
         UPDATE "Product" p SET stock = p.stock - w.quantity, "updatedAt" = ${now}
         FROM wanted w, available a WHERE a.ok AND p.id = w."productId"
+      ), events AS (
+        INSERT INTO "OutboxEvent" (topic, payload)
+        SELECT ${PRODUCT_CHANGED}, json_build_object('id', w."productId")::text FROM wanted w, available a WHERE a.ok
       ), reservation AS (
         INSERT INTO "StockReservation" ("orderId", status, "createdAt", "updatedAt")
         SELECT ${orderId}, 'RESERVED', ${now}, ${now} FROM available WHERE ok
@@ -151,6 +155,7 @@ export function reservations(db: CatalogDb) {
               for (const line of existing.lines) {
                 await tx.product.update({ where: { id: line.productId }, data: { stock: { increment: line.quantity } } });
               }
+              if (existing.lines.length > 0) await productChanged(tx, existing.lines.map((l) => l.productId));
             }
           }
           return tx.stockReservation.findUniqueOrThrow({ where: { orderId }, include: withLines });

@@ -21,7 +21,12 @@ const reservationItems = z
   .max(100, 'a reservation has at most 100 items')
   .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each product may appear only once');
 
-export function createResolvers(db: CatalogDb, live: ProductEvents): Resolvers {
+export interface CatalogFaults {
+  /** Test hook (FAULT_CRASH_BEFORE_RESERVE_ANSWER): exit once a reservation committed, before answering it. */
+  crashBeforeReserveAnswer?: boolean;
+}
+
+export function createResolvers(db: CatalogDb, live: ProductEvents, faults: CatalogFaults = {}): Resolvers {
   const reservations = createReservations(db);
   return {
     DateTime,
@@ -45,23 +50,24 @@ export function createResolvers(db: CatalogDb, live: ProductEvents): Resolvers {
         requireAdmin(ctx);
         return createProduct(db, args.input);
       },
-      // Each change is published once it committed (the call returned), for productUpdated.
+      // Each change writes its event in its own transaction (the outbox), for productUpdated.
       updateProduct: async (_, args, ctx) => {
         requireAdmin(ctx);
         const product = await updateProduct(db, args.id, args.input);
-        await live.changed([product.id]);
+        live.written();
         return product;
       },
       adjustStock: async (_, args, ctx) => {
         requireAdmin(ctx);
         const product = await adjustStock(db, args.productId, args.delta);
-        await live.changed([product.id]);
+        live.written();
         return product;
       },
       reserveStock: async (_, args, ctx) => {
         requireService(ctx, ORDERS);
         const reservation = await reservations.reserve(args.orderId, parseInput(reservationItems, args.items, 'items'));
-        await live.changed(reservation.lines.map((l) => l.productId));
+        if (faults.crashBeforeReserveAnswer) process.exit(87);
+        live.written();
         return reservation;
       },
       commitStock: (_, args, ctx) => {
@@ -71,7 +77,7 @@ export function createResolvers(db: CatalogDb, live: ProductEvents): Resolvers {
       releaseStock: async (_, args, ctx) => {
         requireService(ctx, ORDERS);
         const reservation = await reservations.release(args.orderId);
-        await live.changed(reservation.lines.map((l) => l.productId));
+        live.written();
         return reservation;
       },
     },

@@ -9,9 +9,10 @@ import { createResolvers } from './resolvers.js';
 export const catalog: SubgraphModule<CatalogDb, CatalogContext> = {
   createClient,
   seed,
-  define: (db, { events }) => ({
+  outbox: true,
+  define: (db, { config, events, outbox }) => ({
     name: 'catalog',
-    resolvers: createResolvers(db, productEvents(events)),
+    resolvers: createResolvers(db, productEvents(events, outbox), { crashBeforeReserveAnswer: config.faults.crashBeforeReserveAnswer }),
     context: (base) => createContext(db, base),
   }),
 };

@@ -1,23 +1,18 @@
-// Order events: published by this subgraph after a status change committed (lib/subgraph/events.ts), read by
-// its subscription fields on every replica. An event names the order and its owner; the subscriber
-// reads the order as it is now, so coalesced or reordered events never show a stale status.
+// Order events: written into orders' outbox in the same statement as a status change, published
+// from there (lib/subgraph/outbox.ts), read by its subscription fields on every replica. An event
+// names the order and its owner; the subscriber reads the order as it is now, so coalesced events
+// never show a stale status.
 import { canSee, requireViewer } from '../../lib/security/auth.js';
 import { forbidden, notFound } from '../../lib/errors.js';
 import type { EventChannel, EventStream } from '../../lib/subgraph/events.js';
-import type { OrdersDb } from './db.js';
 import type { OrdersContext } from './loaders.js';
 
 export const ORDER_CHANGED = 'orders_order_changed';
 
 export type OrderEvents = ReturnType<typeof orderEvents>;
 
-export function orderEvents(db: OrdersDb, events: EventChannel) {
+export function orderEvents(events: EventChannel) {
   return {
-    /** After the change committed: tells every replica that this order changed. */
-    async changed(orderId: string): Promise<void> {
-      const order = await db.order.findUnique({ where: { id: orderId }, select: { userId: true } });
-      if (order) await events.publish(ORDER_CHANGED, { id: orderId, owner: order.userId });
-    },
 
     /** One order's changes, starting with its current state; the owner and admins only. */
     async ofOrder(ctx: OrdersContext, id: string): Promise<EventStream> {

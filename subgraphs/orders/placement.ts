@@ -14,6 +14,7 @@ import { ServiceError } from '../../lib/subgraph/service-client.js';
 import { parseInput } from '../../lib/subgraph/validation.js';
 import type { CatalogStock, Reservation } from './catalog-stock.js';
 import type { Order, OrdersDb } from './db.js';
+import { ORDER_CHANGED } from './live.js';
 import { countOutcome, ordersMetrics } from './metrics.js';
 import type { OrdersContext } from './loaders.js';
 
@@ -61,21 +62,27 @@ function charge(reservation: Reservation): { total: number; currency: string } {
  * less often, for at most this long; then it answers "send it again" (within the gateway's deadline).
  */
 const SETTLE_WAIT_MS = 4_000;
+/** What a retry is told to wait when its key's earlier order is not settled yet (recovery looks again about this often while catalog is away). */
+const RELEASE_RETRY_AFTER_SECONDS = 2;
 
 export interface PlacementOptions {
-  /** Called after a status change committed (the order's subscribers learn of it). */
-  changed?: (orderId: string) => Promise<void>;
+  /** Called after a status change committed with its event in the outbox: publish it now (the order's subscribers learn of it). */
+  written?: () => void;
   /** Test hook: exit the process right after the reservation, before the order is confirmed. */
   crashAfterReserve?: boolean;
+  /**
+   * Called when a placement in this process stops with its order still PENDING (its database or
+   * catalog went away mid-way): nothing here is placing it any more, so recovery may settle it at
+   * once instead of waiting for its minimum age.
+   */
+  leftPending?: (orderId: string) => void;
 }
 
 export type OrderPlacement = ReturnType<typeof orderPlacement>;
 
 export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger, options: PlacementOptions = {}) {
   ordersMetrics(); // registered now: /metrics lists the saga's counters before the first order
-  const changed = async (orderId: string) => {
-    await options.changed?.(orderId).catch((err: unknown) => log.warn({ orderId, err }, 'order event not published'));
-  };
+  const written = () => options.written?.();
   /**
    * Writes the reserved lines and prices into the order and confirms it, once: one statement, so
    * a rush of orders never queues on interactive transactions. A no-op unless the order is PENDING;
@@ -88,35 +95,54 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       WITH confirmed AS (
         UPDATE "Order" SET status = 'CONFIRMED', "totalAmount" = ${total}, currency = ${currency}, "updatedAt" = ${new Date()}
         WHERE id = ${orderId} AND status = 'PENDING'
-        RETURNING id
+        RETURNING id, "userId"
+      ), event AS (
+        INSERT INTO "OutboxEvent" (topic, payload) SELECT ${ORDER_CHANGED}, json_build_object('id', id, 'owner', "userId")::text FROM confirmed
       )
       INSERT INTO "OrderItem" (id, "orderId", "productId", quantity, "unitPriceAmount", currency)
       SELECT item.id, confirmed.id, item."productId", item.quantity, item."unitPriceAmount", item.currency
       FROM confirmed, unnest(${lines.map(() => randomUUID())}::text[], ${lines.map((l) => l.productId)}::text[], ${lines.map((l) => l.quantity)}::int[],
                              ${lines.map((l) => l.unitPrice.amount)}::int[], ${lines.map((l) => l.unitPrice.currency)}::text[])
         AS item(id, "productId", quantity, "unitPriceAmount", currency)`;
-    if (inserted > 0) await changed(orderId);
+    if (inserted > 0) written();
     return inserted > 0;
   }
 
-  /** Frees a FAILED order's idempotency key, so that sending the order again places it anew. */
-  const freeKey = (orderId: string) => db.order.updateMany({ where: { id: orderId, status: 'FAILED' }, data: { idempotencyKey: null } });
+  /** Moves an order from one status to another, with its event, in one statement; 1 when this call moved it, else 0. */
+  async function setStatus(orderId: string, from: Order['status'], to: Order['status']): Promise<number> {
+    const moved = await db.$executeRaw`
+      WITH moved AS (
+        UPDATE "Order" SET status = ${to}::"OrderStatus", "updatedAt" = ${new Date()}
+        WHERE id = ${orderId} AND status = ${from}::"OrderStatus"
+        RETURNING id, "userId"
+      )
+      INSERT INTO "OutboxEvent" (topic, payload) SELECT ${ORDER_CHANGED}, json_build_object('id', id, 'owner', "userId")::text FROM moved`;
+    if (moved > 0) written();
+    return moved;
+  }
+
+  /**
+   * Returns a FAILED order's stock to catalog, then records that it is back and frees the order's
+   * idempotency key, in one update: sending the order again places it anew only once nothing is
+   * held for the first attempt. Throws, leaving the key taken, when catalog cannot be reached.
+   */
+  async function returnFailedStock(orderId: string, requestId?: string): Promise<void> {
+    await catalog.release(orderId, requestId);
+    await db.order.updateMany({ where: { id: orderId, status: 'FAILED' }, data: { idempotencyKey: null, stockReleasedAt: new Date() } });
+  }
 
   /**
    * Gives a PENDING order up and returns whatever stock catalog holds for it. Marking it FAILED is
    * the gate: only the call that flips it releases, and a placement finishing at this moment can no
    * longer confirm it. The release also leaves a record that makes a late reservation take nothing.
-   * The idempotency key is freed last, so a retry with it waits until the stock is back instead of
-   * finding it still held. If catalog cannot be reached, recovery releases the stock later. True
-   * when this call gave it up; false when it was no longer PENDING (settled by another replica's
-   * recovery, or by the placement itself).
+   * The idempotency key is freed only with the release: if catalog cannot be reached, the key stays
+   * with the failed order, a retry with it is told so, and recovery (or that retry) returns the
+   * stock and frees the key later. True when this call gave it up; false when it was no longer
+   * PENDING (settled by another replica's recovery, or by the placement itself).
    */
   async function giveUp(orderId: string, requestId?: string): Promise<boolean> {
-    const { count } = await db.order.updateMany({ where: { id: orderId, status: 'PENDING' }, data: { status: 'FAILED' } });
-    if (count === 0) return false;
-    await changed(orderId);
-    await catalog.release(orderId, requestId).catch((err) => log.warn({ orderId, err }, 'stock release deferred to recovery'));
-    await freeKey(orderId);
+    if ((await setStatus(orderId, 'PENDING', 'FAILED')) === 0) return false;
+    await returnFailedStock(orderId, requestId).catch((err) => log.warn({ orderId, err }, 'stock release deferred to recovery; the idempotency key stays taken until then'));
     return true;
   }
 
@@ -144,30 +170,51 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
 
   /**
    * A concurrent request with the same key owns the order: wait until it settles. Null when that
-   * order is gone (catalog refused it) or failed (its key is freed once its stock is back), so
-   * this request places the order anew.
+   * order is gone (catalog refused it) or failed and its stock is back, so this request places the
+   * order anew. A failed order whose stock catalog has not taken back yet keeps its key: this
+   * request tries the release itself and, if catalog still cannot be reached, says so.
    */
-  async function settled(userId: string, key: string): Promise<Order | null> {
+  async function settled(userId: string, key: string, requestId?: string): Promise<Order | null> {
     const deadline = Date.now() + SETTLE_WAIT_MS;
     for (let pause = 50; ; pause = Math.min(2 * pause, 1_000)) {
       const order = await db.order.findUnique({ where: { userId_idempotencyKey: { userId, idempotencyKey: key } } });
       if (!order || (order.status !== 'PENDING' && order.status !== 'FAILED')) return order;
+      if (order.status === 'FAILED') {
+        try {
+          await returnFailedStock(order.id, requestId);
+          return null;
+        } catch (err) {
+          log.warn({ orderId: order.id, err }, 'the failed order with this key still holds stock');
+          throw serviceUnavailable(
+            'the earlier order with this idempotencyKey failed and the stock it took is not back yet; send it again shortly to place it anew',
+            undefined,
+            RELEASE_RETRY_AFTER_SECONDS,
+          );
+        }
+      }
       if (Date.now() + pause > deadline) break;
       await new Promise((r) => setTimeout(r, pause));
     }
-    throw serviceUnavailable('the order with this idempotencyKey is still being placed; send it again to learn its outcome');
+    throw serviceUnavailable('the order with this idempotencyKey is still being placed; send it again to learn its outcome', undefined, RELEASE_RETRY_AFTER_SECONDS);
   }
 
   /** Gives a cancelled order's stock back to catalog and records that it did; false when another call recorded it first. */
   async function releaseCancelled(orderId: string, requestId?: string): Promise<boolean> {
     await catalog.release(orderId, requestId);
-    const { count } = await db.order.updateMany({ where: { id: orderId, stockReleasedAt: null }, data: { stockReleasedAt: new Date() } });
-    return count > 0;
+    // The cancellation's event, written with the record of the release: once, and never before the stock is back.
+    const recorded = await db.$executeRaw`
+      WITH released AS (
+        UPDATE "Order" SET "stockReleasedAt" = ${new Date()} WHERE id = ${orderId} AND "stockReleasedAt" IS NULL RETURNING id, "userId"
+      )
+      INSERT INTO "OutboxEvent" (topic, payload) SELECT ${ORDER_CHANGED}, json_build_object('id', id, 'owner', "userId")::text FROM released`;
+    if (recorded > 0) written();
+    return recorded > 0;
   }
 
   return {
     complete,
     giveUp,
+    returnFailedStock,
     releaseCancelled,
 
     async place(ctx: OrdersContext, rawInput: unknown): Promise<Order> {
@@ -182,7 +229,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
           if (!key || !isUniqueViolation(err)) throw err;
           // The key already has an order (sent before, or racing this request): give that one back
           // once it has settled; if it was refused or failed, the loop places the order anew.
-          const existing = await settled(viewer.id, key);
+          const existing = await settled(viewer.id, key, ctx.requestId);
           if (existing) return existing;
         }
       }
@@ -201,7 +248,10 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
         // No answer, a late one, or the placement was already given up: catalog may or may not
         // hold stock for it. Make that definite before answering: the order fails and the release
         // returns whatever was taken, or stops a reservation still on its way from taking anything.
-        await giveUp(order.id, ctx.requestId);
+        await giveUp(order.id, ctx.requestId).catch((failure: unknown) => {
+          options.leftPending?.(order.id);
+          throw failure;
+        });
         countOutcome('failed');
         ctx.log.warn({ orderId: order.id, err }, 'reservation failed, order marked FAILED');
         throw err instanceof ServiceError ? serviceUnavailable('the order could not be completed; try again') : err;
@@ -219,6 +269,7 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
           throw internalError('the order could not be completed; nothing was charged and no stock is held');
         }
         ctx.log.warn({ orderId: order.id, err }, 'confirmation deferred to recovery');
+        options.leftPending?.(order.id);
         throw serviceUnavailable('the order is not confirmed yet; send it again with the same idempotencyKey to learn its outcome');
       }
       // Recovery gave the order up (and released its stock) while it was being placed.
@@ -235,12 +286,12 @@ export function orderPlacement(db: OrdersDb, catalog: CatalogStock, log: Logger,
       if (order.status !== 'CONFIRMED' && order.status !== 'CANCELLED') {
         throw badUserInput(`a ${order.status} order cannot be cancelled`, 'id');
       }
-      const { count } = await db.order.updateMany({ where: { id, status: 'CONFIRMED' }, data: { status: 'CANCELLED' } });
+      // Its event is written with the release (releaseCancelled), so that a subscriber reading the
+      // items' stock sees it returned.
+      await db.order.updateMany({ where: { id, status: 'CONFIRMED' }, data: { status: 'CANCELLED' } });
       // Releasing is idempotent, so cancelling twice is harmless. If catalog cannot be reached the
       // order stays cancelled and recovery returns the stock later (stockReleasedAt is still null).
       await releaseCancelled(id, ctx.requestId).catch((err) => ctx.log.warn({ orderId: id, err }, 'stock return deferred to recovery'));
-      // Published once the stock is back, so a subscriber reading the items' stock sees it returned.
-      if (count > 0) await changed(id);
       return db.order.findUniqueOrThrow({ where: { id } });
     },
   };

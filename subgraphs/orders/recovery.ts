@@ -1,6 +1,9 @@
-// Finishes order placements that a crash (or an unreachable catalog) left half done. Runs on
-// start and periodically; only touches work older than `minAgeSeconds`, so it never races a
-// placement still in flight on this or another replica.
+// Finishes order placements that a crash (or an unreachable catalog or database) left half done.
+// Runs on start and periodically, and every second while its database or catalog is away, so that
+// it settles what an outage interrupted as soon as they are back. Only touches work older than
+// `minAgeSeconds`, so it never races a placement still in flight on another replica, except the
+// orders a placement in this process gave up on (`settleSoon`): nothing is placing those any more.
+import { isDatabaseUnavailable } from '../../lib/data/outage.js';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
@@ -14,7 +17,14 @@ export interface RecoveryOptions {
   intervalMs: number;
 }
 
+/** How soon a pass runs again while the database or catalog is away, or after a placement here left an order pending. */
+const SOON_MS = 1_000;
+
+export type OrderRecovery = ReturnType<typeof orderRecovery>;
+
 export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: OrderPlacement, log: Logger, options: RecoveryOptions) {
+  /** Orders a placement in this process stopped on, left PENDING: settled without waiting for their age. */
+  const leftHere = new Set<string>();
   /**
    * Settles one item; a failure is logged and retried on the next pass, never blocking the others.
    * An order that can never be confirmed is given up (FAILED, stock returned) with one log line.
@@ -48,7 +58,9 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
     // Orders stuck PENDING: complete them when catalog holds their stock, otherwise give them up
     // (FAILED first, so a placement finishing at this moment cannot confirm them; the release
     // then leaves a record that stops a late reservation from taking stock).
-    const pending = await db.order.findMany({ where: { status: 'PENDING', createdAt: { lt: cutoff } }, take: 100 });
+    const pending = await db.order.findMany({ where: { status: 'PENDING', OR: [{ createdAt: { lt: cutoff } }, { id: { in: [...leftHere] } }] }, take: 100 });
+    const stillPending = new Set(pending.map((o) => o.id));
+    for (const id of leftHere) if (!stillPending.has(id)) leftHere.delete(id);
     for (const order of pending) {
       settled += await attempt(order.id, async () => {
         const reservation = await catalog.find(order.id);
@@ -88,16 +100,20 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
       });
     }
 
-    // Failed orders that still hold their idempotency key: the service stopped between failing one
-    // and freeing its key (the step above releases what catalog still holds for them). Sending
-    // such an order again then places it anew instead of waiting for it.
-    const { count: freed } = await db.order.updateMany({
-      where: { status: 'FAILED', idempotencyKey: { not: null }, updatedAt: { lt: cutoff } },
-      data: { idempotencyKey: null },
-    });
-    if (freed > 0) countRecovery('free_key', freed);
-    if (freed > 0) log.info({ orders: freed }, 'recovered failed orders: idempotency keys freed');
-    return settled + freed;
+    // Failed orders whose stock is not known to be back (catalog could not be reached when they
+    // failed, or the service stopped first): return it, then free their idempotency keys. A failed
+    // order never changes again, so this needs no minimum age, and a retry waiting on its key is
+    // answered as soon as catalog takes the stock back.
+    const failed = await db.order.findMany({ where: { status: 'FAILED', stockReleasedAt: null }, select: { id: true, idempotencyKey: true }, take: 100 });
+    for (const order of failed) {
+      settled += await attempt(order.id, async () => {
+        await placement.returnFailedStock(order.id);
+        if (order.idempotencyKey === null) return undefined; // nothing waits on it: no log line
+        countRecovery('free_key');
+        return 'recovered failed order: stock returned, idempotency key freed';
+      });
+    }
+    return settled;
   }
 
   // The next pass is due an interval after the last one ended, never while it runs: a pass slower
@@ -105,23 +121,43 @@ export function orderRecovery(db: OrdersDb, catalog: CatalogStock, placement: Or
   // same orders, each settling them and logging it.
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
+  let busy = false;
+  let dueAt = 0;
   let running: Promise<unknown> = Promise.resolve();
+  const schedule = (ms: number) => {
+    if (stopped || busy || (timer && dueAt <= Date.now() + ms)) return;
+    clearTimeout(timer);
+    dueAt = Date.now() + ms;
+    timer = setTimeout(tick, ms);
+    timer.unref();
+  };
   const tick = () => {
+    timer = undefined;
+    busy = true;
+    let next = options.intervalMs;
     running = runOnce()
+      .then(() => {
+        if (leftHere.size > 0) next = Math.min(next, SOON_MS);
+      })
       .catch((err: unknown) => {
-        // Catalog not (yet) reachable is expected at start and during its outages: the next pass retries.
-        const unavailable = err instanceof GraphQLError && err.extensions.code === ErrorCode.SERVICE_UNAVAILABLE;
-        if (unavailable) log.info('order recovery waits for the catalog service');
+        // Catalog or the database not (yet) reachable is expected at start and during outages: look again soon.
+        if (err instanceof GraphQLError && err.extensions.code === ErrorCode.SERVICE_UNAVAILABLE) log.info('order recovery waits for the catalog service');
+        else if (isDatabaseUnavailable(err)) log.info('order recovery waits for its database');
         else log.warn({ err }, 'order recovery failed; will retry');
+        next = Math.min(next, SOON_MS);
       })
       .finally(() => {
-        if (stopped) return;
-        timer = setTimeout(tick, options.intervalMs);
-        timer.unref();
+        busy = false;
+        schedule(next);
       });
   };
   return {
     runOnce,
+    /** A placement here stopped with this order PENDING: settle it on the next pass, within about a second. */
+    settleSoon(orderId: string) {
+      leftHere.add(orderId);
+      schedule(SOON_MS);
+    },
     start() {
       stopped = false;
       tick();

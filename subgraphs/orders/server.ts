@@ -12,10 +12,16 @@ import { createResolvers } from './resolvers.js';
 export const orders: SubgraphModule<OrdersDb, OrdersContext> = {
   createClient,
   seed,
-  define: (db, { config, tokens, logger: log, events }) => {
+  outbox: true,
+  define: (db, { config, tokens, logger: log, events, outbox }) => {
     const catalog = catalogStock(config.subgraphUrls.catalog, tokens);
-    const live = orderEvents(db, events);
-    const placement = orderPlacement(db, catalog, log, { crashAfterReserve: config.faults.crashAfterReserve, changed: live.changed });
+    const live = orderEvents(events);
+    // The placement hands orders it stopped on to recovery, made just below (before any request).
+    const placement = orderPlacement(db, catalog, log, {
+      crashAfterReserve: config.faults.crashAfterReserve,
+      written: outbox.wake,
+      leftPending: (orderId) => recovery.settleSoon(orderId),
+    });
     const recovery = orderRecovery(db, catalog, placement, log, config.recovery);
     recovery.start();
     return {

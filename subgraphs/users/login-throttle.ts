@@ -27,6 +27,11 @@ interface Store {
   close(): Promise<void>;
 }
 
+/** The longest a Redis command of the throttle may take; then the login is refused as unavailable. */
+const STORE_TIMEOUT_MS = 1_000;
+/** What a login refused for want of its store tells the client to wait. */
+const STORE_RETRY_AFTER_SECONDS = 2;
+
 /** Rows of expired windows are ignored and overwritten; this only keeps the table small. */
 const SWEEP_INTERVAL_MS = 5 * 60_000;
 
@@ -44,8 +49,10 @@ function databaseStore(db: UsersDb, logger: Logger): Store {
 }
 
 function redisStore({ url, keyPrefix }: { url: string; keyPrefix: string }, logger: Logger): Store {
-  // One retry, not twenty: with Redis away a login fails fast (SERVICE_UNAVAILABLE) instead of hanging.
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  // One retry, not twenty, and no command waits longer than STORE_TIMEOUT_MS (queued for a
+  // reconnect, or sent to a Redis that does not answer): with Redis away a login is refused
+  // (SERVICE_UNAVAILABLE) within that bound instead of hanging.
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: STORE_TIMEOUT_MS });
   // ioredis reconnects by itself; say so once per outage, not on every attempt.
   let reachable = true;
   redis.on('ready', () => (reachable = true));
@@ -115,7 +122,7 @@ export function createLoginThrottle(
   /** The store failing (anything but the limiter's own RateLimiterRes): logins stop rather than go unthrottled. */
   const storeFailed = (err: unknown) => {
     logger.error({ err }, 'login throttle store failed');
-    return serviceUnavailable('logging in is unavailable right now; try again shortly');
+    return serviceUnavailable('logging in is unavailable right now; try again shortly', undefined, STORE_RETRY_AFTER_SECONDS);
   };
   const refuse = (what: string, limited: RateLimiterRes[]) => {
     const seconds = retryAfterSeconds(limited);

@@ -1,7 +1,7 @@
 // Password guessing is throttled: failed logins per account and per client address, registrations
 // per address, counted in the users database or in Redis, shared by replicas, and keyed by the
 // address the gateway determined (believing X-Forwarded-For only from proxies it trusts).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../gateway/server.js';
@@ -13,6 +13,8 @@ import { DEMO_ACCOUNTS, GENERATED_CUSTOMER_PASSWORD } from '../../prisma/seed-da
 import type { UsersDb } from '../../subgraphs/users/db.js';
 import { users } from '../../subgraphs/users/server.js';
 import { missing, skipped } from '../support/available.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { waitFor } from '../support/wait.js';
 import { createPostgresDatabases, send, gatewayConfig, operation, subgraphConfig, TEST_REDIS_URL, type Backend, type GraphQLResponse } from '../support/harness.js';
 
 const LIMITS: LoginThrottleConfig = {
@@ -254,5 +256,33 @@ describe('login throttle without its store', () => {
     });
     expect([outcome(login), outcome(register)]).toEqual(['SERVICE_UNAVAILABLE', 'SERVICE_UNAVAILABLE']);
     expect(userStatements).toBe(0);
+  });
+});
+
+describe.skipIf(noRedis !== undefined)(skipped("login throttle on a Redis that goes away and comes back", noRedis), () => {
+  let replica: RunningSubgraph<UsersDb>;
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    const redis = new URL(TEST_REDIS_URL);
+    proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+    replica = await startSubgraph(users, subgraphConfig('users', { loginThrottle: LIMITS, redis: { url: proxy.via(TEST_REDIS_URL), keyPrefix: `test-throttle-${randomUUID()}:` } }));
+  });
+  afterAll(async () => {
+    proxy?.restore();
+    await replica?.close();
+    await proxy?.close();
+  });
+
+  it('refuses logins within about a second while Redis is away (SERVICE_UNAVAILABLE, retryAfterSeconds), and lets them in again once it is back', async () => {
+    expect(outcome(await post(replica.url, operation('Login'), customer(1)))).toBe('OK');
+    proxy.cut();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const started = Date.now();
+      const refused = await post(replica.url, operation('Login'), customer(1));
+      expect(Date.now() - started).toBeLessThan(2_500); // one command timeout (1 s) per counter read, read in parallel, and a margin
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 2 });
+    }
+    proxy.restore();
+    await waitFor('a login to go through again', async () => outcome(await post(replica.url, operation('Login'), customer(1))) === 'OK', { timeoutMs: 10_000 });
   });
 });

@@ -17,10 +17,20 @@ import { catalogStock } from '../../subgraphs/orders/catalog-stock.js';
 import { ordersMetrics } from '../../subgraphs/orders/metrics.js';
 import { orderPlacement } from '../../subgraphs/orders/placement.js';
 import { orderRecovery } from '../../subgraphs/orders/recovery.js';
-import { createPostgresDatabases, describeOnBackends, freePort, gatewayConfig, graphql, keyEnv, leaksIn, newProduct, operation, serviceToken, startServiceProcess, startStack, testTokenKeys, type Backend, type Stack } from '../support/harness.js';
+import { createPostgresDatabases, describeOnBackends, freePort, gatewayConfig, graphql, keyEnv, leaksIn, newProduct, operation, serviceToken, startServiceProcess, startStack, subgraphConfig, testTokenKeys, userToken, TEST_REDIS_URL, type Backend, type Stack } from '../support/harness.js';
+import { startSubgraph, type RunningSubgraph } from '../../lib/subgraph/server.js';
+import { orders } from '../../subgraphs/orders/server.js';
+import type { OrdersDb } from '../../subgraphs/orders/db.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
+import { EventChannel, redisNotifications } from '../../lib/subgraph/events.js';
+import { recentEvents } from '../../lib/subgraph/outbox.js';
+import pg from 'pg';
+import { ORDER_CHANGED } from '../../subgraphs/orders/live.js';
+import { missing, skipped } from '../support/available.js';
 
 const [admin, alice] = DEMO_ACCOUNTS;
+const noRedis = await missing('Redis');
 
 /** Whether nothing accepts a TCP connection at this URL's port any more. */
 const refusesConnections = (url: string) =>
@@ -93,6 +103,312 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
     });
   });
 
+  describe('a crash of the catalog service between its reservation and its answer', () => {
+    let catalogDataDir: string;
+    let databases: Awaited<ReturnType<typeof createPostgresDatabases>> | undefined;
+    let catalogChild: ChildProcess | undefined;
+    let ordersServer: RunningSubgraph<OrdersDb> | undefined;
+    let catalogEnv: Record<string, string>;
+    let catalogUrl: string;
+
+    beforeAll(async () => {
+      const port = await freePort();
+      catalogUrl = `http://localhost:${port}/graphql`;
+      catalogDataDir = await mkdtemp(path.join(tmpdir(), 'catalog-crash-'));
+      databases = backend === 'postgres' ? await createPostgresDatabases() : undefined;
+      catalogEnv = {
+        ...keyEnv('catalog'),
+        CATALOG_PORT: String(port),
+        SEED: 'true',
+        SEED_SCALE: '0.25',
+        ...(databases ? { CATALOG_DATABASE_URL: databases.urls.catalog } : { DATA_DIR: catalogDataDir }),
+      };
+      // Orders in this process, recovery looking every 200 ms; its minimum age (30 s) is not what frees the key.
+      ordersServer = await startSubgraph(
+        orders,
+        subgraphConfig('orders', {
+          databaseUrl: databases?.urls.orders,
+          subgraphUrls: { users: '', orders: '', reviews: '', catalog: catalogUrl },
+          recovery: { minAgeSeconds: 30, intervalMs: 200 },
+        }),
+      );
+    });
+    afterEach(() => {
+      catalogChild?.kill('SIGKILL');
+    });
+    afterAll(async () => {
+      await ordersServer?.close();
+      await databases?.drop();
+      await rm(catalogDataDir, { recursive: true, force: true });
+    });
+
+    it('keeps the idempotency key with the failed order until its stock is back, and says so to a retry', async () => {
+      const token = await userToken({ id: 'customer-catalog-crash', role: 'CUSTOMER' });
+      const service = await serviceToken();
+      const place = () =>
+        graphql(ordersServer!.url, 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }', { input: { items: [{ productId: product.id, quantity: 2 }], idempotencyKey: 'crash-key' } }, token);
+      const stock = async () => (await graphql(catalogUrl, '{ productBySku(sku: "KIT-00008") { id stock } }')).data!.productBySku as { id: string; stock: number };
+      const ordersDb = ordersServer!.db.client;
+
+      catalogChild = (await startServiceProcess('subgraphs/catalog/index.ts', { ...catalogEnv, FAULT_CRASH_BEFORE_RESERVE_ANSWER: 'true' })).child;
+      const product = await stock();
+      const exited = new Promise<number | null>((resolve) => catalogChild!.once('exit', resolve));
+      const first = await place();
+      expect(await exited).toBe(87); // catalog committed the reservation and died before answering
+      expect(first.errors?.[0]).toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      const [failed, ...others] = await ordersDb.order.findMany({ where: { userId: 'customer-catalog-crash' } });
+      expect(others).toEqual([]);
+      // The release could not reach catalog: the key stays with the failed order.
+      expect(failed).toMatchObject({ status: 'FAILED', idempotencyKey: 'crash-key', stockReleasedAt: null });
+
+      // A retry with the key while the stock is still held is told so, and places nothing.
+      const retry = await place();
+      expect(retry.errors?.[0]).toMatchObject({
+        message: 'the earlier order with this idempotencyKey failed and the stock it took is not back yet; send it again shortly to place it anew',
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 2 },
+      });
+      expect(await ordersDb.order.count({ where: { userId: 'customer-catalog-crash' } })).toBe(1);
+
+      // Catalog back: recovery returns the 2 units the crashed reservation took, then frees the key.
+      catalogChild = (await startServiceProcess('subgraphs/catalog/index.ts', catalogEnv)).child;
+      await waitFor('recovery to return the failed order\'s stock', async () => (await ordersDb.order.findUniqueOrThrow({ where: { id: failed!.id } })).stockReleasedAt);
+      expect(await ordersDb.order.findUniqueOrThrow({ where: { id: failed!.id } })).toMatchObject({ status: 'FAILED', idempotencyKey: null });
+      const reservation = await graphql(catalogUrl, '{ reservation(orderId: "' + failed!.id + '") { status lines { quantity } } }', {}, service);
+      expect(reservation.data!.reservation).toEqual({ status: 'RELEASED', lines: [{ quantity: 2 }] });
+      expect((await stock()).stock).toBe(product.stock);
+
+      // Now the key places the order anew, once.
+      const again = await place();
+      expect(again.data!.placeOrder).toMatchObject({ status: 'CONFIRMED' });
+      expect(again.data!.placeOrder.id).not.toBe(failed!.id);
+      expect((await stock()).stock).toBe(product.stock - 2);
+    });
+  });
+
+  // Only PostgreSQL can be made unreachable from outside (the embedded PGlite lives in the process).
+  describe.runIf(backend === 'postgres')('an unreachable database', () => {
+    let stack: Stack;
+    let proxy: TcpProxy;
+    let replica: RunningSubgraph<OrdersDb>;
+    let gateway: RunningServer;
+    beforeAll(async () => {
+      stack = await startStack(backend);
+      // A second orders replica reaching the orders database through a proxy this test cuts, and a
+      // gateway that routes orders to it: the shared PostgreSQL itself is never stopped.
+      const ordersUrl = new URL(stack.databaseUrls!.orders);
+      proxy = await startTcpProxy({ host: ordersUrl.hostname, port: Number(ordersUrl.port || 5432) });
+      replica = await startSubgraph(orders, subgraphConfig('orders', { databaseUrl: proxy.via(stack.databaseUrls!.orders), seed: false, subgraphUrls: stack.urls }));
+      gateway = await startGateway(gatewayConfig({ ...stack.urls, orders: replica.url }));
+    });
+    afterAll(async () => {
+      proxy?.restore();
+      await gateway?.close();
+      await replica?.close();
+      await proxy?.close();
+      await stack?.stop();
+    });
+
+    it('is answered SERVICE_UNAVAILABLE with retryAfterSeconds (HTTP 503 when nothing could be answered), writes nothing twice, and is served again once it is back', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const p = await newProduct(stack, { stock: 5 });
+      const place = () => graphql(gateway.url, operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 1 }], idempotencyKey: 'outage-key' } }, token);
+      const mine = () => graphql(gateway.url, '{ me { name orders(first: 1) { totalCount } } }', {}, token);
+      const unavailable = { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 2 };
+      expect((await mine()).status).toBe(200);
+      /** graphql_errors_total of orders (one registry per service name in this process), by code. */
+      const errorsCounted = async (code: string) => {
+        const line = (await (await fetch(replica.url.replace('/graphql', '/metrics'))).text()).split('\n').find((l) => l.startsWith('graphql_errors_total{') && l.includes(`code="${code}"`));
+        return Number(line?.split(' ')[1] ?? 0);
+      };
+      const internalBefore = await errorsCounted('INTERNAL_SERVER_ERROR');
+      const unavailableBefore = await errorsCounted('SERVICE_UNAVAILABLE');
+
+      proxy.cut();
+      const placed = await place();
+      expect(placed.status).toBe(503);
+      expect(placed.errors).toEqual([
+        expect.objectContaining({ message: 'the database of this service cannot be reached; try again shortly', extensions: { ...unavailable, serviceName: 'orders' } }),
+      ]);
+      // At the subgraph itself: HTTP 503 with Retry-After, and /ready says the same.
+      const direct = await graphql(replica.url, '{ order(id: "00000000-0000-4000-8000-000000000000") { id } }', {}, token);
+      expect({ status: direct.status, retryAfter: direct.headers.get('retry-after'), codes: direct.errors?.map((e) => e.extensions) }).toEqual({ status: 503, retryAfter: '2', codes: [unavailable] });
+      expect((await fetch(replica.url.replace('/graphql', '/ready'))).status).toBe(503);
+      // A partial answer keeps its data and HTTP 200: only the orders field is unavailable.
+      const partial = await mine();
+      expect(partial.status).toBe(200);
+      expect(partial.data!.me.name).toBe(alice.name);
+      expect(partial.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+      // Counted as what the clients were answered, not as internal errors (no alert on internal errors fires).
+      expect(await errorsCounted('INTERNAL_SERVER_ERROR')).toBe(internalBefore);
+      expect(await errorsCounted('SERVICE_UNAVAILABLE')).toBeGreaterThanOrEqual(unavailableBefore + 3);
+
+      proxy.restore();
+      await waitFor('the replica to be ready again', async () => (await fetch(replica.url.replace('/graphql', '/ready'))).status === 200);
+      const again = await place();
+      expect(again.data!.placeOrder).toMatchObject({ status: 'CONFIRMED' });
+      // Nothing of the refused attempt was written: one order for the key, one unit taken.
+      expect(await stack.orders!.db.client.order.count({ where: { idempotencyKey: 'outage-key' } })).toBe(1);
+      expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: p.id } })).stock).toBe(4);
+    });
+
+    it('settles a placement the outage cut in the middle within seconds of the database coming back, not after recovery\'s minimum age', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const p = await newProduct(stack, { stock: 5 });
+      const place = () => graphql(gateway.url, operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 2 }], idempotencyKey: 'cut-key' } }, token);
+      // Catalog's products held: the placement waits in its reservation, its order written PENDING.
+      let unlock!: () => void;
+      const gate = new Promise<void>((resolve) => (unlock = resolve));
+      let locked = false;
+      const hold = stack.catalog.db.client.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe('LOCK TABLE "Product" IN ACCESS EXCLUSIVE MODE');
+          locked = true;
+          await gate;
+        },
+        { timeout: 30_000 },
+      );
+      await waitFor('the lock on the Product table', () => locked);
+      const placing = place();
+      const pending = await waitFor('the order written PENDING', () => stack.orders!.db.client.order.findFirst({ where: { idempotencyKey: 'cut-key' } }));
+      // The orders database goes away; then catalog answers the reservation, which cannot be confirmed now.
+      proxy.cut();
+      unlock();
+      await hold;
+      const cut = await placing;
+      expect(cut.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(await stack.orders!.db.client.order.findUniqueOrThrow({ where: { id: pending.id } })).toMatchObject({ status: 'PENDING' });
+
+      const back = Date.now();
+      proxy.restore();
+      // The replica's recovery (minimum age 30 s, every 60 s) settles it within seconds: it was given up here.
+      await waitFor('the cut order to be confirmed', async () => (await stack.orders!.db.client.order.findUniqueOrThrow({ where: { id: pending.id } })).status === 'CONFIRMED', { timeoutMs: 10_000 });
+      expect(Date.now() - back).toBeLessThan(10_000);
+      const again = await place();
+      expect(again.data!.placeOrder).toMatchObject({ id: pending.id, status: 'CONFIRMED', items: [{ quantity: 2 }] });
+      expect(await stack.catalog.db.client.stockReservation.findUniqueOrThrow({ where: { orderId: pending.id } })).toMatchObject({ status: 'COMMITTED' });
+      expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: p.id } })).stock).toBe(3);
+    });
+  });
+
+  describe.skipIf(noRedis !== undefined)(skipped('an order event across a carrier outage and a crash', noRedis), () => {
+    let stack: Stack;
+    let child: ChildProcess | undefined;
+    let dataDir: string;
+    let ordersDb: Awaited<ReturnType<typeof createPostgresDatabases>> | undefined;
+    let redisProxy: TcpProxy;
+    let ordersEnv: Record<string, string>;
+    let subscriber: EventChannel;
+    const keyPrefix = `test-outbox-${randomUUID()}:`;
+
+    beforeAll(async () => {
+      const port = await freePort();
+      stack = await startStack(backend, { externalOrders: { url: `http://localhost:${port}/graphql` } });
+      dataDir = await mkdtemp(path.join(tmpdir(), 'orders-outbox-'));
+      ordersDb = backend === 'postgres' ? await createPostgresDatabases() : undefined;
+      const redis = new URL(TEST_REDIS_URL);
+      // Orders reaches Redis through a proxy this test cuts; the subscriber below reaches it directly.
+      redisProxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+      ordersEnv = {
+        ORDERS_PORT: String(port),
+        CATALOG_URL: stack.catalog.url,
+        DATA_DIR: dataDir,
+        REDIS_URL: redisProxy.via(TEST_REDIS_URL),
+        REDIS_KEY_PREFIX: keyPrefix,
+        ...(ordersDb ? { ORDERS_DATABASE_URL: ordersDb.urls.orders } : {}),
+      };
+      const log = createLogger('orders', 'silent');
+      subscriber = new EventChannel(redisNotifications({ url: TEST_REDIS_URL, keyPrefix }, 'orders', log), log);
+    });
+    afterEach(() => {
+      child?.kill('SIGKILL');
+    });
+    afterAll(async () => {
+      await subscriber?.close();
+      await redisProxy?.close();
+      await stack?.stop();
+      await ordersDb?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it('is delivered once Redis is back, though the process that committed it was killed before it could publish', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const p = await newProduct(stack, { stock: 5 });
+      const events = await subscriber.subscribe(ORDER_CHANGED, () => true);
+      const received: string[] = [];
+      void (async () => {
+        for await (const id of events) received.push(id);
+      })();
+
+      child = await startOrders(ordersEnv);
+      redisProxy.cut();
+      // The placement does not wait for Redis: the event waits in the outbox, committed with the order.
+      const placed = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 1 }] } }, token);
+      expect(placed.data!.placeOrder).toMatchObject({ status: 'CONFIRMED' });
+      const orderId = placed.data!.placeOrder.id as string;
+      await new Promise((r) => setTimeout(r, 1_500)); // more than one look of the outbox (every second)
+      expect(received).not.toContain(orderId);
+
+      // Killed between the commit and any publish; Redis comes back; a new process publishes what the first one left.
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      redisProxy.restore();
+      child = await startOrders(ordersEnv);
+      await waitFor('the order event from the outbox', () => received.includes(orderId), { timeoutMs: 15_000 });
+      expect(received.filter((id) => id === orderId)).toEqual([orderId]);
+      await events.return?.();
+    });
+  });
+
+  // The subscriber reads the outbox of a database shared with the stack: PostgreSQL.
+  describe.skipIf(noRedis !== undefined || backend !== 'postgres')(skipped('a replica whose Redis connection dropped', noRedis ?? (backend !== 'postgres' ? 'needs a shared PostgreSQL database' : undefined)), () => {
+    let stack: Stack;
+    let proxy: TcpProxy;
+    let pool: pg.Pool;
+    let subscriber: EventChannel;
+    const keyPrefix = `test-replay-${randomUUID()}:`;
+    beforeAll(async () => {
+      stack = await startStack(backend, { orders: { redis: { url: TEST_REDIS_URL, keyPrefix } } });
+      const redis = new URL(TEST_REDIS_URL);
+      proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+      pool = new pg.Pool({ connectionString: stack.databaseUrls!.orders });
+      const sql = { query: async <R,>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as R[] };
+      const log = createLogger('orders', 'silent');
+      // Another orders replica's event channel, its Redis connection through a proxy this test cuts.
+      subscriber = new EventChannel(redisNotifications({ url: proxy.via(TEST_REDIS_URL), keyPrefix }, 'orders', log), log, (since) => recentEvents(sql, since));
+    });
+    afterAll(async () => {
+      await subscriber?.close();
+      await proxy?.close();
+      await pool?.end();
+      await stack?.stop();
+    });
+
+    it('delivers, once it is back, the events published while it was away, and each once', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const p = await newProduct(stack, { stock: 5 });
+      const events = await subscriber.subscribe(ORDER_CHANGED, () => true);
+      const received: string[] = [];
+      void (async () => {
+        for await (const id of events) received.push(id);
+      })();
+      const place = async () => (await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: p.id, quantity: 1 }] } }, token)).data!.placeOrder.id as string;
+      const before = await place();
+      await waitFor('the first event', () => received.includes(before));
+
+      proxy.cut();
+      const during = await place(); // published to Redis while this replica is not listening
+      await new Promise((r) => setTimeout(r, 500));
+      expect(received).not.toContain(during);
+      proxy.restore();
+      await waitFor('the missed event, replayed from the outbox', () => received.includes(during), { timeoutMs: 15_000 });
+      const after = await place();
+      await waitFor('the next event', () => received.includes(after));
+      expect(received.filter((id) => id === before || id === during)).toEqual([before, during]); // the replay repeats none already delivered
+      await events.return?.();
+    });
+  });
+
   describe('an unreachable catalog', () => {
     let stack: Stack;
     beforeAll(async () => {
@@ -113,7 +429,12 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       expect(await stack.catalog.db.client.stockReservation.count({ where: { status: 'RESERVED' } })).toBe(0);
       const failed = await stack.orders!.db.client.order.findMany({ where: { status: { in: ['PENDING', 'FAILED'] } } });
       expect(failed.map((o) => o.status)).toEqual(['FAILED']);
-      expect(failed[0]!.idempotencyKey).toBeNull(); // so a retry with the same key places a new order
+      // Catalog could not be asked to release: the key stays with the failed order until it can,
+      // and a retry with it is told so instead of placing a second order.
+      expect(failed[0]!).toMatchObject({ idempotencyKey: 'k1', stockReleasedAt: null });
+      const retry = await stack.request(operation('PlaceOrder'), { input: { items: [{ productId: product.id, quantity: 1 }], idempotencyKey: 'k1' } }, token);
+      expect(retry.errors?.[0]).toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 2 } });
+      expect(await stack.orders!.db.client.order.count({ where: { status: { in: ['PENDING', 'FAILED'] } } })).toBe(1);
       const cancel = await stack.request(operation('CancelOrder'), { id: failed[0]!.id }, token);
       expect(cancel.errors?.[0]).toMatchObject({ message: 'a FAILED order cannot be cancelled', extensions: { code: 'BAD_USER_INPUT' } });
     });
@@ -248,6 +569,34 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       expect(await ordersDb.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({ status: 'FAILED', idempotencyKey: null });
       expect(await catalogDb.stockReservation.findUniqueOrThrow({ where: { orderId } })).toMatchObject({ status: 'RELEASED' });
       expect(await stockOf(p.id)).toBe(30);
+    });
+
+    // Replicas in processes of their own need a database they can share: PostgreSQL.
+    it.skipIf(backend !== 'postgres')('two orders processes whose recovery passes meet on the same stuck orders move their stock once', async () => {
+      const token = await stack.login(alice.email, alice.password);
+      const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
+      const p = await stocked(40);
+      const env = { CATALOG_URL: stack.urls.catalog, ORDERS_DATABASE_URL: stack.databaseUrls!.orders, RECOVERY_MIN_AGE_SECONDS: '0', RECOVERY_INTERVAL_MS: '100' };
+      const replicas = await Promise.all([1, 2].map(async () => startOrders({ ...env, ORDERS_PORT: String(await freePort()) })));
+      try {
+        // What crashes between reservation and confirmation leave: 3 units reserved per order, each order PENDING.
+        const orderIds: string[] = [];
+        for (let i = 0; i < 8; i++) orderIds.push(await heldReservation(p.id, 3, 1250));
+        expect(await stockOf(p.id)).toBe(40 - 8 * 3);
+        const ordersDb = stack.orders!.db.client;
+        await ordersDb.order.createMany({
+          data: orderIds.map((id) => ({ id, userId: aliceId, status: 'PENDING' as const, totalAmount: 0, currency: 'USD', createdAt: new Date(Date.now() - 60_000) })),
+        });
+        await waitFor('both processes to confirm the orders', async () => (await ordersDb.order.count({ where: { id: { in: orderIds }, status: 'CONFIRMED' } })) === orderIds.length);
+        await new Promise((r) => setTimeout(r, 500)); // a few more passes of each
+        const settled = await ordersDb.order.findMany({ where: { id: { in: orderIds } }, include: { items: true } });
+        for (const order of settled) expect(order).toMatchObject({ status: 'CONFIRMED', totalAmount: 3750, items: [{ quantity: 3 }] });
+        const reservations = await stack.catalog.db.client.stockReservation.findMany({ where: { orderId: { in: orderIds } } });
+        expect(reservations.map((r) => r.status)).toEqual(orderIds.map(() => 'COMMITTED'));
+        expect(await stockOf(p.id)).toBe(40 - 8 * 3);
+      } finally {
+        for (const child of replicas) child.kill('SIGKILL');
+      }
     });
 
     it("settles a stuck order once when several replicas' recovery passes meet on it: one log line, one outcome", async () => {

@@ -110,6 +110,22 @@ await describeOnBackends('shopping on %s', (backend) => {
       expect(await stack.orders!.db.client.order.count({ where: { idempotencyKey: `refused-${backend}` } })).toBe(0);
     });
 
+    it('treats a key that was refused OUT_OF_STOCK as unused: sent again, it is a new attempt at the stock of that moment', async () => {
+      const p = await stocked(1);
+      const key = `refused-then-stocked-${backend}`;
+      const refused = await place([{ productId: p.id, quantity: 2 }], aliceToken, key);
+      expect(refused.errors?.[0]?.extensions?.code).toBe('OUT_OF_STOCK');
+      expect(await stack.orders!.db.client.order.count({ where: { idempotencyKey: key } })).toBe(0); // nothing kept for the key
+      // Sent again while nothing changed: refused again, the same way.
+      expect((await place([{ productId: p.id, quantity: 2 }], aliceToken, key)).errors?.[0]?.extensions?.code).toBe('OUT_OF_STOCK');
+      // Restocked: the same key now places the order, once.
+      expect((await stack.request(operation('AdjustStock'), { productId: p.id, delta: 4 }, await userToken({ id: 'test-admin', role: 'ADMIN' }))).errors).toBeUndefined();
+      const placed = await place([{ productId: p.id, quantity: 2 }], aliceToken, key);
+      expect(placed.data!.placeOrder).toMatchObject({ status: 'CONFIRMED' });
+      expect((await place([{ productId: p.id, quantity: 2 }], aliceToken, key)).data!.placeOrder.id).toBe(placed.data!.placeOrder.id);
+      expect((await stack.catalog.db.client.product.findUniqueOrThrow({ where: { id: p.id } })).stock).toBe(3);
+    });
+
     it.each([
       ['22 units at the highest price', [[100_000_000, 22]]],
       ['two products that add up to too much', [[100_000_000, 11], [99_999_999, 11]]],

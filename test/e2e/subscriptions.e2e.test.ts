@@ -538,8 +538,10 @@ await describeOnBackends('subscriptions on %s', (backend) => {
       const databaseUrl = stack.databaseUrls?.catalog;
       restarted = await startSubgraph(catalog, subgraphConfig('catalog', { port, databaseUrl }));
       if (backend === 'postgres') {
-        await restarted.db.client.product.update({ where: { id: p.id }, data: { stock: 40 } });
-        await restarted.db.events.publish('catalog_product_changed', { id: p.id });
+        // A change as catalog writes one: with its event in the same transaction, published by the outbox.
+        const db = restarted.db.client;
+        await db.$transaction([db.product.update({ where: { id: p.id }, data: { stock: 40 } }), db.outboxEvent.create({ data: { topic: 'catalog_product_changed', payload: JSON.stringify({ id: p.id }) } })]);
+        restarted.db.outbox.wake();
         await sub.next((e) => e.data?.productUpdated?.stock === 40, 'an event after the restart');
       } else {
         // The product is gone with the in-memory database: the re-subscription reports it.

@@ -93,7 +93,7 @@ export function subgraphConfig(name: ServiceName, overrides: Partial<SubgraphCon
     seedScale: 0.25,
     subgraphUrls: { users: '', catalog: '', orders: '', reviews: '' },
     recovery: { minAgeSeconds: 30, intervalMs: 60_000 },
-    faults: { crashAfterReserve: false },
+    faults: { crashAfterReserve: false, crashBeforeReserveAnswer: false },
     trustedProxies: ['loopback', 'uniquelocal'],
     // Out of the way of tests about other things; test/e2e/login-throttle.e2e.test.ts sets its own.
     loginThrottle: { failuresPerAccount: 1000, failuresPerAddress: 1000, failureWindowSeconds: 900, registrationsPerAddress: 1000, registrationWindowSeconds: 3600 },
