@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Supergraph } from '@apollo/federation-internals';
 import { stringify } from 'yaml';
+import { GATEWAY_SUPERGRAPH_FEATURES } from '../gateway/authorization/supergraph-features.js';
 import { SUPERGRAPH_PATH } from '../lib/paths.js';
 
 /** The ConfigMap's name in deploy/kubernetes, and the one key it holds (the file name in the mount). */
@@ -17,7 +18,7 @@ export const SUPERGRAPH_KEY = 'supergraph.graphql';
 /** The ConfigMap for this supergraph; throws saying what is wrong with it. */
 export function supergraphConfigMap(sdl: string, namespace: string) {
   try {
-    Supergraph.build(sdl, { validateSupergraph: true });
+    Supergraph.build(sdl, { validateSupergraph: true, supportedFeatures: new Set(GATEWAY_SUPERGRAPH_FEATURES) });
   } catch (err) {
     throw new Error(`not a valid supergraph: ${(err as Error).message}`);
   }

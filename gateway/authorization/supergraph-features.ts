@@ -11,6 +11,9 @@ export const ENFORCED_FEATURES = [
   'https://specs.apollo.dev/policy/v0.1',
 ] as const;
 
+/** What this gateway loads: federation's defaults and the access rules it enforces (for tools that check a supergraph as the gateway would). */
+export const GATEWAY_SUPERGRAPH_FEATURES: ReadonlySet<string> = new Set([...DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, ...ENFORCED_FEATURES]);
+
 /** Lets Apollo Gateway (and the subscription planner, which builds the same supergraph) load a supergraph with access rules. */
 export function declareEnforcedFeatures(): void {
   for (const feature of ENFORCED_FEATURES) DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES.add(feature);

@@ -577,16 +577,18 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       const aliceId = (await stack.request('{ me { id } }', {}, token)).data!.me.id as string;
       const p = await stocked(40);
       const env = { CATALOG_URL: stack.urls.catalog, ORDERS_DATABASE_URL: stack.databaseUrls!.orders, RECOVERY_MIN_AGE_SECONDS: '0', RECOVERY_INTERVAL_MS: '100' };
+      // What crashes between reservation and confirmation leave: 3 units reserved per order, each order
+      // PENDING. Made before the two processes start: a reservation whose order row does not exist
+      // yet is an orphan that recovery rightly releases.
+      const orderIds: string[] = [];
+      for (let i = 0; i < 8; i++) orderIds.push(await heldReservation(p.id, 3, 1250));
+      expect(await stockOf(p.id)).toBe(40 - 8 * 3);
+      const ordersDb = stack.orders!.db.client;
+      await ordersDb.order.createMany({
+        data: orderIds.map((id) => ({ id, userId: aliceId, status: 'PENDING' as const, totalAmount: 0, currency: 'USD', createdAt: new Date(Date.now() - 60_000) })),
+      });
       const replicas = await Promise.all([1, 2].map(async () => startOrders({ ...env, ORDERS_PORT: String(await freePort()) })));
       try {
-        // What crashes between reservation and confirmation leave: 3 units reserved per order, each order PENDING.
-        const orderIds: string[] = [];
-        for (let i = 0; i < 8; i++) orderIds.push(await heldReservation(p.id, 3, 1250));
-        expect(await stockOf(p.id)).toBe(40 - 8 * 3);
-        const ordersDb = stack.orders!.db.client;
-        await ordersDb.order.createMany({
-          data: orderIds.map((id) => ({ id, userId: aliceId, status: 'PENDING' as const, totalAmount: 0, currency: 'USD', createdAt: new Date(Date.now() - 60_000) })),
-        });
         await waitFor('both processes to confirm the orders', async () => (await ordersDb.order.count({ where: { id: { in: orderIds }, status: 'CONFIRMED' } })) === orderIds.length);
         await new Promise((r) => setTimeout(r, 500)); // a few more passes of each
         const settled = await ordersDb.order.findMany({ where: { id: { in: orderIds } }, include: { items: true } });
