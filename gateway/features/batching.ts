@@ -18,6 +18,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { badRequest, operationRefused } from '../../lib/errors.js';
 import type { Viewer } from '../../lib/security/auth.js';
 import { checkOperation, exceededBatchLimit, type OperationFigures, type OperationLimits } from '../../lib/security/operation-limits.js';
+import { isPlainObject } from '../../lib/security/input-guard.js';
 import type { GatewayContext } from '../context.js';
 import type { GatewayFeature } from '../feature.js';
 import { OPERATIONS_KEY_HEADER, operationIn, TrustedDocumentCode, type OperationSent } from './trusted-documents.js';
@@ -34,22 +35,19 @@ export interface BatchingOptions {
 /** Runs in a refused entry's place: parsed, never executed; its slot answers the refusal. */
 const STAND_IN = '{ __typename }';
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** What is wrong with one entry of a batch, by the rules Apollo Server applies to a POST body (runHttpQuery). */
 function malformed(entry: unknown): string | undefined {
-  if (!isRecord(entry) || Object.keys(entry).length === 0) return 'is not a GraphQL request (a JSON object with query, variables, operationName, extensions)';
+  if (!isPlainObject(entry) || Object.keys(entry).length === 0) return 'is not a GraphQL request (a JSON object with query, variables, operationName, extensions)';
   if (entry.query !== undefined && entry.query !== null && typeof entry.query !== 'string') return 'has a query that is not a string';
-  if (entry.variables != null && !isRecord(entry.variables)) return 'has variables that are not an object';
-  if (entry.extensions != null && !isRecord(entry.extensions)) return 'has extensions that are not an object';
+  if (entry.variables != null && !isPlainObject(entry.variables)) return 'has variables that are not an object';
+  if (entry.extensions != null && !isPlainObject(entry.extensions)) return 'has extensions that are not an object';
   if (entry.operationName != null && typeof entry.operationName !== 'string') return 'has an operationName that is not a string';
   return undefined;
 }
 
 /** The figures of an operation as the gateway would run it; undefined when it would not run at all (its slot gets its own error). */
 function figuresOf(schema: GraphQLSchema, limits: OperationLimits, text: string, entry: Record<string, unknown>): OperationFigures | undefined {
-  const checked = checkOperation(schema, limits, text, typeof entry.operationName === 'string' ? entry.operationName : undefined, isRecord(entry.variables) ? entry.variables : {});
+  const checked = checkOperation(schema, limits, text, typeof entry.operationName === 'string' ? entry.operationName : undefined, isPlainObject(entry.variables) ? entry.variables : {});
   return 'errors' in checked ? undefined : checked.figures;
 }
 

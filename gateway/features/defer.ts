@@ -16,6 +16,7 @@ import { badRequest, operationRefused, serviceUnavailable, unauthorizedOperation
 import type { Logger } from '../../lib/logger.js';
 import type { Tokens, Viewer } from '../../lib/security/auth.js';
 import { checkOperation, exceededLimit, type OperationLimits } from '../../lib/security/operation-limits.js';
+import { isPlainObject } from '../../lib/security/input-guard.js';
 import { BODY_LIMIT } from '../../lib/server/graphql-server.js';
 import { serviceMetrics } from '../../lib/telemetry/metrics.js';
 import { inSpan, traceRequests } from '../../lib/telemetry/tracing.js';
@@ -47,8 +48,6 @@ export interface DeferOptions {
   logger: Logger;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** A refusal answered before anything runs: its HTTP status (from the error, else 400) and the errors as JSON. */
 function refuse(res: Response, errors: readonly GraphQLFormattedError[], status: number) {
   res.status(status).type('application/json').json({ errors });
@@ -71,7 +70,7 @@ const parsedParam = (value: unknown): unknown => {
  * request is left to Apollo Server, which refuses it the same way.
  */
 function paramsOf(req: Request): Record<string, unknown> | undefined {
-  if (req.method === 'POST') return isRecord(req.body) ? req.body : undefined;
+  if (req.method === 'POST') return isPlainObject(req.body) ? req.body : undefined;
   const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   const simple = type === undefined || type === 'text/plain' || type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data';
   if (simple && !req.headers['apollo-require-preflight'] && !req.headers['x-apollo-operation-name']) return undefined;
@@ -138,7 +137,7 @@ export function useDefer(options: DeferOptions): GatewayFeature {
     }
     const { operationName, variables } = body;
     if (operationName != null && typeof operationName !== 'string') return refuse(res, format.errors([badRequest('"operationName" must be a string')]), 400);
-    if (variables != null && !isRecord(variables)) return refuse(res, format.errors([badRequest('"variables" must be an object')]), 400);
+    if (variables != null && !isPlainObject(variables)) return refuse(res, format.errors([badRequest('"variables" must be an object')]), 400);
     const schema = planner.schema;
     if (!schema) {
       const starting = serviceUnavailable('the gateway is starting; try again shortly');
@@ -174,7 +173,7 @@ export function useDefer(options: DeferOptions): GatewayFeature {
               cost: checked.figures.cost,
               viewer,
               clientAddress: req.ip,
-              persisted: isRecord(body.extensions) && body.extensions.persistedQuery !== undefined,
+              persisted: isPlainObject(body.extensions) && body.extensions.persistedQuery !== undefined,
               clientName: req.get(CLIENT_NAME_HEADER) ?? undefined,
             });
           } catch (err) {

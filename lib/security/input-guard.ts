@@ -96,7 +96,8 @@ function readKeyFieldSets(type: GraphQLObjectType): string[][] {
   });
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A JSON object (not null, not an array): what a request's variables, extensions or an input object must be. */
+export const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A value a representation carries for a field, checked against the field's (output) type. */
 function checkRepresentationValue(type: GraphQLOutputType, value: unknown, path: string): void {
