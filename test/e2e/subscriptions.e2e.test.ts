@@ -14,9 +14,10 @@ import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
 import { catalog } from '../../subgraphs/catalog/server.js';
 import type { CatalogDb } from '../../subgraphs/catalog/db.js';
 import { orders } from '../../subgraphs/orders/server.js';
-import { describeOnBackends, freePort, gatewayConfig, graphql, newProduct, operation, snapshot, startStack, subgraphConfig, TEST_KEYS, TEST_REDIS_URL, type Stack } from '../support/harness.js';
+import { describeOnBackends, gatewayConfig, graphql, newProduct, operation, snapshot, startStack, subgraphConfig, TEST_KEYS, TEST_REDIS_URL, type Stack } from '../support/harness.js';
 import { missing, skipped } from '../support/available.js';
 import { waitFor } from '../support/wait.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { connectWs, subscribeSse, type Subscription, type WsConnection } from '../support/subscription-client.js';
 import { Tokens } from '../../lib/security/auth.js';
 import { ROOT } from '../../lib/paths.js';
@@ -504,26 +505,32 @@ await describeOnBackends('subscriptions on %s', (backend) => {
     }
   });
 
-  it('a gateway shutting down closes its subscriptions with 1012, on which clients reconnect', async () => {
-    const port = await freePort();
-    let gateway = await startGateway(gatewayConfig(stack.urls, { port }));
-    const c = connectWs(gateway.url, undefined, undefined, { retryAttempts: 50 });
-    connections.push(c);
-    const p = await stocked(2);
-    const sub = c.subscribe(operation('ProductUpdates'), { ids: [p.id] });
-    await sub.next((e) => e.data?.productUpdated?.stock === 2, 'the current stock');
-    await gateway.close();
-    await waitFor('the close with 1012', () => c.closes.some((x) => x.code === 1012));
-    expect(c.closes.map((x) => x.code)).toContain(1012);
-    // A gateway back at the same address: the client reconnects, subscribes again and receives.
-    gateway = await startGateway(gatewayConfig(stack.urls, { port }));
+  it('a gateway shutting down closes its subscriptions with 1012, on which clients reconnect (to the next replica behind the balancer)', async () => {
+    // A rolling update: two gateways behind a balancer (a TCP proxy). The client is on the first;
+    // the balancer sends new connections to the second, then the first shuts down.
+    const first = await startGateway(gatewayConfig(stack.urls));
+    const second = await startGateway(gatewayConfig(stack.urls));
+    const balancer = await startTcpProxy({ host: '127.0.0.1', port: first.port });
     try {
+      const c = connectWs(balancer.via(first.url), undefined, undefined, { retryAttempts: 50 });
+      connections.push(c);
+      const p = await stocked(2);
+      const sub = c.subscribe(operation('ProductUpdates'), { ids: [p.id] });
+      await sub.next((e) => e.data?.productUpdated?.stock === 2, 'the current stock');
+      balancer.retarget({ host: '127.0.0.1', port: second.port });
+      await first.close();
+      await waitFor('the close with 1012', () => c.closes.some((x) => x.code === 1012));
+      expect(c.closes.map((x) => x.code)).toContain(1012);
+      // The client reconnects through the balancer, subscribes again on the second gateway and
+      // receives (the stock it subscribes to first, or the change itself: 7 either way).
       const adjusted = await stack.request(operation('AdjustStock'), { productId: p.id, delta: 5 }, adminToken);
       expect(adjusted.errors).toBeUndefined();
       await sub.next((e) => e.data?.productUpdated?.stock === 7, 'an event after reconnecting');
-    } finally {
       sub.stop();
-      await gateway.close();
+    } finally {
+      await balancer.close();
+      await first.close();
+      await second.close();
     }
   });
   it('a restarted subgraph does not leave subscriptions dead: the gateway subscribes again', async () => {

@@ -1,6 +1,8 @@
 // A TCP proxy on a free loopback port that a test owns, to make a server (the shared PostgreSQL)
 // unreachable for one service without stopping it for anyone else: `cut()` drops every open
-// connection and refuses new ones, `restore()` lets them through again.
+// connection and refuses new ones, `restore()` lets them through again. `retarget()` sends new
+// connections elsewhere and leaves open ones where they are, as a load balancer does during a
+// rolling update.
 import net from 'node:net';
 
 export interface TcpProxy {
@@ -10,10 +12,13 @@ export interface TcpProxy {
   via(url: string): string;
   cut(): void;
   restore(): void;
+  /** New connections go to `to`; open ones stay with the old target. */
+  retarget(to: { host: string; port: number }): void;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export async function startTcpProxy(first: { host: string; port: number }): Promise<TcpProxy> {
+  let target = first;
   const open = new Set<net.Socket>();
   let cut = false;
   const server = net.createServer((client) => {
@@ -52,6 +57,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     cut: cutAll,
     restore() {
       cut = false;
+    },
+    retarget(to) {
+      target = to;
     },
     async close() {
       cutAll();
