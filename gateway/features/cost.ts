@@ -3,9 +3,11 @@
 // validates against (the limits plugin's estimate, batches, subscriptions), and each operation's
 // estimated and actual cost (from its answer) is recorded by client (gateway_operation_cost), so
 // that MAX_COST can be set from data. A client that sends the header `x-operation-cost: true`
-// gets both in the answer's `extensions.cost`.
+// gets both in the answer's `extensions.cost`. The estimate is the request's one, shared with the
+// limits and the budget (lib/security/request-figures.ts).
 import type { ApolloServerPlugin } from '@apollo/server';
-import { actualCost, costModelFromSupergraph, estimateOperation, useCostModel } from '../../lib/security/operation-cost.js';
+import { actualCost, costModelFromSupergraph, useCostModel } from '../../lib/security/operation-cost.js';
+import { requestFigures } from '../../lib/security/request-figures.js';
 import { BoundedLabel } from '../../lib/telemetry/metrics.js';
 import type { GatewayContext } from '../context.js';
 import type { GatewayFeature } from '../feature.js';
@@ -33,8 +35,8 @@ export function useCost(options: CostOptions): GatewayFeature {
       let estimated: number | undefined;
       return {
         // The estimate of the operation as it will be planned (after the access rules took fields out).
-        async executionDidStart({ schema, document, operation, request }) {
-          estimated = estimateOperation(schema, document, operation, request.variables).cost;
+        async executionDidStart(requestContext) {
+          estimated = requestFigures(requestContext).cost;
         },
         async willSendResponse({ schema, document, operation, request, response }) {
           if (estimated === undefined || !document || !operation || response.body.kind !== 'single') return;
