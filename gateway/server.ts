@@ -41,8 +41,8 @@ function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger):
     useResponseCache(config.responseCache, logger),
     // Usage by client: metrics and GET /usage.
     useUsage(tokens, usage),
-    // Cost by the schemas' @cost and @listSize: estimated and actual per operation, by client.
-    useCost({ assumedListSize: config.costAssumedListSize }),
+    // Cost by the schemas' @cost and @listSize: estimated and actual per operation, by client (metrics and GET /usage).
+    useCost({ assumedListSize: config.costAssumedListSize, usage }),
     // The schemas' access rules (@authenticated, @requiresScopes, @policy): denied fields are taken out before planning.
     // After usage, which records what clients asked for; before deduplication and subscriptions.
     authorization,

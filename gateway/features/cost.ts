@@ -1,7 +1,8 @@
 // The cost of operations by the schema's @cost and @listSize (lib/security/cost-model.ts), as a
 // gateway feature (useCost): the supergraph's cost model prices the API schema the gateway
 // validates against (the limits plugin's estimate, batches, subscriptions), and each operation's
-// estimated and actual cost (from its answer) is recorded by client (gateway_operation_cost), so
+// estimated and actual cost (from its answer) is recorded by client (gateway_operation_cost, and
+// the usage report's `cost`), so
 // that MAX_COST can be set from data. A client that sends the header `x-operation-cost: true`
 // gets both in the answer's `extensions.cost`. The estimate is the request's one, shared with the
 // limits and the budget (lib/security/request-figures.ts).
@@ -12,7 +13,7 @@ import { BoundedLabel } from '../../lib/telemetry/metrics.js';
 import type { GatewayContext } from '../context.js';
 import type { GatewayFeature } from '../feature.js';
 import { gatewayMetrics, type GatewayMetrics } from '../metrics.js';
-import { CLIENT_NAME_HEADER } from './usage.js';
+import { CLIENT_NAME_HEADER, CLIENT_VERSION_HEADER, type UsageRecorder } from './usage.js';
 
 export const COST_HEADER = 'x-operation-cost';
 
@@ -20,6 +21,8 @@ export interface CostOptions {
   /** The size assumed for a list that declares none (COST_ASSUMED_LIST_SIZE). */
   assumedListSize: number;
   metrics?: GatewayMetrics;
+  /** Usage by client (GET /usage): each answered operation's estimated and actual cost is added to its client's. */
+  usage?: UsageRecorder;
 }
 
 export interface OperationCost {
@@ -41,9 +44,11 @@ export function useCost(options: CostOptions): GatewayFeature {
         async willSendResponse({ schema, document, operation, request, response }) {
           if (estimated === undefined || !document || !operation || response.body.kind !== 'single') return;
           const actual = actualCost(schema, document, operation, response.body.singleResult.data);
-          const client = clients.of(request.http?.headers.get(CLIENT_NAME_HEADER) ?? undefined);
+          const name = request.http?.headers.get(CLIENT_NAME_HEADER) ?? undefined;
+          const client = clients.of(name);
           metrics.operationCost.observe({ kind: 'estimated', client_name: client }, estimated);
           metrics.operationCost.observe({ kind: 'actual', client_name: client }, actual);
+          options.usage?.recordCost({ name, version: request.http?.headers.get(CLIENT_VERSION_HEADER) ?? undefined }, estimated, actual);
           if (request.http?.headers.get(COST_HEADER) === 'true') {
             const result = response.body.singleResult;
             result.extensions = { ...result.extensions, cost: { estimated, actual } satisfies OperationCost };
