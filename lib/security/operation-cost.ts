@@ -80,11 +80,15 @@ export function estimateOperation(
   const mutationType = schema.getMutationType();
   const measured = new Map<string, Totals | 'measuring'>();
 
-  /** The integer an argument was given (literal, variable or default), or undefined when it has none. */
+  /**
+   * The integer an argument was given (literal, variable or default), or undefined when it has none.
+   * A value that is no integer (null, or a mistyped variable that coercion refuses after this) leaves
+   * the argument's default, as Apollo Router reads slicing arguments.
+   */
   function intArgument(field: FieldNode, definition: GraphQLField<unknown, unknown>, name: string): number | undefined {
     const argument = definition.args.find((a) => a.name === name);
     if (!argument) return undefined;
-    let value: unknown = argument.defaultValue;
+    let value: unknown;
     const node = field.arguments?.find((a) => a.name.value === name)?.value;
     if (node?.kind === Kind.INT) value = Number(node.value);
     else if (node?.kind === Kind.VARIABLE) {
@@ -93,6 +97,7 @@ export function estimateOperation(
       if (variables[variable] != null) value = variables[variable];
       else if (!(variable in variables) && fallback?.kind === Kind.INT) value = Number(fallback.value);
     }
+    if (!Number.isSafeInteger(value)) value = argument.defaultValue;
     return Number.isSafeInteger(value) ? (value as number) : undefined;
   }
 

@@ -183,6 +183,8 @@ describe('the cost estimate', () => {
     expect(estimate('query($n: Int) { books(last: $n) { title } }', { n: 4 })).toBe(1 + 4);
     expect(estimate('{ shelf { title } }')).toBe(1 + 5); // the default is the one value
     expect(estimate('{ shelf(size: null) { title } }')).toBe(1 + 5);
+    // A mistyped variable leaves the default too: coercion refuses it afterwards, with its own message.
+    expect(estimate('query($n: Int) { shelf(size: $n) { title } }', { n: 'ten' })).toBe(1 + 5);
     expect(refusal('{ books { title } }')).toEqual(['GRAPHQL_VALIDATION_FAILED', 'Query.books must be given exactly one of its slicing arguments (first, last), found none.']);
     expect(refusal('{ books(first: 2, last: 3) { title } }')).toEqual([
       'GRAPHQL_VALIDATION_FAILED',
