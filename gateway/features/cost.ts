@@ -30,9 +30,26 @@ export interface OperationCost {
   actual: number;
 }
 
-export function useCost(options: CostOptions): GatewayFeature {
+/** The client an operation came from, by Apollo's headers. */
+export interface CostClient {
+  name?: string | undefined;
+  version?: string | undefined;
+}
+
+export interface CostFeature extends GatewayFeature {
+  /** Records an answered operation's estimated and actual cost (also for deferred queries, gateway/features/defer.ts). */
+  record(client: CostClient, estimated: number, actual: number): void;
+}
+
+export function useCost(options: CostOptions): CostFeature {
   const metrics = options.metrics ?? gatewayMetrics();
   const clients = new BoundedLabel(50, 'unknown');
+  function record(client: CostClient, estimated: number, actual: number) {
+    const label = clients.of(client.name);
+    metrics.operationCost.observe({ kind: 'estimated', client_name: label }, estimated);
+    metrics.operationCost.observe({ kind: 'actual', client_name: label }, actual);
+    options.usage?.recordCost(client, estimated, actual);
+  }
   const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart() {
       let estimated: number | undefined;
@@ -44,11 +61,8 @@ export function useCost(options: CostOptions): GatewayFeature {
         async willSendResponse({ schema, document, operation, request, response }) {
           if (estimated === undefined || !document || !operation || response.body.kind !== 'single') return;
           const actual = actualCost(schema, document, operation, response.body.singleResult.data);
-          const name = request.http?.headers.get(CLIENT_NAME_HEADER) ?? undefined;
-          const client = clients.of(name);
-          metrics.operationCost.observe({ kind: 'estimated', client_name: client }, estimated);
-          metrics.operationCost.observe({ kind: 'actual', client_name: client }, actual);
-          options.usage?.recordCost({ name, version: request.http?.headers.get(CLIENT_VERSION_HEADER) ?? undefined }, estimated, actual);
+          const headers = request.http?.headers;
+          record({ name: headers?.get(CLIENT_NAME_HEADER) ?? undefined, version: headers?.get(CLIENT_VERSION_HEADER) ?? undefined }, estimated, actual);
           if (request.http?.headers.get(COST_HEADER) === 'true') {
             const result = response.body.singleResult;
             result.extensions = { ...result.extensions, cost: { estimated, actual } satisfies OperationCost };
@@ -59,6 +73,7 @@ export function useCost(options: CostOptions): GatewayFeature {
   };
   return {
     plugins: [plugin],
+    record,
     onSupergraph({ coreSupergraphSdl, apiSchema }) {
       useCostModel(apiSchema, costModelFromSupergraph(coreSupergraphSdl, options.assumedListSize));
     },
