@@ -59,6 +59,3 @@ export function refusedByLimits(request: RequestOperation, limits: OperationLimi
   const first = estimates.get(request)?.[0] ?? estimateOf(request);
   return first.result instanceof GraphQLError || exceededLimit(first.result, limits) !== undefined;
 }
-
-/** How many estimates a request has cost (for tests: one unless the access rules rewrote it). */
-export const estimatesOf = (request: object): number => estimates.get(request)?.length ?? 0;
