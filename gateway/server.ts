@@ -31,6 +31,7 @@ function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger):
   const usage = new UsageRecorder();
   const authorization = useAuthorization({ rejectUnauthorized: config.rejectUnauthorized, logger });
   const budget = useCostBudget({ ...config.costBudget, limits: config.limits, logger });
+  const cost = useCost({ assumedListSize: config.costAssumedListSize, usage });
   return [
     // The supergraph file, reloaded in place when it changes or on SIGHUP; GET /ready names it by hash.
     useSupergraph({ path: config.introspect ? undefined : config.supergraphPath, logger }),
@@ -41,15 +42,15 @@ function gatewayFeatures(config: GatewayConfig, tokens: Tokens, logger: Logger):
     useResponseCache(config.responseCache, logger),
     // Usage by client: metrics and GET /usage.
     useUsage(tokens, usage),
-    // Cost by the schemas' @cost and @listSize: estimated and actual per operation, by client.
-    useCost({ assumedListSize: config.costAssumedListSize }),
+    // Cost by the schemas' @cost and @listSize: estimated and actual per operation, by client (metrics and GET /usage).
+    cost,
     // The schemas' access rules (@authenticated, @requiresScopes, @policy): denied fields are taken out before planning.
     // After usage, which records what clients asked for; before deduplication and subscriptions.
     authorization,
     // Each client's cost budget over time, spent by the operation as planned (after the access rules).
     budget,
     // @defer: queries answered in parts over multipart/mixed, taken before Apollo Server (which has no @defer), under the same checks.
-    useDefer({ tokens, limits: config.limits, admit: documents.check, bodyOf: documents.bodyOf, usage, authorize: authorization.deniedPaths, spend: budget.spend, production: config.production, logger }),
+    useDefer({ tokens, limits: config.limits, admit: documents.check, bodyOf: documents.bodyOf, usage, authorize: authorization.deniedPaths, spend: budget.spend, recordCost: cost.record, production: config.production, logger }),
     useDeduplication(config.dedupeSubgraphQueries),
     // graphql-ws and graphql-sse on the same /graphql, planned with the same supergraph, under the same trusted-documents policy and access rules.
     useSubscriptions({

@@ -1,5 +1,5 @@
 // The errors users see: GraphQLErrors with an `extensions.code` clients can switch on.
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ASTNode } from 'graphql';
 
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
@@ -38,8 +38,8 @@ export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
 export const serviceUnavailable = (message: string, serviceName?: string, retryAfterSeconds?: number) =>
   error(ErrorCode.SERVICE_UNAVAILABLE, message, { ...(serviceName ? { serviceName } : {}), ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
 /** An operation over a limit (lib/security/operation-limits.ts): refused like an invalid one, before anything runs. */
-export const operationRefused = (message: string) =>
-  new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+export const operationRefused = (message: string, nodes?: readonly ASTNode[]) =>
+  new GraphQLError(message, { nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 /**
  * Why the gateway's access rules denied a field or an operation, as Apollo Router names it: in
  * `extensions.reason`. The code stays the one clients switch on for access: UNAUTHENTICATED for a

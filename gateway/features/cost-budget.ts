@@ -14,7 +14,8 @@ import type { CostBudgetConfig } from '../../lib/config.js';
 import { serviceUnavailable, tooManyRequests } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Role, Viewer } from '../../lib/security/auth.js';
-import { estimateOperation, exceededLimit, type OperationLimits } from '../../lib/security/operation-limits.js';
+import type { OperationLimits } from '../../lib/security/operation-limits.js';
+import { refusedByLimits, requestFigures } from '../../lib/security/request-figures.js';
 import type { GatewayContext } from '../context.js';
 import type { GatewayFeature } from '../feature.js';
 import { CLIENT_NAME_HEADER } from './usage.js';
@@ -82,12 +83,13 @@ export function useCostBudget(options: CostBudgetOptions): CostBudgetFeature {
   const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, operation, request, contextValue }) {
-          if (!operation) return;
-          const figures = estimateOperation(schema, document, operation, request.variables);
-          if (exceededLimit(figures, options.limits)) return; // refused by the limits, spends nothing
+        async didResolveOperation(requestContext) {
+          const { request, contextValue } = requestContext;
+          if (!requestContext.operation) return;
+          if (refusedByLimits(requestContext, options.limits)) return; // spends nothing
           await spend({
-            cost: figures.cost,
+            // The request's estimate, of the operation as planned (after the access rules).
+            cost: requestFigures(requestContext).cost,
             viewer: contextValue.viewer,
             clientAddress: contextValue.clientAddress,
             persisted: request.extensions?.persistedQuery !== undefined,

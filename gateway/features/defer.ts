@@ -7,7 +7,8 @@
 // JSON body, so deferred operations are taken before it: a route on /graphql (POST with a JSON body,
 // or GET) that handles a request whose operation mentions @defer and passes every other on. It applies what every
 // operation gets: the token verified, the trusted-documents policy, validation, the operation
-// limits and cost (the deferred fragments count like any field), usage by client, the request
+// limits and cost (the deferred fragments count like any field; estimated and actual cost recorded
+// as for any operation), usage by client, the request
 // metrics, logs and traces. A deferred operation is never cached by the response cache (it does
 // not reach Apollo Server); its response says `cache-control: no-store`.
 import express, { type Request, type Response } from 'express';
@@ -15,6 +16,7 @@ import { getVariableValues, GraphQLError, type DocumentNode, type GraphQLFormatt
 import { badRequest, operationRefused, serviceUnavailable, unauthorizedOperation } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Tokens, Viewer } from '../../lib/security/auth.js';
+import { actualCost } from '../../lib/security/operation-cost.js';
 import { checkOperation, exceededLimit, type OperationLimits } from '../../lib/security/operation-limits.js';
 import { isPlainObject } from '../../lib/security/input-guard.js';
 import { BODY_LIMIT } from '../../lib/server/graphql-server.js';
@@ -26,6 +28,7 @@ import { DeferredPlanner, type InitialPayload, type SubsequentPayload } from '..
 import { acceptsMultipart, MultipartWriter } from '../execution/multipart.js';
 import type { GatewayFeature } from '../feature.js';
 import type { Spending } from './cost-budget.js';
+import type { CostClient } from './cost.js';
 import { gatewayMetrics } from '../metrics.js';
 import { resultFormatter } from '../subscriptions/format.js';
 import { OPERATIONS_KEY_HEADER, operationIn, type OperationSent } from './trusted-documents.js';
@@ -44,6 +47,8 @@ export interface DeferOptions {
   authorize?(document: DocumentNode, operation: OperationDefinitionNode, viewer: Viewer | null): readonly (readonly string[])[];
   /** The cost budget (useCostBudget's `spend`): throws the refusal when the client's budget is spent. */
   spend?(spending: Spending): Promise<void>;
+  /** The cost metrics and usage (useCost's `record`): the operation's estimated and actual cost, once answered. */
+  recordCost?(client: CostClient, estimated: number, actual: number): void;
   production: boolean;
   logger: Logger;
 }
@@ -203,8 +208,9 @@ export function useDefer(options: DeferOptions): GatewayFeature {
       return refuse(res, format.errors(errors), 400);
     }
 
+    const client = { name: req.get(CLIENT_NAME_HEADER) ?? undefined, version: req.get(CLIENT_VERSION_HEADER) ?? undefined };
     options.usage?.record(
-      { name: req.get(CLIENT_NAME_HEADER) ?? undefined, version: req.get(CLIENT_VERSION_HEADER) ?? undefined },
+      client,
       operation.name?.value ?? name,
       fieldsOf(schema, document, name),
     );
@@ -234,6 +240,7 @@ export function useDefer(options: DeferOptions): GatewayFeature {
       );
       if (writer) writer.end();
       else res.status(200).set('cache-control', 'no-store').json(format.result(result));
+      options.recordCost?.(client, checked.figures.cost, actualCost(schema, document, operation, result.data));
       req.log.debug({ operationName: name, durationMs: Math.round(performance.now() - started), errors: result.errors?.length ?? 0 }, 'operation');
     } catch (err) {
       req.log.error({ err }, 'deferred operation failed');

@@ -1,6 +1,7 @@
 // Usage by client: which client (Apollo's `apollographql-client-name` / `-version` headers) ran
 // which operation and selected which schema fields (Type.field, found by walking the validated
-// document with TypeInfo against the API schema). Counted in metrics and kept as a report since
+// document with TypeInfo against the API schema), and what its operations cost (estimated and
+// actual, recorded by the cost feature, gateway/features/cost.ts). Counted in metrics and kept as a report since
 // the gateway started, served to administrators on GET /usage and merged into a file by
 // `npm run usage:report`, which `npm run schema:check -- --usage FILE` reads to name the clients
 // a breaking change would hurt (tools/schema-check/usage.ts). A gateway feature: useUsage.
@@ -9,7 +10,7 @@ import type { RequestHandler } from 'express';
 import { TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Tokens } from '../../lib/security/auth.js';
 import { BoundedLabel, VERSION_LIKE } from '../../lib/telemetry/metrics.js';
-import type { UsageReport } from '../../lib/usage-report.js';
+import { addCost, operationCost, type ClientCost, type UsageReport } from '../../lib/usage-report.js';
 import type { GatewayContext } from '../context.js';
 import type { GatewayFeature } from '../feature.js';
 import { gatewayMetrics, type GatewayMetrics } from '../metrics.js';
@@ -41,7 +42,10 @@ interface ClientUsage {
   version: string;
   operations: Map<string, number>;
   fields: Map<string, number>;
+  cost?: ClientCost | undefined;
 }
+
+type Client = { name?: string | undefined; version?: string | undefined };
 
 const MAX_CACHED_DOCUMENTS = 1_000;
 
@@ -54,21 +58,34 @@ export class UsageRecorder {
 
   constructor(readonly metrics: GatewayMetrics = gatewayMetrics()) {}
 
-  /** Counts an operation that passed validation (a refused one used no field). */
-  record(client: { name?: string | undefined; version?: string | undefined }, operationName: string | null | undefined, fields: string[]) {
+  /** The client's usage so far, under its bounded name and version. */
+  #usageOf(client: Client): ClientUsage {
     const name = this.#names.of(client.name);
     const version = this.#versions.of(client.version);
-    const operation = this.#operations.of(operationName);
-    this.metrics.clientOperations.inc({ client_name: name, client_version: version, operation_name: operation });
     const key = `${name}\u0000${version}`;
     let usage = this.#clients.get(key);
     if (!usage) this.#clients.set(key, (usage = { name, version, operations: new Map(), fields: new Map() }));
+    return usage;
+  }
+
+  /** Counts an operation that passed validation (a refused one used no field). */
+  record(client: Client, operationName: string | null | undefined, fields: string[]) {
+    const usage = this.#usageOf(client);
+    const { name, version } = usage;
+    const operation = this.#operations.of(operationName);
+    this.metrics.clientOperations.inc({ client_name: name, client_version: version, operation_name: operation });
     usage.operations.set(operation, (usage.operations.get(operation) ?? 0) + 1);
     for (const coordinate of fields) {
       usage.fields.set(coordinate, (usage.fields.get(coordinate) ?? 0) + 1);
       const dot = coordinate.indexOf('.');
       this.metrics.fieldUsage.inc({ client_name: name, type: coordinate.slice(0, dot), field: coordinate.slice(dot + 1) });
     }
+  }
+
+  /** Adds an answered operation's estimated and actual cost to its client's. */
+  recordCost(client: Client, estimated: number, actual: number) {
+    const usage = this.#usageOf(client);
+    usage.cost = addCost(usage.cost, operationCost(estimated, actual));
   }
 
   report(): UsageReport {
@@ -78,7 +95,7 @@ export class UsageRecorder {
       to: new Date().toISOString(),
       clients: [...this.#clients.values()]
         .sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version))
-        .map((c) => ({ name: c.name, version: c.version, operations: sorted(c.operations), fields: sorted(c.fields) })),
+        .map((c) => ({ name: c.name, version: c.version, operations: sorted(c.operations), fields: sorted(c.fields), ...(c.cost ? { cost: c.cost } : {}) })),
     };
   }
 }

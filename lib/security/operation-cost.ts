@@ -21,6 +21,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { operationRefused } from '../errors.js';
 import { costModelOf, type CostModel } from './cost-model.js';
 
 export { DEFAULT_ASSUMED_LIST_SIZE, costModelOf, costModelFromSupergraph, useCostModel, type CostModel } from './cost-model.js';
@@ -79,11 +80,15 @@ export function estimateOperation(
   const mutationType = schema.getMutationType();
   const measured = new Map<string, Totals | 'measuring'>();
 
-  /** The integer an argument was given (literal, variable or default), or undefined when unknown. */
+  /**
+   * The integer an argument was given (literal, variable or default), or undefined when it has none.
+   * A value that is no integer (null, or a mistyped variable that coercion refuses after this) leaves
+   * the argument's default, as Apollo Router reads slicing arguments.
+   */
   function intArgument(field: FieldNode, definition: GraphQLField<unknown, unknown>, name: string): number | undefined {
     const argument = definition.args.find((a) => a.name === name);
     if (!argument) return undefined;
-    let value: unknown = argument.defaultValue;
+    let value: unknown;
     const node = field.arguments?.find((a) => a.name.value === name)?.value;
     if (node?.kind === Kind.INT) value = Number(node.value);
     else if (node?.kind === Kind.VARIABLE) {
@@ -92,7 +97,8 @@ export function estimateOperation(
       if (variables[variable] != null) value = variables[variable];
       else if (!(variable in variables) && fallback?.kind === Kind.INT) value = Number(fallback.value);
     }
-    return Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined;
+    if (!Number.isSafeInteger(value)) value = argument.defaultValue;
+    return Number.isSafeInteger(value) ? (value as number) : undefined;
   }
 
   function listLength(field: FieldNode, name: string): number | undefined {
@@ -105,13 +111,27 @@ export function estimateOperation(
     return undefined;
   }
 
-  /** The size its slicing arguments (or `representations`, for `_entities`) give a field, when they do. */
+  /**
+   * The size its slicing arguments (or `representations`, for `_entities`) give a field, when they do.
+   * Under `requireOneSlicingArgument` (true unless the schema says false) exactly one of them must
+   * have a value, as Apollo Router requires: given (a number, a list, or a variable holding one)
+   * or, when not given or given null, the argument's default. Else the operation is refused before
+   * anything is planned: its size would be a guess.
+   */
   function sliceOf(field: FieldNode, definition: GraphQLField<unknown, unknown>, coordinate: string): number | undefined {
-    const slicing = model.fields.get(coordinate)?.slicingArguments;
+    const declared = model.fields.get(coordinate);
+    const slicing = (declared?.slicingArguments ?? []).filter((name) => definition.args.some((a) => a.name === name));
+    const valued: string[] = [];
     let size: number | undefined;
-    for (const name of slicing ?? []) {
-      const value = intArgument(field, definition, name);
-      if (value !== undefined) size = Math.max(size ?? 0, value);
+    for (const name of slicing) {
+      const value = intArgument(field, definition, name) ?? listLength(field, name);
+      if (value === undefined) continue;
+      valued.push(name);
+      if (value >= 0) size = Math.max(size ?? 0, value);
+    }
+    if (slicing.length > 0 && declared?.requireOneSlicingArgument !== false && valued.length !== 1) {
+      const found = valued.length === 0 ? 'none' : `${valued.length} (${valued.join(', ')})`;
+      throw operationRefused(`${coordinate} must be given exactly one of its slicing arguments (${slicing.join(', ')}), found ${found}.`, [field]);
     }
     return size ?? (definition.name === '_entities' ? listLength(field, 'representations') : undefined);
   }

@@ -6,7 +6,7 @@
 // refuses the whole operation instead; a batch and a subscription get the same rules; the
 // subgraphs still refuse a request sent to them directly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceMetrics } from '../../lib/telemetry/metrics.js';
+import { subgraphCalls } from '../support/subgraph-calls.js';
 import { startGateway } from '../../gateway/server.js';
 import type { RunningServer } from '../../lib/server/graphql-server.js';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
@@ -14,16 +14,6 @@ import { gatewayConfig, graphql, sendBatch, startStack, userToken, type Stack } 
 
 const [, alice] = DEMO_ACCOUNTS;
 const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
-
-/** Requests each subgraph has answered for an operation of this name (the planner names its fetches `<name>__<subgraph>__<n>`). */
-async function subgraphCalls(operationName: string): Promise<Record<string, number>> {
-  const calls: Record<string, number> = {};
-  for (const service of ['users', 'catalog', 'orders', 'reviews']) {
-    const metric = await serviceMetrics(service).registry.getSingleMetric('graphql_requests_total')!.get();
-    calls[service] = metric.values.filter((v) => String(v.labels.operation_name).startsWith(`${operationName}__`)).reduce((sum, v) => sum + v.value, 0);
-  }
-  return calls;
-}
 
 const unauthorizedPaths = (errors: { path?: readonly (string | number)[]; extensions?: Record<string, unknown> }[] | undefined) =>
   (errors ?? []).filter((e) => e.extensions?.reason === UNAUTHORIZED).map((e) => e.path);

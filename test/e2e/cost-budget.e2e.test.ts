@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../gateway/server.js';
 import type { CostBudgetConfig } from '../../lib/config.js';
 import type { RunningServer } from '../../lib/server/graphql-server.js';
-import { serviceMetrics } from '../../lib/telemetry/metrics.js';
 import { missing, skipped } from '../support/available.js';
+import { subgraphCalls } from '../support/subgraph-calls.js';
 import { bearer, gatewayConfig, send, startStack, TEST_REDIS_URL, userToken, type Stack } from '../support/harness.js';
 
 /** categories 1 + 20 (its assumedSize) × id 1. */
@@ -18,12 +18,6 @@ const QUERY_COST = 21;
 /** Four operations fit, the fifth does not. */
 const BUDGET = 4 * QUERY_COST + 10;
 const redisMissing = await missing('Redis');
-
-/** Requests the catalog subgraph answered for operations of this name. */
-async function catalogCalls(operationName: string): Promise<number> {
-  const metric = await serviceMetrics('catalog').registry.getSingleMetric('graphql_requests_total')!.get();
-  return metric.values.filter((v) => String(v.labels.operation_name).startsWith(`${operationName}__`)).reduce((sum, v) => sum + v.value, 0);
-}
 
 describe('cost budgets', () => {
   let stack: Stack;
@@ -64,7 +58,7 @@ describe('cost budgets', () => {
       expect(res.status).toBe(200);
       expect(res.errors).toBeUndefined();
     }
-    expect(await catalogCalls('UnderBudget')).toBe(4);
+    expect((await subgraphCalls('UnderBudget')).catalog).toBe(4);
     const refused = await ask(server, '203.0.113.10', 'OverBudget');
     expect(refused.status).toBe(429);
     expect(refused.errors?.[0]?.extensions?.code).toBe('TOO_MANY_REQUESTS');
@@ -73,7 +67,7 @@ describe('cost budgets', () => {
     expect(retry).toBeLessThanOrEqual(60);
     expect(refused.headers.get('retry-after')).toBe(String(retry));
     expect(refused.errors?.[0]?.message).toBe(`cost budget of ${BUDGET} per 60 s spent: this operation costs ${QUERY_COST}`);
-    expect(await catalogCalls('OverBudget')).toBe(0);
+    expect((await subgraphCalls('OverBudget')).catalog).toBe(0);
     // Another client's budget is its own.
     expect((await ask(server, '203.0.113.11', 'OtherClient')).status).toBe(200);
   });

@@ -15,6 +15,7 @@ import { OPERATIONS_KEY_HEADER } from '../../gateway/features/trusted-documents.
 import { startGateway } from '../../gateway/server.js';
 import { DEFAULT_OPERATION_LIMITS } from '../../lib/security/operation-limits.js';
 import type { RunningServer } from '../../lib/server/graphql-server.js';
+import type { UsageReport } from '../../lib/usage-report.js';
 import { bearer, gatewayConfig, graphql, operation, send, startStack, userToken, type Stack } from '../support/harness.js';
 import { startDelayProxy, type DelayProxy } from '../support/delay-proxy.js';
 import { sendDeferred } from '../support/multipart.js';
@@ -425,9 +426,14 @@ describe('@defer through the gateway', () => {
       const res = await sendDeferred(gateway.url, { query: PRODUCT_PAGE.replace('query Page', 'query UsageProbe'), variables: { id: productId } }, client);
       expect(res.payloads.at(-1)!.body.hasNext).toBe(false);
       const admin = await userToken({ id: 'admin-1', role: 'ADMIN' });
-      const report = (await (await fetch(gateway.url.replace(/\/graphql$/, '/usage'), { headers: bearer(admin) })).json()) as { clients: { name: string; operations: Record<string, number>; fields: Record<string, number> }[] };
+      const report = (await (await fetch(gateway.url.replace(/\/graphql$/, '/usage'), { headers: bearer(admin) })).json()) as UsageReport;
       const usage = report.clients.find((c) => c.name === 'defer-probe')!;
       expect(usage.operations).toEqual({ UsageProbe: 1 });
+      // Its cost, estimated before anything ran and actual from the merged parts, as for any operation.
+      expect(usage.cost?.estimated).toMatchObject({ count: 1 });
+      expect(usage.cost?.actual).toMatchObject({ count: 1 });
+      expect(usage.cost!.actual.sum).toBeGreaterThan(1);
+      expect(usage.cost!.actual.sum).toBeLessThanOrEqual(usage.cost!.estimated.sum);
       // The deferred fragments' fields are used like the others.
       expect(Object.keys(usage.fields)).toEqual(expect.arrayContaining(['Query.product', 'Product.name', 'Product.shippingEstimate', 'Product.averageRating', 'Review.rating', 'User.name']));
       const metrics = await (await fetch(gateway.url.replace(/\/graphql$/, '/metrics'))).text();
@@ -435,6 +441,9 @@ describe('@defer through the gateway', () => {
       expect(metrics).toMatch(/^gateway_deferred_parts_total\{operation_name="UsageProbe",part="initial",service="gateway"\} 1$/m);
       expect(metrics).toMatch(/^gateway_deferred_parts_total\{operation_name="UsageProbe",part="subsequent",service="gateway"\} [1-9]/m);
       expect(metrics).toMatch(/^gateway_deferred_first_payload_seconds_count\{[^}]*operation_name="UsageProbe"[^}]*\} 1$/m);
+      for (const kind of ['estimated', 'actual']) {
+        expect(metrics).toMatch(new RegExp(`^gateway_operation_cost_count\\{(?=[^}]*client_name="defer-probe")(?=[^}]*kind="${kind}")[^}]*\\} 1$`, 'm'));
+      }
     });
 
     describe('under the manifest policy of trusted documents', () => {

@@ -173,10 +173,14 @@ describe('GET /metrics', () => {
 describe('usage by client', () => {
   const web = { 'apollographql-client-name': 'web', 'apollographql-client-version': '2.4.0' };
   let report: UsageReport;
+  /** The cost the gateway answered for the operation (x-operation-cost: true). */
+  let cost: { estimated: number; actual: number };
 
   beforeAll(async () => {
     const before = await scrape(stack.gatewayUrl);
-    expect((await post(stack.gatewayUrl, { query: operation('ProductList'), variables: { first: 2 } }, web)).errors).toBeUndefined();
+    const answered = await post(stack.gatewayUrl, { query: operation('ProductList'), variables: { first: 2 } }, { ...web, 'x-operation-cost': 'true' });
+    expect(answered.errors).toBeUndefined();
+    cost = answered.extensions!.cost as typeof cost;
     const after = await scrape(stack.gatewayUrl);
     const moved = (name: string, labels: Labels) => after.value(name, labels) - before.value(name, labels);
     expect(moved('gateway_client_operations_total', { client_name: 'web', client_version: '2.4.0', operation_name: 'ProductList' })).toBe(1);
@@ -197,6 +201,15 @@ describe('usage by client', () => {
     );
     expect(Object.keys(client!.fields).some((f) => f.includes('__'))).toBe(false);
     expect(new Date(report.from).getTime()).toBeLessThanOrEqual(new Date(report.to).getTime());
+  });
+
+  it("gives each client's estimated and actual cost (operations, sum, largest) beside its fields", () => {
+    const client = report.clients.find((c) => c.name === 'web' && c.version === '2.4.0');
+    expect(cost.estimated).toBeGreaterThanOrEqual(cost.actual); // the estimate bounds the answer
+    expect(client?.cost).toEqual({
+      estimated: { count: 1, sum: cost.estimated, max: cost.estimated },
+      actual: { count: 1, sum: cost.actual, max: cost.actual },
+    });
   });
 
   it('refuses the report without a token (401) and to a customer (403)', async () => {

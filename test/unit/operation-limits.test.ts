@@ -1,10 +1,11 @@
 // The operation limits' arithmetic, on the real supergraph and subgraph schemas: what each figure
-// counts, that repeated fragments are counted without walking them again, and that every client
-// operation stays well inside the limits.
+// counts, that repeated fragments are counted without walking them again, that a field's slicing
+// arguments are given as @listSize requires, and that every client operation stays well inside the limits.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import {
+  buildSchema,
   getIntrospectionQuery,
   getNamedType,
   getNullableType,
@@ -19,7 +20,9 @@ import {
   valueFromASTUntyped,
   type DocumentNode,
   type FragmentDefinitionNode,
+  type GraphQLError,
   type GraphQLNamedType,
+  type GraphQLObjectType,
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
@@ -158,6 +161,64 @@ describe('the cost estimate', () => {
     expect(estimateOperation(schema, query, operation).cost).toBe(1 + d * (1 + d * 3) + 1 + 2 * 3);
   });
 
+  it('requires exactly one slicing argument with a value where @listSize says so (its default), naming the field and its arguments', () => {
+    const directives = 'directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION';
+    const sdl = (any: string) =>
+      `${directives}\ntype Query { books(first: Int, last: Int): [Book!]! @listSize(slicingArguments: ["first", "last"]) shelf(size: Int = 5): [Book!]! @listSize(slicingArguments: ["size"]) any(first: Int, last: Int): [Book!]! @listSize(slicingArguments: ["first", "last"]${any}) } type Book { title: String }`;
+    const lenient = buildSubgraphSchema({ typeDefs: parse(sdl(', requireOneSlicingArgument: false').replace(directives, 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@listSize"])')) });
+    const model = costModelFromSupergraph(sdl(', requireOneSlicingArgument: false'));
+    const estimate = (query: string, variables: Record<string, unknown> = {}) => {
+      const document = parse(query);
+      return estimateOperation(lenient, document, document.definitions[0] as OperationDefinitionNode, variables, model).cost;
+    };
+    const refusal = (query: string, variables: Record<string, unknown> = {}) => {
+      try {
+        estimate(query, variables);
+      } catch (err) {
+        return [(err as GraphQLError).extensions.code, (err as GraphQLError).message];
+      }
+      return undefined;
+    };
+    expect(estimate('{ books(first: 3) { title } }')).toBe(1 + 3);
+    expect(estimate('query($n: Int) { books(last: $n) { title } }', { n: 4 })).toBe(1 + 4);
+    expect(estimate('{ shelf { title } }')).toBe(1 + 5); // the default is the one value
+    expect(estimate('{ shelf(size: null) { title } }')).toBe(1 + 5);
+    // A mistyped variable leaves the default too: coercion refuses it afterwards, with its own message.
+    expect(estimate('query($n: Int) { shelf(size: $n) { title } }', { n: 'ten' })).toBe(1 + 5);
+    expect(refusal('{ books { title } }')).toEqual(['GRAPHQL_VALIDATION_FAILED', 'Query.books must be given exactly one of its slicing arguments (first, last), found none.']);
+    expect(refusal('{ books(first: 2, last: 3) { title } }')).toEqual([
+      'GRAPHQL_VALIDATION_FAILED',
+      'Query.books must be given exactly one of its slicing arguments (first, last), found 2 (first, last).',
+    ]);
+    // A variable given null (or not given) is no value.
+    expect(refusal('query($n: Int) { books(first: $n) { title } }', { n: null })?.[1]).toMatch(/found none/);
+    expect(refusal('query($n: Int) { books(first: $n) { title } }')?.[1]).toMatch(/found none/);
+    // requireOneSlicingArgument: false sizes by the largest, or the assumed size without any.
+    expect(estimate('{ any(first: 2, last: 3) { title } }')).toBe(1 + 3);
+    expect(estimate('{ any { title } }')).toBe(1 + model.assumedListSize);
+    // The subgraph reads the same rule from its own schema (the default, true, where the directive does not say).
+    const strict = buildSubgraphSchema({ typeDefs: parse(sdl('').replace(directives, 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@listSize"])')) });
+    const document = parse('{ any(first: 2, last: 3) { title } }');
+    expect(() => estimateOperation(strict, document, document.definitions[0] as OperationDefinitionNode)).toThrow('Query.any must be given exactly one of its slicing arguments (first, last), found 2 (first, last).');
+  });
+
+  it('every field of the graph that declares slicing arguments declares one, with a default, so a client may leave it out', () => {
+    const slicing = [...model.fields].filter(([, cost]) => cost.slicingArguments).map(([coordinate, cost]) => [coordinate, cost.slicingArguments!.join(', ')]);
+    expect(slicing.sort()).toEqual([
+      ['Category.products', 'first'],
+      ['Product.reviews', 'first'],
+      ['Query.products', 'first'],
+      ['Query.staleReservations', 'first'],
+      ['User.orders', 'first'],
+      ['User.reviews', 'first'],
+    ]);
+    for (const [coordinate, argument] of slicing) {
+      const [type, field] = coordinate!.split('.');
+      const definition = buildSchema(supergraphSdl, { assumeValidSDL: true }).getType(type!) as GraphQLObjectType;
+      expect(definition.getFields()[field!]!.args.find((a) => a.name === argument)?.defaultValue, coordinate).toEqual(expect.any(Number));
+    }
+  });
+
   it('sizes `_entities` by its representations, given as a variable or inline', () => {
     const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { reviews(first: 5) { edges { node { id } } } } } }';
     const reps = (n: number) => Array.from({ length: n }, (_, i) => ({ __typename: 'Product', id: String(i) }));
@@ -294,8 +355,11 @@ describe('the client operations (operations/)', () => {
       const largest = Object.fromEntries(
         (operation.variableDefinitions ?? []).filter((v) => /\bInt\b/.test(JSON.stringify(v.type))).map((v) => [v.variable.name.value, 100]),
       );
+      // Estimated (so given exactly one slicing argument wherever @listSize asks) with page sizes
+      // left out, at their largest and sent as null.
       const usual = figures(text);
       const worst = figures(text, largest);
+      expect(() => figures(text, Object.fromEntries(Object.keys(largest).map((name) => [name, null]))), file).not.toThrow();
       // The linear estimate agrees with the plain reference, at the usual and at the largest pages.
       expect(estimateOperation(api, parse(text), operation, largest).cost, file).toBe(referenceCost(parse(text), largest));
       expect(usual.cost, file).toBe(referenceCost(parse(text), {}));

@@ -1,8 +1,8 @@
 // The usage report (gateway/features/usage.ts, `npm run usage:report`): which client used which schema
-// field in a period. `npm run schema:check -- --usage FILE` reads it to name, for every breaking
+// field in a period, and what its operations cost. `npm run schema:check -- --usage FILE` reads it to name, for every breaking
 // change, the clients that used what it breaks.
 import { readFileSync } from 'node:fs';
-import { usageReportSchema, type ClientUsage, type UsageReport } from '../../lib/usage-report.js';
+import { addCost, usageReportSchema, type ClientUsage, type UsageReport } from '../../lib/usage-report.js';
 
 // The format lives on the runtime side (the gateway writes the report); re-exported for the tooling.
 export type { ClientUsage, UsageReport } from '../../lib/usage-report.js';
@@ -35,6 +35,8 @@ export function mergeUsageReports(reports: UsageReport[]): UsageReport {
       const merged = clients.get(key) ?? { name: c.name, version: c.version, operations: {}, fields: {} };
       add(merged.operations, c.operations);
       add(merged.fields, c.fields);
+      const cost = addCost(merged.cost, c.cost);
+      if (cost) merged.cost = cost;
       clients.set(key, merged);
     }
   }
