@@ -83,6 +83,7 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
       production: config.production,
       // Looser than the gateway's by what the query planner adds, so every fetch it plans passes.
       limits,
+      direct: true,
       context: async (req) => {
         // A subgraph verifies the token itself: a request that reached it some other way than
         // through the gateway gets no more than the token allows.
