@@ -4,6 +4,8 @@
 // which Apollo Server hands, the same object, to every hook of one operation (each operation of a
 // batch has its own). When the gateway's access rules swap the document for one without the
 // fields the caller may not read, that document is estimated once more: it is what is planned.
+// Across requests, an estimate is remembered per document and shape of its variables (`remembered`
+// below): a subgraph receives the gateway's same few fetches, each time with other ids.
 import { GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { estimateOperation, type OperationFigures } from './operation-cost.js';
 import { exceededLimit, type OperationLimits } from './operation-limits.js';
@@ -25,6 +27,46 @@ interface Estimate {
 
 const estimates = new WeakMap<object, Estimate[]>();
 
+/** Estimates remembered per document, at most this many variable shapes each (a `first` may take many values). */
+const SHAPES_PER_DOCUMENT = 64;
+
+/**
+ * What of a variable's value the estimate reads (operation-cost.ts): an integer's value (a slicing
+ * argument), a list's length (`_entities` representations), null against absent (a default
+ * applies); any other value reads as no size at all, so every id or text has the same shape.
+ */
+function shapeOf(variables: Readonly<Record<string, unknown>>, name: string): string {
+  if (!(name in variables)) return 'a';
+  const value = variables[name];
+  if (value === null || value === undefined) return 'n';
+  if (typeof value === 'number') return String(value);
+  return Array.isArray(value) ? `l${value.length}` : 'x';
+}
+
+/** Apollo Server's document store hands the same parsed document to every request of one query text. */
+const remembered = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, OperationFigures>>>();
+
+function estimateByShape(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> = {}): OperationFigures | GraphQLError {
+  let documents = remembered.get(schema);
+  if (!documents) remembered.set(schema, (documents = new WeakMap()));
+  let shapes = documents.get(document);
+  if (!shapes) documents.set(document, (shapes = new Map()));
+  let key = operation.name?.value ?? '';
+  for (const definition of operation.variableDefinitions ?? []) key += `|${shapeOf(variables, definition.variable.name.value)}`;
+  const known = shapes.get(key);
+  if (known) return known;
+  let figures: OperationFigures;
+  try {
+    figures = estimateOperation(schema, document, operation, variables);
+  } catch (err) {
+    // A refusal is not remembered: each request gets an error of its own.
+    if (!(err instanceof GraphQLError)) throw err;
+    return err;
+  }
+  if (shapes.size < SHAPES_PER_DOCUMENT) shapes.set(key, figures);
+  return figures;
+}
+
 function estimateOf(request: RequestOperation): Estimate {
   const { operation } = request;
   if (!operation) throw new Error('no operation to estimate: the request did not resolve one');
@@ -32,14 +74,7 @@ function estimateOf(request: RequestOperation): Estimate {
   if (!known) estimates.set(request, (known = []));
   const found = known.find((e) => e.document === request.document && e.operation === operation);
   if (found) return found;
-  let result: OperationFigures | GraphQLError;
-  try {
-    result = estimateOperation(request.schema, request.document, operation, request.request.variables);
-  } catch (err) {
-    if (!(err instanceof GraphQLError)) throw err;
-    result = err;
-  }
-  const estimate = { document: request.document, operation, result };
+  const estimate = { document: request.document, operation, result: estimateByShape(request.schema, request.document, operation, request.request.variables) };
   known.push(estimate);
   return estimate;
 }

@@ -23,12 +23,14 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { operationGuardPlugin } from './plugins/operation-guard.js';
 import { tracingPlugin } from './plugins/tracing.js';
 import { unavailablePlugin } from './plugins/unavailable.js';
-import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
+import { identify } from './request-id.js';
+import { directGraphQL, type ServedRequest } from './direct-graphql.js';
 import { metricsHandler, serviceMetrics } from '../telemetry/metrics.js';
-import { flushTracing, startTracing, traceRequests, traceRootResolvers } from '../telemetry/tracing.js';
+import { flushTracing, startTracing, traceRequests, traceRootResolvers, tracingEnabled } from '../telemetry/tracing.js';
 
 /** Larger bodies are refused with 413 before any parsing. */
 export const BODY_LIMIT = '1mb';
+const BODY_LIMIT_BYTES = 1024 * 1024; // BODY_LIMIT as Express counts it
 
 export interface RunningServer {
   url: string;
@@ -48,7 +50,18 @@ type Source<C extends BaseContext> =
   | Pick<ApolloServerOptionsWithSchema<C>, 'schema' | 'validationRules' | 'introspection'>
   | Pick<ApolloServerOptionsWithGateway<C>, 'gateway' | 'validationRules' | 'introspection'>;
 
-export interface GraphQLServerOptions<C extends BaseContext> {
+/**
+ * How the request context is built; it may throw (e.g. UNAUTHENTICATED) to refuse the request.
+ * `direct`: POST /graphql is served from node:http without Express (lib/server/direct-graphql.ts),
+ * for a service whose extensions add nothing to /graphql's Express chain (a subgraph; the gateway
+ * reads Express's request in its features). With tracing on, every request takes Express's path,
+ * where its server spans start.
+ */
+type ContextOptions<C> = { direct?: false; context(req: Request): Promise<C> } | { direct: true; context(req: ServedRequest): Promise<C> };
+
+export type GraphQLServerOptions<C extends BaseContext> = CommonOptions<C> & ContextOptions<C>;
+
+interface CommonOptions<C extends BaseContext> {
   /** gateway, users, catalog...: the `service` label of its metrics, its traces' service.name. */
   service: string;
   /** The schema (a subgraph) or the gateway to serve, with their own validation settings. */
@@ -63,8 +76,6 @@ export interface GraphQLServerOptions<C extends BaseContext> {
   production: boolean;
   /** Refused before execution (and, in the gateway, before planning). */
   limits: OperationLimits;
-  /** Builds the request context; may throw (e.g. UNAUTHENTICATED) to refuse the request. */
-  context(req: Request): Promise<C>;
   /** What this service adds to the shared server (plugins, routes, transports, readiness, resources), in order. */
   extensions?: ServerExtension<C>[];
 }
@@ -83,9 +94,7 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   app.set('etag', false);
   app.set('trust proxy', options.trustedProxies);
   app.use((req, res, next) => {
-    req.requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
-    req.log = logger.child({ requestId: req.requestId });
-    res.setHeader(REQUEST_ID_HEADER, req.requestId);
+    Object.assign(req, identify(req.headers, res, logger));
     next();
   });
   // Liveness: the process answers. Readiness: it can also reach what it depends on.
@@ -108,7 +117,10 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   app.get('/metrics', metricsHandler(metrics));
   for (const extension of extensions) extension.routes?.(app);
 
-  const server = http.createServer(app);
+  let direct: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
+  const server = http.createServer((req, res) => {
+    if (!direct?.(req, res)) app(req, res);
+  });
   // Longer than the gateway's idle-socket timeout, so the gateway never reuses a socket the
   // subgraph has just closed (ECONNRESET, apollographql/federation#2313).
   server.keepAliveTimeout = 65_000;
@@ -151,6 +163,9 @@ export async function startGraphQLServer<C extends BaseContext & { log: Logger }
   await apollo.start();
   const attached = extensions.flatMap((e): Closable[] => (e.attach ? [e.attach(server, app)] : []));
   app.use('/graphql', ...traceRequests(options.service), express.json({ limit: BODY_LIMIT }), expressMiddleware(apollo, { context: ({ req }) => options.context(req) }));
+  if (options.direct && !tracingEnabled()) {
+    direct = directGraphQL({ apollo, logger, trustedProxies: options.trustedProxies, bodyLimit: { text: BODY_LIMIT, bytes: BODY_LIMIT_BYTES }, context: options.context });
+  }
   for (const extension of extensions) if (extension.staticFiles) app.use(extension.staticFiles);
   app.use(notFound, jsonErrors(BODY_LIMIT));
 

@@ -3,7 +3,7 @@
 // HTML page (which shows a stack trace in development). Never a stack, in any mode.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 
-const errorBody = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
+export const errorBody = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
 
 /** What body-parser's errors (by their `type`) say was wrong with the request. */
 const messages = (bodyLimit: string): Record<string, string> => ({
@@ -14,6 +14,9 @@ const messages = (bodyLimit: string): Record<string, string> => ({
   'request.size.invalid': 'the request body does not match its Content-Length',
   'request.aborted': 'the request was aborted',
 });
+
+/** What the client is told about a body refused for `type` (body-parser's names, also used by lib/server/direct-graphql.ts). */
+export const bodyErrorMessage = (bodyLimit: string, type: string | undefined): string => (type && messages(bodyLimit)[type]) || 'bad request';
 
 interface HttpError {
   status: number;
@@ -31,7 +34,6 @@ export const notFound: RequestHandler = (_req, res) => {
 
 /** The last handler of the app: client mistakes keep their 4xx status as BAD_REQUEST, anything else is a bare 500. */
 export function jsonErrors(bodyLimit: string): ErrorRequestHandler {
-  const byType = messages(bodyLimit);
   return (err: unknown, req, res, next) => {
     if (res.headersSent) {
       next(err);
@@ -39,7 +41,7 @@ export function jsonErrors(bodyLimit: string): ErrorRequestHandler {
     }
     if (isClientError(err)) {
       req.log.debug({ status: err.status, type: err.type }, 'bad request');
-      res.status(err.status).json(errorBody((err.type && byType[err.type]) || 'bad request', 'BAD_REQUEST'));
+      res.status(err.status).json(errorBody(bodyErrorMessage(bodyLimit, err.type), 'BAD_REQUEST'));
       return;
     }
     req.log.error({ err }, 'request failed');

@@ -22,8 +22,11 @@ import type { ServiceName } from '../services.js';
 /** What every subgraph's context has; each subgraph adds its loaders. */
 export interface BaseContext {
   viewer: Viewer | null;
-  /** The client's IP address: the one the gateway (a trusted proxy) forwarded, else the peer's. */
-  clientAddress: string | undefined;
+  /**
+   * The client's IP address: the one the gateway (a trusted proxy) forwarded, else the peer's.
+   * Read when asked: parsing the forwarded chain on every request cost more than the few fields that need it.
+   */
+  clientAddress(): string | undefined;
   requestId: string;
   log: Logger;
 }
@@ -83,11 +86,12 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
       production: config.production,
       // Looser than the gateway's by what the query planner adds, so every fetch it plans passes.
       limits,
+      direct: true,
       context: async (req) => {
         // A subgraph verifies the token itself: a request that reached it some other way than
         // through the gateway gets no more than the token allows.
         const viewer = await tokens.fromAuthorization(req.headers.authorization);
-        return subgraph.context({ viewer, clientAddress: req.ip, requestId: req.requestId, log: req.log });
+        return subgraph.context({ viewer, clientAddress: () => req.ip, requestId: req.requestId, log: req.log });
       },
       extensions: [
         // Inline tracing (ftv1) costs time on every request and nothing here reads it.
@@ -105,7 +109,7 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
               limits,
               logger,
               viewerOf: (authorization) => tokens.fromAuthorization(authorization),
-              context: (viewer, requestId, log) => subgraph.context({ viewer, clientAddress: undefined, requestId, log }),
+              context: (viewer, requestId, log) => subgraph.context({ viewer, clientAddress: () => undefined, requestId, log }),
             }),
         },
       ],

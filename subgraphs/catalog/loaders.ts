@@ -1,15 +1,16 @@
 import DataLoader from 'dataloader';
 import { loaderById, tracedBatch } from '../../lib/subgraph/loaders.js';
 import { pageLoader } from '../../lib/subgraph/paged-query.js';
+import { rowsByKey } from '../../lib/subgraph/rows-by-key.js';
 import type { BaseContext } from '../../lib/subgraph/server.js';
-import type { CatalogDb, Product } from './db.js';
+import type { CatalogDb, Category, Product } from './db.js';
 
 export function createContext(db: CatalogDb, base: BaseContext) {
   return {
     ...base,
-    products: loaderById((ids) => db.product.findMany({ where: { id: { in: [...ids] } } }), (p) => p.id),
+    products: loaderById(rowsByKey<Product>(db, { table: 'Product', column: 'id', dates: ['createdAt', 'updatedAt'] }), (p) => p.id),
     productsBySku: loaderById((skus) => db.product.findMany({ where: { sku: { in: [...skus] } } }), (p) => p.sku),
-    categories: loaderById((ids) => db.category.findMany({ where: { id: { in: [...ids] } } }), (c) => c.id),
+    categories: loaderById(rowsByKey<Category>(db, { table: 'Category', column: 'id', dates: ['createdAt'] }), (c) => c.id),
     /** Each category's newest products, one statement for every category in the request. */
     productsOfCategory: pageLoader<Product>(db, 'Product', 'categoryId'),
     productCountOfCategory: new DataLoader<string, number>(

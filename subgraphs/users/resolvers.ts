@@ -32,7 +32,7 @@ export function createResolvers(db: UsersDb, tokens: Tokens, throttle: LoginThro
     Mutation: {
       register: async (_, args, ctx) => {
         const input = parseInput(registerInput, args.input, 'input');
-        await throttle.register(ctx.clientAddress);
+        await throttle.register(ctx.clientAddress());
         try {
           const user = await db.user.create({
             data: { email: input.email, name: input.name, passwordHash: await hashPassword(input.password) },
@@ -46,7 +46,7 @@ export function createResolvers(db: UsersDb, tokens: Tokens, throttle: LoginThro
       login: async (_, args, ctx) => {
         if (args.email.length > 254 || args.password.length > 200) throw badUserInput('email or password too long');
         const email = args.email.trim().toLowerCase();
-        const user = await throttle.login({ email, address: ctx.clientAddress }, async () => {
+        const user = await throttle.login({ email, address: ctx.clientAddress() }, async () => {
           const user = await db.user.findUnique({ where: { email } });
           const ok = await verifyPassword(args.password, user?.passwordHash ?? DUMMY_HASH);
           return user && ok ? user : null;

@@ -121,6 +121,38 @@ describe('the gateway', () => {
     expect((await stack.request('{ categories { id } }')).data!.categories).toHaveLength(8);
   });
 
+  it('answers a bad body at a subgraph (served without Express) as the gateway (with Express) does, and both keep serving', async () => {
+    const tooLarge = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } });
+    /** Sent in chunks, without a Content-Length: the limit is found while reading. */
+    const streamed = () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 4; i++) controller.enqueue(new TextEncoder().encode(tooLarge.slice(i * (tooLarge.length / 4), (i + 1) * (tooLarge.length / 4))));
+          controller.close();
+        },
+      });
+    const bodies: [string, () => BodyInit][] = [
+      ['over the limit', () => tooLarge],
+      ['over the limit, streamed', streamed],
+      ['not JSON', () => `{"query": "{ __typename }"`],
+      ['JSON but not an object', () => '"{ __typename }"'],
+      ['empty', () => ''],
+    ];
+    for (const [what, body] of bodies) {
+      const answers = [];
+      for (const url of [stack.gatewayUrl, stack.catalog.url]) {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'bad-body-1' }, body: body(), duplex: 'half' } as RequestInit);
+        expect(res.headers.get('x-request-id'), `${what} at ${url}`).toBe('bad-body-1');
+        answers.push({ status: res.status, type: res.headers.get('content-type'), body: await res.json() });
+      }
+      expect(answers[1], what).toEqual(answers[0]);
+      expect(answers[0]!.status, what).toBeGreaterThanOrEqual(400);
+      expect(answers[0]!.body.errors[0].extensions.code, what).toBe('BAD_REQUEST');
+    }
+    expect((await send(stack.catalog.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: tooLarge })).body.errors[0].message).toBe('the request body is larger than 1mb');
+    expect((await stack.request('{ categories { id } }')).data!.categories).toHaveLength(8);
+  });
+
   it('rejects an expired or forged token with 401 UNAUTHENTICATED before calling any subgraph', async () => {
     const viewer = { id: 'someone', role: 'CUSTOMER' } as const;
     const tokens = {

@@ -199,6 +199,15 @@ describe('operation limits', () => {
       expect(ten.data!.products.edges).toHaveLength(10);
     });
 
+    it('counts a document it has seen again by the values of its variables: a page, a larger one, the default when absent, the schema\'s when null', async () => {
+      const query = 'query($n: Int = 100) { products(first: $n) { edges { node { id } } } }';
+      expect((await post(gateway.url, query, { n: 10 })).data!.products.edges).toHaveLength(10);
+      expectRefused(await post(gateway.url, query, { n: 100 }), /^Query cost limit of 100 exceeded, found 202\.$/);
+      expectRefused(await post(gateway.url, query, {}), /^Query cost limit of 100 exceeded, found 202\.$/); // the operation's default
+      expect((await post(gateway.url, query, { n: null })).data!.products.edges).toHaveLength(20); // null: the schema's default, 2 + 20 × 2
+      expect((await post(gateway.url, query, { n: 10 })).data!.products.edges).toHaveLength(10);
+    });
+
     it('counts the default page size of the schema when `first` is omitted', async () => {
       // products(first: Int = 20) { ... reviews(first: Int = 10) }: 2 + 20 × (3 + 10 × 2)
       expectRefused(await post(gateway.url, '{ products { edges { node { reviews { edges { node { id } } } } } } }'), /^Query cost limit of 100 exceeded, found 462\.$/);
