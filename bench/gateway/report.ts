@@ -31,7 +31,7 @@ export function printResults(results: Measurement[], subgraphs: string[], names:
   for (const workload of new Set(results.map((r) => r.workload))) {
     console.log(`\n${workload}`);
     printTableHead(['gateway', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'CPU ms/req gateway', ...subgraphs, 'postgres', 'all processes']);
-    const m: Record<string, { rps: number; p99: number; gatewayCpu: number; subgraphsCpu: number; total: number }> = {};
+    const m: Record<string, { rps: number; p99: number; gatewayCpu: number; subgraphsCpu: number; total: number; failed: boolean }> = {};
     for (const gateway of gateways) {
       const runs = results.filter((r) => r.gateway === gateway && r.workload === workload);
       const cpu = (key: string) => median(runs.map((r) => r.cpuPerRequest[key] ?? NaN));
@@ -41,6 +41,7 @@ export function printResults(results: Measurement[], subgraphs: string[], names:
         gatewayCpu: cpu('gateway'),
         subgraphsCpu: subgraphs.reduce((sum, s) => sum + cpu(s), 0),
         total: totalCpu(cpu, subgraphs),
+        failed: runs.some((r) => r.failures > 0),
       };
       console.log(
         row([
@@ -57,10 +58,13 @@ export function printResults(results: Measurement[], subgraphs: string[], names:
       );
     }
     const ours = m[names.ours]!;
-    ratios.push(row([workload, ...peers.map((p) => fixed(ours.rps / m[p]!.rps, 2)), ...peers.map((p) => fixed(ours.gatewayCpu / m[p]!.gatewayCpu, 2))]));
+    // A run with failed answers measured something else (fast refusals, errors): no ratio from it.
+    const ratio = (a: number, b: number, other: string) => (ours.failed || m[other]!.failed ? 'failed' : fixed(a / b, 2));
+    ratios.push(row([workload, ...peers.map((p) => ratio(ours.rps, m[p]!.rps, p)), ...peers.map((p) => ratio(ours.gatewayCpu, m[p]!.gatewayCpu, p))]));
     if (names.baseline) {
       const base = m[names.baseline]!;
-      baselineRatios.push(row([workload, fixed(ours.rps / base.rps, 2), fixed(ours.gatewayCpu / base.gatewayCpu, 2), fixed(ours.subgraphsCpu / base.subgraphsCpu, 2), fixed(ours.total / base.total, 2)]));
+      const b = names.baseline;
+      baselineRatios.push(row([workload, ratio(ours.rps, base.rps, b), ratio(ours.gatewayCpu, base.gatewayCpu, b), ratio(ours.subgraphsCpu, base.subgraphsCpu, b), ratio(ours.total, base.total, b)]));
     }
   }
   console.log(`\nRatios (medians): ${names.ours} against the others`);
