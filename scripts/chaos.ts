@@ -17,7 +17,7 @@ import { createLogger } from '../lib/logger.js';
 import { ROOT } from '../lib/paths.js';
 import { databaseUrlVar, portVar, SERVICE_NAMES, urlVar, type ServiceName } from '../lib/services.js';
 import { EventChannel, redisNotifications } from '../lib/subgraph/events.js';
-import { recentEvents, type RawSql } from '../lib/subgraph/outbox.js';
+import { outboxHistory, type RawSql } from '../lib/subgraph/outbox.js';
 import { SERVICE_ENTRIES, serviceBundles } from '../tools/service-build.js';
 
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 60);
@@ -163,7 +163,7 @@ try {
   const outboxPool = new pg.Pool({ connectionString: dbUrl('orders'), max: 2 });
   outboxPool.on('error', () => {}); // PostgreSQL's stop ends idle connections; the next query opens a new one
   const sql: RawSql = { query: async <R,>(text: string, params?: unknown[]) => (await outboxPool.query(text, params)).rows as R[] };
-  const events = new EventChannel(redisNotifications({ url: redisUrl, keyPrefix: 'chaos:' }, 'orders', eventLog), eventLog, (since) => recentEvents(sql, since));
+  const events = new EventChannel(redisNotifications({ url: redisUrl, keyPrefix: 'chaos:' }, 'orders', eventLog), eventLog, outboxHistory(sql));
   const seen = new Set<string>();
   const stream = await events.subscribe(ORDER_CHANGED, () => true);
   void (async () => {

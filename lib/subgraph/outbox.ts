@@ -6,7 +6,8 @@
 // request waits for the carrier. Every replica publishes; two meeting on the same rows publish an
 // event twice, and subscribers drop the second by its id (the row's sequence number). Published
 // rows are kept for RETAIN_MINUTES: a replica whose own carrier connection dropped delivers again
-// what was published meanwhile (`recent`), since pub/sub does not keep it for a disconnected listener.
+// what was published meanwhile (`recent`), since pub/sub does not keep it for a disconnected listener,
+// and a subscription resumed after its last event id replays what came after it (`after`).
 import type { Logger } from '../logger.js';
 import type { EventChannel } from './events.js';
 
@@ -40,6 +41,49 @@ export async function recentEvents(sql: RawSql, since: Date): Promise<StoredEven
   return rows.map((r) => ({ ...r, id: String(r.id) }));
 }
 
+/** Events published shortly before the one a subscriber had last are replayed too: ids are taken before commit, so they can arrive out of order. */
+const REPLAY_MARGIN_SECONDS = 5;
+
+/** What the outbox still holds, for subscribers that come back: lib/subgraph/events.ts reads it. */
+export interface OutboxHistory {
+  /** The events published since `since`, oldest first: what a replica replays after its carrier connection came back. */
+  recent(since: Date): Promise<StoredEvent[]>;
+  /**
+   * The published events of `topic` a subscriber whose last event was `after` may not have had,
+   * oldest first; `complete` is false when some may be gone: `after` is older than the outbox
+   * keeps, or newer than anything it holds (another database, or a forged id).
+   */
+  after(topic: string, after: string): Promise<{ events: StoredEvent[]; complete: boolean }>;
+  /** The newest event id ('0' when there is none yet): where a new subscriber stands. */
+  newest(): Promise<string>;
+}
+
+export function outboxHistory(sql: RawSql): OutboxHistory {
+  return {
+    recent: (since) => recentEvents(sql, since),
+    async after(topic, after) {
+      // `after` is a string of digits (checked by the caller) and passed as a parameter.
+      const [bounds] = await sql.query<{ lo: string | bigint | null; hi: string | bigint | null }>(`SELECT min(id) AS lo, max(id) AS hi FROM ${OUTBOX_TABLE}`);
+      const last = BigInt(after);
+      const lo = bounds?.lo == null ? undefined : BigInt(bounds.lo);
+      const hi = bounds?.hi == null ? 0n : BigInt(bounds.hi);
+      // The sweep keeps the newest row, so `hi` is the newest id ever written.
+      const complete = last <= hi && (lo === undefined || last >= lo - 1n);
+      const rows = await sql.query<{ id: string | bigint; topic: string; payload: string }>(
+        `SELECT id, topic, payload FROM ${OUTBOX_TABLE} WHERE topic = $1 AND "publishedAt" IS NOT NULL
+           AND (id > $2::bigint OR "publishedAt" >= (SELECT "publishedAt" FROM ${OUTBOX_TABLE} WHERE id = $2::bigint) - interval '${REPLAY_MARGIN_SECONDS} seconds')
+         ORDER BY id LIMIT 10000`,
+        [topic, after],
+      );
+      return { events: rows.map((r) => ({ ...r, id: String(r.id) })), complete };
+    },
+    async newest() {
+      const [row] = await sql.query<{ hi: string | bigint | null }>(`SELECT max(id) AS hi FROM ${OUTBOX_TABLE}`);
+      return row?.hi == null ? '0' : String(row.hi);
+    },
+  };
+}
+
 export interface Outbox {
   /** Call after a commit that wrote events: publishes them now instead of at the next look. */
   wake(): void;
@@ -67,7 +111,10 @@ export function outboxPublisher(sql: RawSql, events: EventChannel, log: Logger, 
       if (rows.length === 0) {
         if (Date.now() >= sweepDue) {
           sweepDue = Date.now() + 60_000;
-          await sql.query(`DELETE FROM ${OUTBOX_TABLE} WHERE "publishedAt" < now() - interval '${RETAIN_MINUTES} minutes'`);
+          // The newest row stays: it tells a resuming subscriber where the history ends (OutboxHistory.after).
+          await sql.query(
+            `DELETE FROM ${OUTBOX_TABLE} WHERE "publishedAt" < now() - interval '${RETAIN_MINUTES} minutes' AND id < (SELECT max(id) FROM ${OUTBOX_TABLE})`,
+          );
         }
         return;
       }

@@ -24,7 +24,7 @@ import type { OrdersDb } from '../../subgraphs/orders/db.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
 import { EventChannel, redisNotifications } from '../../lib/subgraph/events.js';
-import { recentEvents } from '../../lib/subgraph/outbox.js';
+import { outboxHistory } from '../../lib/subgraph/outbox.js';
 import pg from 'pg';
 import { ORDER_CHANGED } from '../../subgraphs/orders/live.js';
 import { missing, skipped } from '../support/available.js';
@@ -376,7 +376,7 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       const sql = { query: async <R,>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as R[] };
       const log = createLogger('orders', 'silent');
       // Another orders replica's event channel, its Redis connection through a proxy this test cuts.
-      subscriber = new EventChannel(redisNotifications({ url: proxy.via(TEST_REDIS_URL), keyPrefix }, 'orders', log), log, (since) => recentEvents(sql, since));
+      subscriber = new EventChannel(redisNotifications({ url: proxy.via(TEST_REDIS_URL), keyPrefix }, 'orders', log), log, outboxHistory(sql));
     });
     afterAll(async () => {
       await subscriber?.close();
