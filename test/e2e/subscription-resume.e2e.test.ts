@@ -11,8 +11,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
-import { createPostgresDatabases, describeOnBackends, freePort, keyEnv, newProduct, operation, startServiceProcess, startStack, type Stack } from '../support/harness.js';
+import { createPostgresDatabases, describeOnBackends, freePort, graphql, keyEnv, newProduct, operation, startServiceProcess, startStack, type Stack } from '../support/harness.js';
 import { connectWs, subscribeSse, type Subscription, type WsConnection } from '../support/subscription-client.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
 
 const [admin, alice, bob] = DEMO_ACCOUNTS;
@@ -27,6 +28,7 @@ await describeOnBackends('subscription streams across an orders crash on %s', (b
   let dataDir: string;
   let ordersDb: Awaited<ReturnType<typeof createPostgresDatabases>> | undefined;
   let ordersEnv: Record<string, string>;
+  let proxy: TcpProxy;
   let tokens: { admin: string; alice: string; bob: string };
   const connections: WsConnection[] = [];
 
@@ -37,7 +39,9 @@ await describeOnBackends('subscription streams across an orders crash on %s', (b
 
   beforeAll(async () => {
     const port = await freePort();
-    stack = await startStack(backend, { externalOrders: { url: `http://localhost:${port}/graphql` } });
+    // The gateway reaches orders through a proxy the test can cut: it decides when the gateway may come back.
+    proxy = await startTcpProxy({ host: '127.0.0.1', port });
+    stack = await startStack(backend, { externalOrders: { url: proxy.via(`http://localhost:${port}/graphql`) } });
     dataDir = await mkdtemp(path.join(tmpdir(), 'orders-resume-'));
     ordersDb = backend === 'postgres' ? await createPostgresDatabases() : undefined;
     ordersEnv = {
@@ -58,6 +62,7 @@ await describeOnBackends('subscription streams across an orders crash on %s', (b
     await Promise.all(connections.map((c) => c.dispose()));
     child?.kill('SIGKILL');
     await stack?.stop();
+    await proxy?.close();
     await ordersDb?.drop();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -110,11 +115,20 @@ await describeOnBackends('subscription streams across an orders crash on %s', (b
       await waitFor('orders placed before the kill', () => placed.length >= 6);
       const exited = new Promise((resolve) => child!.once('exit', resolve));
       child!.kill('SIGKILL');
+      proxy.cut(); // the gateway stays away until the orders below are placed
       await exited;
-      const beforeRestart = placed.length;
       await startOrders();
-      // Placed while the gateway waits to subscribe again: only a replay brings these.
-      await waitFor('orders placed after the restart', () => placed.length >= beforeRestart + 12, { timeoutMs: 60_000 });
+      // Placed at orders itself while the gateway cannot subscribe again: only a replay brings these.
+      const ordersUrl = `http://localhost:${ordersEnv.ORDERS_PORT}/graphql`;
+      for (const owner of ['alice', 'bob'] as const) {
+        const input = { items: [{ productId: p.id, quantity: 1 }] };
+        const res = await graphql<{ placeOrder: { id: string; status: string } }>(ordersUrl, 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }', { input }, tokens[owner]);
+        expect(res.errors).toBeUndefined();
+        placed.push({ ...res.data!.placeOrder, owner });
+      }
+      proxy.restore();
+      const afterRestart = placed.length;
+      await waitFor('orders placed through the gateway after the restart', () => placed.length >= afterRestart + 6);
       shopping = false;
       await Promise.all(customers);
 
