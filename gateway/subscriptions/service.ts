@@ -294,6 +294,8 @@ export class FederatedSubscriptions {
             if (event.data == null && !event.errors) continue;
             // The subgraph refused (no access, unknown order...) or says events may be missing: its errors as it sent them.
             if (event.data == null) {
+              // Not resumed where it stopped (maybe another database, with ids of its own): what was delivered no longer tells.
+              if (event.errors?.some((e) => e.extensions?.code === ErrorCode.EVENTS_MISSED)) delivered.clear();
               yield { errors: (event.errors ?? []).map(fromFormatted) } as ExecutionResult;
               continue;
             }

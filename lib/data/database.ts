@@ -103,7 +103,7 @@ export async function openDatabase<C extends PrismaLike>(options: DatabaseOption
     latency.observe(duration / 1000); // Prisma gives milliseconds
   });
   const carrier = options.redis ? redisNotifications(options.redis, options.name, options.logger) : notifications(options.logger);
-  const events = new EventChannel(carrier, options.logger, options.outbox ? outboxHistory(sql) : undefined);
+  const events = new EventChannel(carrier, options.logger, options.outbox ? outboxHistory(sql, { inMemory: kind === 'pglite' && !options.dataDir }) : undefined);
   // Polled outside Prisma (`sql`): the statement counts stay those of the requests.
   const outbox = options.outbox ? outboxPublisher(sql, events, options.logger) : undefined;
   return {

@@ -161,11 +161,11 @@ export interface ChangeEvent {
 export interface EventStream extends AsyncIterableIterator<string> {
   /** Queues an id as if an event had arrived (e.g. the current state, first). */
   push(id: string): void;
-  /** Resumed after an event id (SubscribeOptions.after): the events since were replayed, the current state is not needed. */
+  /** Resumed after an event id (SubscribeOptions.after) without a gap: the events since were replayed, the current state is not needed. */
   readonly resumed: boolean;
   /**
-   * Where this stream stands in the outbox's history after the id it yielded last: a subscriber
-   * that loses the stream resumes after it. Undefined without an outbox.
+   * Where this stream stands in the outbox's history after the id it yielded last (RESUME_POINT): a
+   * subscriber that loses the stream resumes after it. Undefined without an outbox.
    */
   readonly position: string | undefined;
   /** The outbox ids of the events the id yielded last stands for (none for a pushed one). */
@@ -175,12 +175,12 @@ export interface EventStream extends AsyncIterableIterator<string> {
 }
 
 export interface SubscribeOptions {
-  /** The last event id the subscriber had: the stream first replays, from the outbox, what came after it. */
+  /** Where the subscriber was (a `position`, RESUME_POINT): the stream first replays, from the outbox, what came after it. */
   after?: string;
 }
 
-/** A resume point: an outbox id, digits only. */
-export const EVENT_ID = /^\d{1,18}$/;
+/** A resume point: which history (OutboxHistory.name), a dot, the last event id in it. */
+export const RESUME_POINT = /^(\d{1,16})\.(\d{1,18})$/;
 
 /** Distinct ids waiting in one subscriber's stream at most; beyond, the stream ends with an error. */
 export const MAX_PENDING_IDS = 10_000;
@@ -284,6 +284,7 @@ export class EventChannel {
     let done = false;
     let failure: Error | undefined;
     let position: bigint | undefined;
+    let history: string | undefined;
     let lastEventIds: string[] = [];
     let gap = false;
     /** While the outbox is replayed, live events wait here, so that they follow it. */
@@ -314,11 +315,17 @@ export class EventChannel {
     listeners.add(listener);
     try {
       if (this.#history) {
+        history = await this.#history.name();
         // Read after listening: an event after this point arrives live.
-        position = BigInt(after ?? (await this.#history.newest()));
-        if (after !== undefined) {
-          const replay = await this.#history.after(topic, after);
+        const newest = BigInt(await this.#history.newest());
+        position = newest;
+        const [, from, id] = after === undefined ? [] : (RESUME_POINT.exec(after) ?? []);
+        if (after !== undefined && (from !== history || id === undefined)) {
+          gap = true; // another database's ids: none of its history follows
+        } else if (id !== undefined) {
+          const replay = await this.#history.after(topic, id);
           gap = !replay.complete;
+          if (BigInt(id) <= newest) position = BigInt(id);
           for (const e of replay.events) take({ ...(JSON.parse(e.payload) as ChangeEvent), eventId: e.id });
         }
       }
@@ -338,9 +345,11 @@ export class EventChannel {
     let highest = position;
     const stream: EventStream = {
       push: (id) => push(id),
-      resumed: after !== undefined && this.#history !== undefined,
+      // With a gap, the subscriber needs the current state as a new one does.
+      resumed: after !== undefined && this.#history !== undefined && !gap,
       get position() {
-        return positionNow()?.toString();
+        const at = positionNow();
+        return at === undefined ? undefined : `${history}.${at}`;
       },
       get lastEventIds() {
         return lastEventIds;

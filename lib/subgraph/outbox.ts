@@ -50,16 +50,30 @@ export interface OutboxHistory {
   recent(since: Date): Promise<StoredEvent[]>;
   /**
    * The published events of `topic` a subscriber whose last event was `after` may not have had,
-   * oldest first; `complete` is false when some may be gone: `after` is older than the outbox
-   * keeps, or newer than anything it holds (another database, or a forged id).
+   * oldest first (all it holds when `after` is older than that); `complete` is false when some may
+   * be gone: `after` is older than the outbox keeps, or newer than anything it holds (another
+   * database, or a forged id: then nothing is replayed).
    */
   after(topic: string, after: string): Promise<{ events: StoredEvent[]; complete: boolean }>;
   /** The newest event id ('0' when there is none yet): where a new subscriber stands. */
   newest(): Promise<string>;
+  /**
+   * Which history the ids belong to: a database made again (dropped and created, restored, an
+   * embedded one in memory started again) counts its ids from 1 again. The database's oid, which
+   * every replica sees and a restart keeps; for a database in memory, the moment it was opened.
+   */
+  name(): Promise<string>;
 }
 
-export function outboxHistory(sql: RawSql): OutboxHistory {
+/** `inMemory`: the database lives as long as this process (embedded, without a folder). */
+export function outboxHistory(sql: RawSql, { inMemory = false }: { inMemory?: boolean } = {}): OutboxHistory {
+  let name: Promise<string> | undefined = inMemory ? Promise.resolve(String(Date.now())) : undefined;
   return {
+    name() {
+      name ??= sql.query<{ oid: string | number }>('SELECT oid::text AS oid FROM pg_database WHERE datname = current_database()').then(([row]) => String(row?.oid ?? '0'));
+      name.catch(() => (name = undefined)); // asked again next time
+      return name;
+    },
     recent: (since) => recentEvents(sql, since),
     async after(topic, after) {
       // `after` is a string of digits (checked by the caller) and passed as a parameter.
@@ -68,7 +82,9 @@ export function outboxHistory(sql: RawSql): OutboxHistory {
       const lo = bounds?.lo == null ? undefined : BigInt(bounds.lo);
       const hi = bounds?.hi == null ? 0n : BigInt(bounds.hi);
       // The sweep keeps the newest row, so `hi` is the newest id ever written.
-      const complete = last <= hi && (lo === undefined || last >= lo - 1n);
+      // Newer than the history: none of it follows that id.
+      if (last > hi) return { events: [], complete: false };
+      const complete = lo === undefined || last >= lo - 1n;
       const rows = await sql.query<{ id: string | bigint; topic: string; payload: string }>(
         `SELECT id, topic, payload FROM ${OUTBOX_TABLE} WHERE topic = $1 AND "publishedAt" IS NOT NULL
            AND (id > $2::bigint OR "publishedAt" >= (SELECT "publishedAt" FROM ${OUTBOX_TABLE} WHERE id = $2::bigint) - interval '${REPLAY_MARGIN_SECONDS} seconds')

@@ -2,7 +2,7 @@
 // gateway (which subscribes here for its clients) and for nothing else in a deployment. The token
 // travels in `connection_init`, verified as a request's Authorization header would be, with the
 // same operation limits as any request to this subgraph. A subscribe message whose `extensions`
-// carry `lastEventId` (null: from now; an outbox id: resume after it) asks for a resumable stream:
+// carry `lastEventId` (null: from now; a resume point it sent: resume there) asks for a resumable stream:
 // its first message carries only `extensions.lastEventId`, each event `extensions.eventIds` (the
 // outbox events it stands for) and `extensions.lastEventId` (where to resume after it), and a
 // resume point the outbox no longer holds is said first with one EVENTS_MISSED error.
@@ -16,7 +16,7 @@ import { badUserInput, ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { limitRules, type OperationLimits } from '../security/operation-limits.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../server/request-id.js';
-import { EVENT_ID, type EventStream } from './events.js';
+import { RESUME_POINT, type EventStream } from './events.js';
 
 /** `Authorization` from a `connection_init` payload: `authorization` or `Authorization`, as clients differ. */
 export function authorizationOf(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
@@ -49,7 +49,7 @@ function resumeOf(extensions: Readonly<Record<string, unknown>> | null | undefin
   if (!extensions || !('lastEventId' in extensions)) return { resumable: false };
   const after = extensions.lastEventId;
   if (after === null) return { resumable: true };
-  if (typeof after !== 'string' || !EVENT_ID.test(after)) return badUserInput('"extensions.lastEventId" must be null or an event id (digits)');
+  if (typeof after !== 'string' || !RESUME_POINT.test(after)) return badUserInput('"extensions.lastEventId" must be null or a resume point this service sent ("<history>.<event id>")');
   return { resumable: true, after };
 }
 

@@ -97,6 +97,14 @@ await describeOnBackends('subscription streams across an orders crash on %s', (b
     }
   }
 
+  /** The start of the orders database's event history, as a resume point: the history's name and id 0. */
+  async function historyStart(c: WsConnection): Promise<string> {
+    const probe = c.subscribe<OrderEvent>('subscription { myOrderUpdates { id } }', {}, { lastEventId: null });
+    const first = await probe.next((e) => e.extensions?.lastEventId !== undefined, 'where the stream starts');
+    probe.stop();
+    return `${String(first.extensions!.lastEventId).split('.')[0]}.0`;
+  }
+
   const eventsOf = (s: Subscription<OrderEvent>, id: string) => s.events.filter((e) => e.data?.myOrderUpdates?.id === id);
 
   it("every order placed across a kill -9 of orders reaches an administrator's SSE stream and its owner's graphql-ws stream exactly once, and the streams stay open", async () => {
@@ -163,18 +171,21 @@ await describeOnBackends('subscription streams across an orders crash on %s', (b
     const ofBob = await placeUntilAnswered(p.id, tokens.bob);
     // Straight to orders, as the gateway subscribes, from the start of the history.
     const bobAtOrders = connect(tokens.bob, `http://localhost:${ordersEnv.ORDERS_PORT}/graphql`);
-    const replay = bobAtOrders.subscribe<OrderEvent>('subscription { myOrderUpdates { id status } }', {}, { lastEventId: '0' });
+    const start = await historyStart(bobAtOrders);
+    const replay = bobAtOrders.subscribe<OrderEvent>('subscription { myOrderUpdates { id status } }', {}, { lastEventId: start });
     await replay.next((e) => e.data?.myOrderUpdates?.id === ofBob.id, "bob's own order, replayed");
-    expect(replay.events[0]).toEqual({ extensions: { lastEventId: '0' } }); // where it starts, first
+    // Where it starts, first, before any order.
+    expect(replay.events[0]!.data).toBeUndefined();
+    expect(replay.events[0]!.extensions!.lastEventId).toMatch(/^\d+\.\d+$/);
     expect(replay.events.some((e) => e.data?.myOrderUpdates?.id === ofAlice.id)).toBe(false);
     // Every replayed event is one of his own orders, tagged with its outbox id.
     const ids = replay.events.filter((e) => e.data).map((e) => e.data!.myOrderUpdates!.id);
     const owners = await Promise.all(ids.map((id) => stack.request('query($id: ID!) { order(id: $id) { id } }', { id }, tokens.bob)));
     expect(owners.every((r) => r.data?.order)).toBe(true);
-    for (const e of replay.events.filter((e) => e.data)) expect(e.extensions).toMatchObject({ eventIds: [expect.stringMatching(/^\d+$/)], lastEventId: expect.stringMatching(/^\d+$/) });
+    for (const e of replay.events.filter((e) => e.data)) expect(e.extensions).toMatchObject({ eventIds: [expect.stringMatching(/^\d+$/)], lastEventId: expect.stringMatching(/^\d+\.\d+$/) });
 
     // Another customer's order, resumed from the start: refused, nothing replayed.
-    const forged = bobAtOrders.subscribe<{ orderUpdated?: { id: string } }>('subscription($id: ID!) { orderUpdated(id: $id) { id status } }', { id: ofAlice.id }, { lastEventId: '0' });
+    const forged = bobAtOrders.subscribe<{ orderUpdated?: { id: string } }>('subscription($id: ID!) { orderUpdated(id: $id) { id status } }', { id: ofAlice.id }, { lastEventId: start });
     const refused = await forged.next((e) => e.errors !== undefined, 'the refusal');
     expect(refused.errors![0]!.extensions!.code).toBe('FORBIDDEN');
     expect(forged.events.some((e) => e.data?.orderUpdated)).toBe(false);
@@ -184,19 +195,30 @@ await describeOnBackends('subscription streams across an orders crash on %s', (b
 
   it('a bad resume point is refused with BAD_USER_INPUT, and one the history no longer holds is said with EVENTS_MISSED', async () => {
     const atOrders = connect(tokens.alice, `http://localhost:${ordersEnv.ORDERS_PORT}/graphql`);
-    for (const lastEventId of ['abc', '-1', 5, '1'.repeat(19), {}]) {
+    const start = await historyStart(atOrders);
+    const history = start.split('.')[0]!;
+    for (const lastEventId of ['abc', '-1', 5, '12', `${history}.-1`, `${history}.${'1'.repeat(19)}`, {}]) {
       const sub = atOrders.subscribe<OrderEvent>('subscription { myOrderUpdates { id } }', {}, { lastEventId });
       const ended = await sub.ended;
       expect((ended.error as { message?: string }[])[0]!.message, JSON.stringify(lastEventId)).toMatch(/lastEventId/);
     }
-    // Beyond the newest event (another database's id, or a forged one): events may be missing.
-    const ahead = atOrders.subscribe<OrderEvent>('subscription { myOrderUpdates { id } }', {}, { lastEventId: '999999999999' });
+    // Another database's history (made again since): events may be missing.
+    const other = atOrders.subscribe<OrderEvent>('subscription { myOrderUpdates { id } }', {}, { lastEventId: `${Number(history) + 1}.1` });
+    expect((await other.next((e) => e.errors !== undefined, 'the warning')).errors![0]!.extensions!.code).toBe('EVENTS_MISSED');
+    other.stop();
+    // Beyond the newest event (a forged id): events may be missing.
+    const ahead = atOrders.subscribe<OrderEvent>('subscription { myOrderUpdates { id } }', {}, { lastEventId: `${history}.999999999999` });
     const missed = await ahead.next((e) => e.errors !== undefined, 'the warning');
     expect(missed.errors![0]!.extensions!.code).toBe('EVENTS_MISSED');
     ahead.stop();
-    // Older than the retention: the sweep has removed the events after it.
+    // One order resumed so: the warning, then its current state, as a new subscriber gets it.
     const p = await newProduct(stack, { stock: 10, token: tokens.admin });
-    await placeUntilAnswered(p.id, tokens.alice);
+    const order = await placeUntilAnswered(p.id, tokens.alice);
+    const one = atOrders.subscribe<{ orderUpdated?: { id: string; status: string } }>('subscription($id: ID!) { orderUpdated(id: $id) { id status } }', { id: order.id }, { lastEventId: `${history}.999999999999` });
+    await one.next((e) => e.data?.orderUpdated?.status === 'CONFIRMED', 'the current state');
+    expect(one.events.filter((e) => e.errors).map((e) => e.errors![0]!.extensions!.code)).toEqual(['EVENTS_MISSED']);
+    one.stop();
+    // Older than the retention: the sweep has removed the events after it.
     await placeUntilAnswered(p.id, tokens.alice);
     // PGlite's database belongs to the orders process; on PostgreSQL the test reaches it.
     if (ordersDb) {
@@ -205,7 +227,7 @@ await describeOnBackends('subscription streams across an orders crash on %s', (b
       // What the sweep does ten minutes later: the oldest events are gone.
       await db.query('DELETE FROM "OutboxEvent" WHERE id < (SELECT max(id) FROM "OutboxEvent")');
       await db.end();
-      const old = atOrders.subscribe<OrderEvent>('subscription { myOrderUpdates { id } }', {}, { lastEventId: '1' });
+      const old = atOrders.subscribe<OrderEvent>('subscription { myOrderUpdates { id } }', {}, { lastEventId: `${history}.1` });
       const warned = await old.next((e) => e.errors !== undefined, 'the warning');
       expect(warned.errors![0]!.extensions!.code).toBe('EVENTS_MISSED');
       old.stop();
