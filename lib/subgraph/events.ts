@@ -14,7 +14,34 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { ServiceName } from '../services.js';
-import type { OutboxHistory } from './outbox.js';
+
+/** An event as the outbox stored it. */
+export interface StoredEvent {
+  id: string;
+  topic: string;
+  payload: string;
+}
+
+/** What the outbox (lib/subgraph/outbox.ts, outboxHistory) still holds, for subscribers that come back. */
+export interface OutboxHistory {
+  /** The events published since `since`, oldest first: what a replica replays after its carrier connection came back. */
+  recent(since: Date): Promise<StoredEvent[]>;
+  /**
+   * The published events of `topic` a subscriber whose last event was `after` may not have had,
+   * oldest first (all it holds when `after` is older than that); `complete` is false when some may
+   * be gone: `after` is older than the outbox keeps, or newer than anything it holds (another
+   * database, or a forged id: then nothing is replayed).
+   */
+  after(topic: string, after: string): Promise<{ events: StoredEvent[]; complete: boolean }>;
+  /** The newest event id ('0' when there is none yet): where a new subscriber stands. */
+  newest(): Promise<string>;
+  /**
+   * Which history the ids belong to: a database made again (dropped and created, restored, an
+   * embedded one in memory started again) counts its ids from 1 again. The database's oid, which
+   * every replica sees and a restart keeps; for a database in memory, the moment it was opened.
+   */
+  name(): Promise<string>;
+}
 
 /** The raw LISTEN/NOTIFY of one database. */
 export interface Notifications {

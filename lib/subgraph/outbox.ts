@@ -9,7 +9,7 @@
 // what was published meanwhile (`recent`), since pub/sub does not keep it for a disconnected listener,
 // and a subscription resumed after its last event id replays what came after it (`after`).
 import type { Logger } from '../logger.js';
-import type { EventChannel } from './events.js';
+import type { EventChannel, OutboxHistory, StoredEvent } from './events.js';
 
 /** The SQL this module runs outside Prisma, so that polling adds nothing to the statement counts. */
 export interface RawSql {
@@ -26,11 +26,6 @@ export interface OutboxOptions {
 /** How long published events are kept for replicas that reconnect to the carrier. */
 const RETAIN_MINUTES = 10;
 
-export interface StoredEvent {
-  id: string;
-  topic: string;
-  payload: string;
-}
 
 /** The events published since `since`, oldest first: what a replica replays after its carrier connection came back. */
 export async function recentEvents(sql: RawSql, since: Date): Promise<StoredEvent[]> {
@@ -43,27 +38,6 @@ export async function recentEvents(sql: RawSql, since: Date): Promise<StoredEven
 
 /** Events published shortly before the one a subscriber had last are replayed too: ids are taken before commit, so they can arrive out of order. */
 const REPLAY_MARGIN_SECONDS = 5;
-
-/** What the outbox still holds, for subscribers that come back: lib/subgraph/events.ts reads it. */
-export interface OutboxHistory {
-  /** The events published since `since`, oldest first: what a replica replays after its carrier connection came back. */
-  recent(since: Date): Promise<StoredEvent[]>;
-  /**
-   * The published events of `topic` a subscriber whose last event was `after` may not have had,
-   * oldest first (all it holds when `after` is older than that); `complete` is false when some may
-   * be gone: `after` is older than the outbox keeps, or newer than anything it holds (another
-   * database, or a forged id: then nothing is replayed).
-   */
-  after(topic: string, after: string): Promise<{ events: StoredEvent[]; complete: boolean }>;
-  /** The newest event id ('0' when there is none yet): where a new subscriber stands. */
-  newest(): Promise<string>;
-  /**
-   * Which history the ids belong to: a database made again (dropped and created, restored, an
-   * embedded one in memory started again) counts its ids from 1 again. The database's oid, which
-   * every replica sees and a restart keeps; for a database in memory, the moment it was opened.
-   */
-  name(): Promise<string>;
-}
 
 /** `inMemory`: the database lives as long as this process (embedded, without a folder). */
 export function outboxHistory(sql: RawSql, { inMemory = false }: { inMemory?: boolean } = {}): OutboxHistory {
