@@ -226,7 +226,8 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
 
       proxy.cut();
       const placed = await place();
-      expect(placed.status).toBe(503);
+      // The subgraph's 503 is the whole answer's, with its Retry-After.
+      expect({ status: placed.status, retryAfter: placed.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '2' });
       expect(placed.errors).toEqual([
         expect.objectContaining({ message: 'the database of this service cannot be reached; try again shortly', extensions: { ...unavailable, serviceName: 'orders' } }),
       ]);
