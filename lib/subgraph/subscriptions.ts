@@ -13,6 +13,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Viewer } from '../security/auth.js';
 import { badUserInput, ErrorCode } from '../errors.js';
+import { isDatabaseUnavailable } from '../data/outage.js';
 import type { Logger } from '../logger.js';
 import { limitRules, type OperationLimits } from '../security/operation-limits.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../server/request-id.js';
@@ -109,6 +110,9 @@ export function serveSubgraphSubscriptions<C extends object>(options: SubgraphSu
   };
 }
 
+/** Seconds an event waits, read again each second, for its database to come back before its error is sent. */
+const MAX_OUTAGE_RETRIES = 60;
+
 /** A stream of the event channel (lib/subgraph/events.ts), which knows its place in the outbox's history. */
 const isEventStream = (source: AsyncIterator<unknown>): source is EventStream => 'position' in source && 'lastEventIds' in source;
 
@@ -136,7 +140,13 @@ async function eventsOf(args: ExecutionArgs, fresh: () => object, resumable: boo
       }
       const event = await events.next();
       if (event.done) return { done: true, value: undefined };
-      const result = await execute({ ...args, rootValue: event.value, contextValue: fresh() });
+      let result = await execute({ ...args, rootValue: event.value, contextValue: fresh() });
+      // The database is away (a restart, an outage): read the event again once it is back rather
+      // than send an error in its place, which would lose the change for this subscriber.
+      for (let attempt = 0; attempt < MAX_OUTAGE_RETRIES && result.errors?.some((e) => isDatabaseUnavailable(e.originalError)); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        result = await execute({ ...args, rootValue: event.value, contextValue: fresh() });
+      }
       if (!tagged) return { done: false, value: result };
       return { done: false, value: { ...result, extensions: { ...result.extensions, eventIds: tagged.lastEventIds, lastEventId: tagged.position ?? null } } };
     },
