@@ -13,6 +13,8 @@ export const ErrorCode = {
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   /** An open subscription whose operation the gateway's new supergraph no longer serves. */
   SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE: 'SUBSCRIPTION_INVALIDATED_BY_SCHEMA_CHANGE',
+  /** An open subscription that could not be resumed from where it was: some of its events may be missing. */
+  EVENTS_MISSED: 'EVENTS_MISSED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

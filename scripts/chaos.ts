@@ -2,7 +2,9 @@
 // services are killed (SIGKILL) and restarted, PostgreSQL is stopped for 5 s and started again, and
 // Redis (events, login throttling) is killed and restarted; then the databases and every answer
 // are checked: stock conserved, nothing pending or held, one order per idempotency key, every
-// answer true in the databases, every order event delivered, no internal error. Everything runs
+// answer true in the databases, every order event delivered (to an orders replica's subscribers,
+// and to an administrator's SSE stream through the gateway, open for the whole run and opened again
+// when the gateway itself is killed), no internal error. Everything runs
 // on loopback: its own PostgreSQL cluster (initdb in a temporary folder) and its own redis-server
 // on free ports, the services as processes of their own; it stops only what it started, and exits
 // non-zero when a check fails. CHAOS_SECONDS (default 60) is how long the customers shop.
@@ -12,12 +14,13 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createClient as createSseClient } from 'graphql-sse';
 import pg from 'pg';
 import { createLogger } from '../lib/logger.js';
 import { ROOT } from '../lib/paths.js';
 import { databaseUrlVar, portVar, SERVICE_NAMES, urlVar, type ServiceName } from '../lib/services.js';
 import { EventChannel, redisNotifications } from '../lib/subgraph/events.js';
-import { recentEvents, type RawSql } from '../lib/subgraph/outbox.js';
+import { outboxHistory, type RawSql } from '../lib/subgraph/outbox.js';
 import { SERVICE_ENTRIES, serviceBundles } from '../tools/service-build.js';
 
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 60);
@@ -163,11 +166,52 @@ try {
   const outboxPool = new pg.Pool({ connectionString: dbUrl('orders'), max: 2 });
   outboxPool.on('error', () => {}); // PostgreSQL's stop ends idle connections; the next query opens a new one
   const sql: RawSql = { query: async <R,>(text: string, params?: unknown[]) => (await outboxPool.query(text, params)).rows as R[] };
-  const events = new EventChannel(redisNotifications({ url: redisUrl, keyPrefix: 'chaos:' }, 'orders', eventLog), eventLog, (since) => recentEvents(sql, since));
+  const events = new EventChannel(redisNotifications({ url: redisUrl, keyPrefix: 'chaos:' }, 'orders', eventLog), eventLog, outboxHistory(sql));
   const seen = new Set<string>();
   const stream = await events.subscribe(ORDER_CHANGED, () => true);
   void (async () => {
     for await (const id of stream) seen.add(id);
+  })();
+
+  // An administrator's stream of every order's updates through the gateway (SSE), as a back office
+  // keeps one open: opened again when it breaks (the gateway's own kill ends it). Each opening
+  // counts from its first event (then it certainly listens) to its end.
+  type Opening = { from?: number; to?: number };
+  const openings: Opening[] = [];
+  const onStream = new Map<string, number>();
+  const streamErrors: string[] = [];
+  let stopStream: (() => void) | undefined;
+  let streaming = true;
+  const streamDone = (async () => {
+    while (streaming) {
+      const opening: Opening = {};
+      openings.push(opening);
+      const client = createSseClient({ url: gatewayUrl, headers: { authorization: `Bearer ${adminToken}` }, retryAttempts: 0 });
+      await new Promise<void>((resolve) => {
+        const unsubscribe = client.subscribe<{ myOrderUpdates: { id: string } }>(
+          { query: 'subscription { myOrderUpdates { id status } }' },
+          {
+            next: (e) => {
+              const id = e.data?.myOrderUpdates?.id;
+              if (id) {
+                opening.from ??= Date.now();
+                onStream.set(id, (onStream.get(id) ?? 0) + 1);
+              }
+              for (const err of e.errors ?? []) streamErrors.push(String(err.extensions?.code ?? err.message));
+            },
+            error: () => resolve(),
+            complete: () => resolve(),
+          },
+        );
+        stopStream = () => {
+          unsubscribe();
+          resolve();
+        };
+      });
+      opening.to = Date.now();
+      client.dispose();
+      if (streaming) await sleep(500);
+    }
   })();
 
   const runStart = new Date();
@@ -285,13 +329,24 @@ try {
     const when = await orders.query<{ id: string; updatedAt: Date }>('SELECT id, "updatedAt" FROM "Order" WHERE id = ANY($1)', [missed]);
     log(`missed events of orders changed at ${when.rows.map((r) => r.updatedAt.toISOString().slice(11, 23)).join(', ')}`);
   }
+  // Every order that changed while the administrator's stream was open reached it (5 s allowed for
+  // delivery: an event waits in the outbox while Redis is away).
+  streaming = false;
+  stopStream?.();
+  await streamDone;
+  const changed = await orders.query<{ id: string; createdAt: Date; updatedAt: Date }>('SELECT id, "createdAt", "updatedAt" FROM "Order" WHERE id = ANY($1)', [confirmed]);
+  const whileOpen = changed.rows.filter((o) => openings.some((w) => w.from !== undefined && w.to !== undefined && o.createdAt.getTime() > w.from && o.updatedAt.getTime() < w.to - 5_000));
+  const notOnStream = whileOpen.filter((o) => !onStream.has(o.id));
+  check(notOnStream.length === 0, `${notOnStream.length} of ${whileOpen.length} orders changed while the administrator's stream was open never reached it`);
+  if (notOnStream.length > 0) log(`not on the stream: orders changed at ${notOnStream.map((r) => r.updatedAt.toISOString().slice(11, 23)).join(', ')}`);
+  const adminStream = { openings: openings.length, ordersWhileOpen: whileOpen.length, received: onStream.size, errors: streamErrors };
   // No internal error.
   const internal = answers.filter((a) => a.code === 'INTERNAL_SERVER_ERROR').length;
   check(internal === 0, `${internal} INTERNAL_SERVER_ERROR answers`);
 
   const codes: Record<string, number> = {};
   for (const a of answers) codes[`${a.kind}:${a.code ?? a.status ?? 'OK'}`] = (codes[`${a.kind}:${a.code ?? a.status ?? 'OK'}`] ?? 0) + 1;
-  console.log(JSON.stringify({ seconds: SECONDS, customers: CUSTOMERS, answers: answers.length, orders: orderRows.size, confirmed: confirmed.length, keys: byKey.size, codes, failures }, null, 2));
+  console.log(JSON.stringify({ seconds: SECONDS, customers: CUSTOMERS, answers: answers.length, orders: orderRows.size, confirmed: confirmed.length, keys: byKey.size, codes, adminStream, failures }, null, 2));
   await orders.end();
   await catalog.end();
   await stream.return?.();

@@ -16,6 +16,7 @@ import { operationIn, type OperationSent } from '../features/trusted-documents.j
 import { primaryVariables, samePrimary, type SubscriptionPlan, type SubscriptionPlanner } from './plan.js';
 import { Broadcast, type Source } from './broadcast.js';
 import { UpstreamPool } from './upstream.js';
+import { remember } from '../../lib/subgraph/events.js';
 
 /** Subscriptions open in this process, over every transport, and the shared streams serving them. */
 const { subscriptionsActive: active, subscriptionStreamsActive: streams } = gatewayMetrics();
@@ -266,6 +267,14 @@ export class FederatedSubscriptions {
       /** The last event sent, when subscribing again: the subgraph's first event is the current state, not sent twice. */
       let resent: string | undefined;
       let last: string | undefined;
+      /**
+       * Where the stream stands in the subgraph's event history (lib/subgraph/subscriptions.ts): sent
+       * with the subscription, and read again by the graphql-ws client each time it subscribes again
+       * after a dropped connection, so that the subgraph replays what came meanwhile.
+       */
+      const resume: { lastEventId: string | null } = { lastEventId: null };
+      /** The subgraph's event ids this stream delivered: a replayed event is sent once. */
+      const delivered = new Set<string>();
       for (;;) {
         const subscribed = stream.plan;
         subgraph = subscribed.primary.serviceName;
@@ -275,13 +284,24 @@ export class FederatedSubscriptions {
             query: subscribed.primary.operation,
             operationName: subscribed.primary.operationName ?? undefined,
             variables: primaryVariables(subscribed.primary, op.variables),
+            extensions: resume,
           });
-          for await (const event of upstream) {
-            // The subgraph refused (no access, unknown order...): its errors as it sent them.
+          for await (const tagged of upstream) {
+            const { extensions, ...event } = tagged;
+            const position = extensions?.lastEventId;
+            if (typeof position === 'string') resume.lastEventId = position;
+            // Where the stream starts: nothing for the client.
+            if (event.data == null && !event.errors) continue;
+            // The subgraph refused (no access, unknown order...) or says events may be missing: its errors as it sent them.
             if (event.data == null) {
+              // Not resumed where it stopped (maybe another database, with ids of its own): what was delivered no longer tells.
+              if (event.errors?.some((e) => e.extensions?.code === ErrorCode.EVENTS_MISSED)) delivered.clear();
               yield { errors: (event.errors ?? []).map(fromFormatted) } as ExecutionResult;
               continue;
             }
+            const eventIds = Array.isArray(extensions?.eventIds) ? (extensions.eventIds as unknown[]).filter((id): id is string => typeof id === 'string') : [];
+            // Each remembered; an event all of whose ids were delivered is a replay of one the client had.
+            if (eventIds.length > 0 && eventIds.filter((id) => remember(delivered, id)).length === 0) continue;
             // The plan now: a new supergraph may have replaced it (same subscription at the subgraph).
             const result = await planner.complete(stream.plan, event, op.variables, context);
             last = JSON.stringify(result);
@@ -298,6 +318,11 @@ export class FederatedSubscriptions {
           stream.plan = stream.pending ?? stream.plan;
           stream.pending = undefined;
           resent = last;
+          // Another subgraph's history: start from its current state there.
+          if (stream.plan.primary.serviceName !== subgraph) {
+            resume.lastEventId = null;
+            delivered.clear();
+          }
         } catch (err) {
           if (stopped) return;
           log.warn({ err, subgraph }, 'subscription ended: subgraph unreachable');

@@ -1,9 +1,10 @@
 // The gateway's subscriptions to subgraphs: graphql-ws over WebSocket to the subgraph's own
 // /graphql, one connection per token and subgraph, shared by every stream with that token (the
 // token travels in `connection_init`, so the subgraph checks access as for any request). A connection that drops
-// (a subgraph restarting, a replica going away) is opened again and its subscriptions sent again;
-// the subgraph's first event is then the current state, so nothing is missed. When the subgraph
-// stays away, the subscription ends with an error the client can act on.
+// (a subgraph restarting, a replica going away) is opened again and its subscriptions sent again,
+// each with the last event id its stream had (service.ts), so that the subgraph replays what came
+// meanwhile. When the subgraph stays away (about a minute), the subscription ends with an error
+// the client can act on.
 import { createClient, type Client, type FormattedExecutionResult, type SubscribePayload } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Logger } from '../../lib/logger.js';
@@ -16,6 +17,12 @@ export interface UpstreamOptions {
   /** Attempts to reconnect before the subscriptions end with an error. */
   retryAttempts?: number;
 }
+
+/**
+ * Attempts to reconnect before a stream ends with an error: about a minute of them, long enough for
+ * a killed process to be restarted (seconds to tens of seconds), so that clients notice nothing.
+ */
+const RETRY_ATTEMPTS = 32;
 
 /** Waits 250 ms, 500 ms, 1 s, then 2 s between attempts, with jitter so replicas do not reconnect in step. */
 const backoff = (retries: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(2_000, 250 * 2 ** retries) * (0.75 + Math.random() / 2)));
@@ -39,7 +46,7 @@ export class Upstream {
         webSocketImpl: WebSocket,
         connectionParams: this.#options.connectionParams,
         lazy: true,
-        retryAttempts: this.#options.retryAttempts ?? 8,
+        retryAttempts: this.#options.retryAttempts ?? RETRY_ATTEMPTS,
         retryWait: backoff,
         // Any drop is worth another attempt: the subgraph may be restarting.
         shouldRetry: () => true,

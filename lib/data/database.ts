@@ -8,7 +8,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { EventChannel, pgliteNotifications, postgresNotifications, redisNotifications, type Notifications } from '../subgraph/events.js';
 import type { Logger } from '../logger.js';
-import { outboxPublisher, recentEvents, type Outbox, type RawSql } from '../subgraph/outbox.js';
+import { outboxHistory, outboxPublisher, type Outbox, type RawSql } from '../subgraph/outbox.js';
 import { applyMigrations, migratedTemplate, migrationsUpToDate } from './migrations.js';
 import { openPGlite, templateExists } from './pglite.js';
 import type { ServiceName } from '../services.js';
@@ -103,7 +103,7 @@ export async function openDatabase<C extends PrismaLike>(options: DatabaseOption
     latency.observe(duration / 1000); // Prisma gives milliseconds
   });
   const carrier = options.redis ? redisNotifications(options.redis, options.name, options.logger) : notifications(options.logger);
-  const events = new EventChannel(carrier, options.logger, options.outbox ? (since) => recentEvents(sql, since) : undefined);
+  const events = new EventChannel(carrier, options.logger, options.outbox ? outboxHistory(sql, { inMemory: kind === 'pglite' && !options.dataDir }) : undefined);
   // Polled outside Prisma (`sql`): the statement counts stay those of the requests.
   const outbox = options.outbox ? outboxPublisher(sql, events, options.logger) : undefined;
   return {

@@ -6,9 +6,10 @@
 // request waits for the carrier. Every replica publishes; two meeting on the same rows publish an
 // event twice, and subscribers drop the second by its id (the row's sequence number). Published
 // rows are kept for RETAIN_MINUTES: a replica whose own carrier connection dropped delivers again
-// what was published meanwhile (`recent`), since pub/sub does not keep it for a disconnected listener.
+// what was published meanwhile (`recent`), since pub/sub does not keep it for a disconnected listener,
+// and a subscription resumed after its last event id replays what came after it (`after`).
 import type { Logger } from '../logger.js';
-import type { EventChannel } from './events.js';
+import type { EventChannel, OutboxHistory, StoredEvent } from './events.js';
 
 /** The SQL this module runs outside Prisma, so that polling adds nothing to the statement counts. */
 export interface RawSql {
@@ -25,11 +26,6 @@ export interface OutboxOptions {
 /** How long published events are kept for replicas that reconnect to the carrier. */
 const RETAIN_MINUTES = 10;
 
-export interface StoredEvent {
-  id: string;
-  topic: string;
-  payload: string;
-}
 
 /** The events published since `since`, oldest first: what a replica replays after its carrier connection came back. */
 export async function recentEvents(sql: RawSql, since: Date): Promise<StoredEvent[]> {
@@ -38,6 +34,44 @@ export async function recentEvents(sql: RawSql, since: Date): Promise<StoredEven
     [since],
   );
   return rows.map((r) => ({ ...r, id: String(r.id) }));
+}
+
+/** Events published shortly before the one a subscriber had last are replayed too: ids are taken before commit, so they can arrive out of order. */
+const REPLAY_MARGIN_SECONDS = 5;
+
+/** `inMemory`: the database lives as long as this process (embedded, without a folder). */
+export function outboxHistory(sql: RawSql, { inMemory = false }: { inMemory?: boolean } = {}): OutboxHistory {
+  let name: Promise<string> | undefined = inMemory ? Promise.resolve(String(Date.now())) : undefined;
+  return {
+    name() {
+      name ??= sql.query<{ oid: string | number }>('SELECT oid::text AS oid FROM pg_database WHERE datname = current_database()').then(([row]) => String(row?.oid ?? '0'));
+      name.catch(() => (name = undefined)); // asked again next time
+      return name;
+    },
+    recent: (since) => recentEvents(sql, since),
+    async after(topic, after) {
+      // `after` is a string of digits (checked by the caller) and passed as a parameter.
+      const [bounds] = await sql.query<{ lo: string | bigint | null; hi: string | bigint | null }>(`SELECT min(id) AS lo, max(id) AS hi FROM ${OUTBOX_TABLE}`);
+      const last = BigInt(after);
+      const lo = bounds?.lo == null ? undefined : BigInt(bounds.lo);
+      const hi = bounds?.hi == null ? 0n : BigInt(bounds.hi);
+      // The sweep keeps the newest row, so `hi` is the newest id ever written.
+      // Newer than the history: none of it follows that id.
+      if (last > hi) return { events: [], complete: false };
+      const complete = lo === undefined || last >= lo - 1n;
+      const rows = await sql.query<{ id: string | bigint; topic: string; payload: string }>(
+        `SELECT id, topic, payload FROM ${OUTBOX_TABLE} WHERE topic = $1 AND "publishedAt" IS NOT NULL
+           AND (id > $2::bigint OR "publishedAt" >= (SELECT "publishedAt" FROM ${OUTBOX_TABLE} WHERE id = $2::bigint) - interval '${REPLAY_MARGIN_SECONDS} seconds')
+         ORDER BY id LIMIT 10000`,
+        [topic, after],
+      );
+      return { events: rows.map((r) => ({ ...r, id: String(r.id) })), complete };
+    },
+    async newest() {
+      const [row] = await sql.query<{ hi: string | bigint | null }>(`SELECT max(id) AS hi FROM ${OUTBOX_TABLE}`);
+      return row?.hi == null ? '0' : String(row.hi);
+    },
+  };
 }
 
 export interface Outbox {
@@ -67,7 +101,10 @@ export function outboxPublisher(sql: RawSql, events: EventChannel, log: Logger, 
       if (rows.length === 0) {
         if (Date.now() >= sweepDue) {
           sweepDue = Date.now() + 60_000;
-          await sql.query(`DELETE FROM ${OUTBOX_TABLE} WHERE "publishedAt" < now() - interval '${RETAIN_MINUTES} minutes'`);
+          // The newest row stays: it tells a resuming subscriber where the history ends (OutboxHistory.after).
+          await sql.query(
+            `DELETE FROM ${OUTBOX_TABLE} WHERE "publishedAt" < now() - interval '${RETAIN_MINUTES} minutes' AND id < (SELECT max(id) FROM ${OUTBOX_TABLE})`,
+          );
         }
         return;
       }

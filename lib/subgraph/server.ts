@@ -29,6 +29,8 @@ export interface BaseContext {
   clientAddress(): string | undefined;
   requestId: string;
   log: Logger;
+  /** A subscription resumed after this event id (lib/subgraph/subscriptions.ts); undefined otherwise. */
+  resumeAfter?: string | undefined;
 }
 
 export interface SubgraphDefinition<C extends BaseContext> {
@@ -109,7 +111,7 @@ export async function startSubgraph<D extends PrismaLike, C extends BaseContext>
               limits,
               logger,
               viewerOf: (authorization) => tokens.fromAuthorization(authorization),
-              context: (viewer, requestId, log) => subgraph.context({ viewer, clientAddress: () => undefined, requestId, log }),
+              context: (viewer, requestId, log, resumeAfter) => subgraph.context({ viewer, clientAddress: () => undefined, requestId, log, resumeAfter }),
             }),
         },
       ],

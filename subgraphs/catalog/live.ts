@@ -25,12 +25,13 @@ export function productEvents(events: EventChannel, outbox: Pick<Outbox, 'wake'>
     },
 
     /** The products' changes, starting with their current state. */
-    async ofProducts(ids: readonly string[]): Promise<EventStream> {
+    async ofProducts(ids: readonly string[], resumeAfter?: string): Promise<EventStream> {
       if (ids.length === 0) throw badUserInput('name at least one product', 'ids');
       if (ids.length > MAX_WATCHED_PRODUCTS) throw badUserInput(`at most ${MAX_WATCHED_PRODUCTS} products per subscription`, 'ids');
       const watched = new Set(ids);
-      const stream = await events.subscribe(PRODUCT_CHANGED, (e) => watched.has(e.id));
-      for (const id of watched) stream.push(id);
+      const stream = await events.subscribe(PRODUCT_CHANGED, (e) => watched.has(e.id), { after: resumeAfter });
+      // Resumed: the subscriber had the state and the changes since are replayed.
+      if (!stream.resumed) for (const id of watched) stream.push(id);
       return stream;
     },
 

@@ -83,7 +83,7 @@ export function createResolvers(db: CatalogDb, live: ProductEvents, faults: Cata
     },
     Subscription: {
       productUpdated: {
-        subscribe: (_, { ids }) => live.ofProducts(ids),
+        subscribe: (_, { ids }, ctx) => live.ofProducts(ids, ctx.resumeAfter),
         resolve: (id: string, _: unknown, ctx: CatalogContext) => live.current(ctx, id),
       },
     },

@@ -17,7 +17,7 @@ export function orderEvents(events: EventChannel) {
     /** One order's changes, starting with its current state; the owner and admins only. */
     async ofOrder(ctx: OrdersContext, id: string): Promise<EventStream> {
       requireViewer(ctx);
-      const stream = await events.subscribe(ORDER_CHANGED, (e) => e.id === id);
+      const stream = await events.subscribe(ORDER_CHANGED, (e) => e.id === id, { after: ctx.resumeAfter });
       // Read after listening: a change between the two is an event, never a gap.
       const order = await ctx.orders.load(id);
       if (!order || !canSee(ctx, order.userId)) {
@@ -25,14 +25,15 @@ export function orderEvents(events: EventChannel) {
         if (!order) throw notFound('order', id);
         throw forbidden('this order belongs to another customer');
       }
-      stream.push(id);
+      // Resumed: the subscriber had the state and the events since are replayed.
+      if (!stream.resumed) stream.push(id);
       return stream;
     },
 
-    /** The viewer's orders as they change (an admin's: every order). */
+    /** The viewer's orders as they change (an admin's: every order); a replay passes the same filter. */
     async ofViewer(ctx: OrdersContext): Promise<EventStream> {
       const viewer = requireViewer(ctx);
-      return events.subscribe(ORDER_CHANGED, (e) => viewer.role === 'ADMIN' || e.owner === viewer.id);
+      return events.subscribe(ORDER_CHANGED, (e) => viewer.role === 'ADMIN' || e.owner === viewer.id, { after: ctx.resumeAfter });
     },
 
     /** The order an event names, as it is now, checked again (a fresh context per event). */

@@ -10,7 +10,7 @@ const missingPrograms = ['initdb', 'pg_ctl', 'redis-server'].filter((program) =>
 const why = missingPrograms.length > 0 ? `${missingPrograms.join(', ')} not installed` : undefined;
 
 describe.skipIf(why !== undefined)(skipped('the fault run', why), () => {
-  it('loses no stock, leaves nothing pending or held, answers every key with one order, tells the truth, delivers every event and never answers an internal error', { timeout: 300_000 }, async () => {
+  it("loses no stock, leaves nothing pending or held, answers every key with one order, tells the truth, delivers every event (to an administrator's stream through the gateway too) and never answers an internal error", { timeout: 300_000 }, async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/chaos.ts'], {
       cwd: ROOT,
       env: { ...process.env, CHAOS_SECONDS: '24', CHAOS_CUSTOMERS: '8' },
@@ -23,9 +23,16 @@ describe.skipIf(why !== undefined)(skipped('the fault run', why), () => {
     // A run that stopped before its report fails here with everything it printed.
     const start = output.indexOf('\n{\n  "seconds"');
     expect(start, output).toBeGreaterThanOrEqual(0);
-    const report = JSON.parse(output.slice(start + 1, output.indexOf('\n}', start) + 2)) as { failures: string[]; answers: number; confirmed: number };
+    const report = JSON.parse(output.slice(start + 1, output.indexOf('\n}', start) + 2)) as {
+      failures: string[];
+      answers: number;
+      confirmed: number;
+      adminStream: { ordersWhileOpen: number };
+    };
     expect(report.failures, output).toEqual([]);
     expect(report.confirmed).toBeGreaterThan(0);
+    // The administrator's stream through the gateway had orders to receive, so its check meant something.
+    expect(report.adminStream.ordersWhileOpen, output).toBeGreaterThan(0);
     expect(code).toBe(0);
   });
 });

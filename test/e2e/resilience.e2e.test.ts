@@ -24,7 +24,7 @@ import type { OrdersDb } from '../../subgraphs/orders/db.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
 import { EventChannel, redisNotifications } from '../../lib/subgraph/events.js';
-import { recentEvents } from '../../lib/subgraph/outbox.js';
+import { outboxHistory } from '../../lib/subgraph/outbox.js';
 import pg from 'pg';
 import { ORDER_CHANGED } from '../../subgraphs/orders/live.js';
 import { missing, skipped } from '../support/available.js';
@@ -226,7 +226,8 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
 
       proxy.cut();
       const placed = await place();
-      expect(placed.status).toBe(503);
+      // The subgraph's 503 is the whole answer's, with its Retry-After.
+      expect({ status: placed.status, retryAfter: placed.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '2' });
       expect(placed.errors).toEqual([
         expect.objectContaining({ message: 'the database of this service cannot be reached; try again shortly', extensions: { ...unavailable, serviceName: 'orders' } }),
       ]);
@@ -376,7 +377,7 @@ await describeOnBackends('resilience on %s', (backend: Backend) => {
       const sql = { query: async <R,>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as R[] };
       const log = createLogger('orders', 'silent');
       // Another orders replica's event channel, its Redis connection through a proxy this test cuts.
-      subscriber = new EventChannel(redisNotifications({ url: proxy.via(TEST_REDIS_URL), keyPrefix }, 'orders', log), log, (since) => recentEvents(sql, since));
+      subscriber = new EventChannel(redisNotifications({ url: proxy.via(TEST_REDIS_URL), keyPrefix }, 'orders', log), log, outboxHistory(sql));
     });
     afterAll(async () => {
       await subscriber?.close();
