@@ -67,6 +67,8 @@ interface Stream {
   pending?: SubscriptionPlan;
   /** Ends the current subscription at the subgraph, so that the stream subscribes again (with `pending` if set). */
   interrupt?: () => void;
+  /** Where the stream is subscribed now: a new supergraph may route its subgraph elsewhere. */
+  url?: string;
 }
 
 /** The key plans are cached by. */
@@ -209,8 +211,9 @@ export class FederatedSubscriptions {
    * subscription at the subgraph: the next event is completed with the new plan (an event being
    * completed finishes with the plan it started with), so none is lost or sent twice. A different
    * one (another subgraph owns the field, another selection is sent to it): the stream subscribes
-   * again with it (interrupt), the subgraph's first event being the current state. No longer valid:
-   * the stream ends with one error saying why.
+   * again with it (interrupt), the subgraph's first event being the current state; the same one at
+   * a new address (the subgraph moved): subscribed again there, resuming after its last event. No
+   * longer valid: the stream ends with one error saying why.
    */
   reloaded(): void {
     for (const stream of this.#streams.values()) {
@@ -225,9 +228,14 @@ export class FederatedSubscriptions {
       if ('invalid' in next) {
         stream.log.info({ reason: next.invalid }, 'subscription ended: invalidated by the new supergraph');
         stream.broadcast.end({ errors: [subscriptionInvalidated(next.invalid)] });
-      } else if (samePrimary(stream.plan, next)) {
+      } else if (samePrimary(stream.plan, next) && this.#planner.urlOf(next.primary.serviceName) === stream.url) {
         stream.plan = next;
         stream.pending = undefined;
+      } else if (samePrimary(stream.plan, next)) {
+        // The same subscription, at the subgraph's new address: moved there, resuming after its last event.
+        stream.log.info({ subgraph: next.primary.serviceName }, 'subgraph routed elsewhere by the new supergraph: subscribing there');
+        stream.pending = next;
+        stream.interrupt?.();
       } else {
         stream.log.info({ subgraph: next.primary.serviceName }, 'subscription at the subgraph changed with the new supergraph: subscribing again');
         stream.pending = next;
@@ -280,7 +288,8 @@ export class FederatedSubscriptions {
         subgraph = subscribed.primary.serviceName;
         log.info({ subgraph }, 'subscription stream started');
         try {
-          upstream = connection.upstream.subscribe(planner.urlOf(subgraph), {
+          stream.url = planner.urlOf(subgraph);
+          upstream = connection.upstream.subscribe(stream.url, {
             query: subscribed.primary.operation,
             operationName: subscribed.primary.operationName ?? undefined,
             variables: primaryVariables(subscribed.primary, op.variables),

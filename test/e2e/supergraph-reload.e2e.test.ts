@@ -14,6 +14,7 @@ import type { RunningServer } from '../../lib/server/graphql-server.js';
 import { DEMO_ACCOUNTS } from '../../prisma/seed-data.js';
 import { freePort, gatewayConfig, graphql, keyEnv, newProduct, operation, startServiceProcess, startStack, type ServiceProcess, type Stack } from '../support/harness.js';
 import { connectWs, subscribeSse, type WsConnection } from '../support/subscription-client.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
 
 const [admin, alice] = DEMO_ACCOUNTS;
@@ -153,6 +154,44 @@ describe('the supergraph reloads in place', () => {
     expect(conn.closes).toEqual([]);
     ws.stop();
     sse.stop();
+  });
+
+  it('a reload that routes a subgraph to a new address moves open subscriptions there, resuming after their last event', async () => {
+    const product = await newProduct(stack, { stock: 50, token: adminToken });
+    // Two addresses of the same catalog: the supergraph routes to the first, then to the second.
+    const catalogPort = Number(new URL(stack.urls.catalog).port);
+    const [first, second] = await Promise.all([startTcpProxy({ host: '127.0.0.1', port: catalogPort }), startTcpProxy({ host: '127.0.0.1', port: catalogPort })]);
+    const routedTo = (url: string) => original.replace(/(@join__graph\(name: "catalog", url: ")[^"]*/, `$1${url}`);
+    const movingDir = await mkdtemp(path.join(tmpdir(), 'supergraph-moving-'));
+    const moving = path.join(movingDir, 'supergraph.graphql');
+    await writeFile(moving, routedTo(first.via(stack.urls.catalog)));
+    try {
+      // No CATALOG_URL: the gateway routes catalog by the supergraph's URL.
+      const gateway = await startGateway(gatewayConfig({ ...stack.urls, catalog: undefined }, { supergraphPath: moving }));
+      gateways.push(gateway);
+      const conn = connectWs(gateway.url, adminToken);
+      connections.push(conn);
+      const sub = conn.subscribe(operation('ProductUpdates'), { ids: [product.id] });
+      await sub.next((e) => e.data?.productUpdated?.stock === 50, 'the current stock');
+      const moved = routedTo(second.via(stack.urls.catalog));
+      await writeFile(`${moving}.tmp`, moved);
+      await rename(`${moving}.tmp`, moving);
+      await waitFor('the new supergraph in use', async () => (await readyOf(gateway.url)).supergraph === hashOf(moved));
+      await waitFor('the subscription at the new address', () => second.accepted > 0);
+      // The old address goes away: a stream still subscribed there would wait for it in vain.
+      first.cut();
+      expect((await stack.request(operation('AdjustStock'), { productId: product.id, delta: 1 }, adminToken)).errors).toBeUndefined();
+      await sub.next((e) => e.data?.productUpdated?.stock === 51, 'the change, through the new address');
+      expect(sub.events.map((e) => [e.errors, e.data?.productUpdated?.stock])).toEqual([
+        [undefined, 50],
+        [undefined, 51],
+      ]);
+      expect(conn.closes).toEqual([]);
+      sub.stop();
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+      await rm(movingDir, { recursive: true, force: true });
+    }
   });
 
   it('a subscription whose field the new supergraph removes ends with one error naming why; the others go on', async () => {

@@ -12,6 +12,8 @@ export interface TcpProxy {
   via(url: string): string;
   cut(): void;
   restore(): void;
+  /** Connections accepted so far (refused ones while cut included). */
+  readonly accepted: number;
   /** New connections go to `to`; open ones stay with the old target. */
   retarget(to: { host: string; port: number }): void;
   close(): Promise<void>;
@@ -21,7 +23,9 @@ export async function startTcpProxy(first: { host: string; port: number }): Prom
   let target = first;
   const open = new Set<net.Socket>();
   let cut = false;
+  let accepted = 0;
   const server = net.createServer((client) => {
+    accepted++;
     if (cut) {
       client.destroy();
       return;
@@ -48,6 +52,9 @@ export async function startTcpProxy(first: { host: string; port: number }): Prom
   };
   return {
     port,
+    get accepted() {
+      return accepted;
+    },
     via(url) {
       const u = new URL(url);
       u.hostname = '127.0.0.1';
