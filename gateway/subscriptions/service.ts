@@ -228,14 +228,16 @@ export class FederatedSubscriptions {
       if ('invalid' in next) {
         stream.log.info({ reason: next.invalid }, 'subscription ended: invalidated by the new supergraph');
         stream.broadcast.end({ errors: [subscriptionInvalidated(next.invalid)] });
-      } else if (samePrimary(stream.plan, next) && this.#planner.urlOf(next.primary.serviceName) === stream.url) {
-        stream.plan = next;
-        stream.pending = undefined;
       } else if (samePrimary(stream.plan, next)) {
-        // The same subscription, at the subgraph's new address: moved there, resuming after its last event.
-        stream.log.info({ subgraph: next.primary.serviceName }, 'subgraph routed elsewhere by the new supergraph: subscribing there');
-        stream.pending = next;
-        stream.interrupt?.();
+        if (this.#planner.urlOf(next.primary.serviceName) === stream.url) {
+          stream.plan = next;
+          stream.pending = undefined;
+        } else {
+          // The same subscription, at the subgraph's new address: moved there, resuming after its last event.
+          stream.log.info({ subgraph: next.primary.serviceName }, 'subgraph routed elsewhere by the new supergraph: subscribing there');
+          stream.pending = next;
+          stream.interrupt?.();
+        }
       } else {
         stream.log.info({ subgraph: next.primary.serviceName }, 'subscription at the subgraph changed with the new supergraph: subscribing again');
         stream.pending = next;
